@@ -1,0 +1,31 @@
+with
+
+source as (
+    select * from {{ source('survey', 'responses') }}
+),
+
+latest as (
+    {{ latest_version('source', ['store_code', 'response_id']) }}
+),
+
+final as (
+    select
+        store_code,
+        response_id,
+        customer_id,
+        vin,
+        surveyed_at,
+        cast(surveyed_at as date) as survey_date,
+        method,
+        coalesce(reached, false) as reached,
+        current_mileage_km,
+        maintains_regularly,
+        serviced_at,
+        reasons,
+        coalesce(string_split(reasons, ';'), []) as reason_list,
+        coalesce(win_back_booked, false) as win_back_booked,
+        updated_at
+    from latest
+)
+
+select * from final

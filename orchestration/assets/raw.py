@@ -1,0 +1,131 @@
+"""Raw assets: landing files loaded into the warehouse's raw schema.
+
+The drop tables are daily-partitioned and loaded by one multi-asset: a run
+for a date range discovers the drops of every store in that range once and
+loads them in a few DuckDB scans (single-run backfills). Unchanged files are
+skipped, so re-running a day changes nothing. A file that cannot be read at
+all is rejected, logged and fails the `files_accepted` check of its table,
+naming the store and date, while every other file still loads.
+"""
+
+
+import datetime as dt
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    BackfillPolicy,
+    MaterializeResult,
+    asset,
+    multi_asset,
+)
+
+from orchestration.partitions import daily_drops
+from orchestration.resources import LandingResource, WarehouseResource
+from sources.contract import DROP_TABLES, STORES
+from sources.landing import discover
+from sources.loader import LoadResult, load_files
+
+FILES_ACCEPTED = "files_accepted"
+LOAD_LOG_KEY = AssetKey(["raw", "load_log"])
+
+
+def raw_key(table_name: str) -> AssetKey:
+    return AssetKey(["raw", table_name])
+
+
+def _file_summary(result: LoadResult, table_name: str) -> dict:
+    files = [f for f in result.files if f.file.table.name == table_name]
+    return {
+        "files_loaded": sum(1 for f in files if f.status == "loaded"),
+        "files_unchanged": sum(1 for f in files if f.status == "unchanged"),
+        "files_rejected": sum(1 for f in files if f.status == "rejected"),
+        "rows_loaded": sum(f.rows_loaded for f in files),
+        "rows_quarantined": sum(f.rows_quarantined for f in files),
+    }
+
+
+def _files_accepted(result: LoadResult, table_name: str) -> AssetCheckResult:
+    rejected = [f for f in result.rejected if f.file.table.name == table_name]
+    return AssetCheckResult(
+        asset_key=raw_key(table_name),
+        check_name=FILES_ACCEPTED,
+        passed=not rejected,
+        severity=AssetCheckSeverity.ERROR,
+        description="Every landing file of this table could be read (SPEC section 4).",
+        metadata={
+            "rejected_files": len(rejected),
+            "rejected": "\n".join(f.message for f in rejected[:50]) or "none",
+            "failed_store_dates": ", ".join(
+                sorted({f"{f.file.store_code} {f.file.drop_date}" for f in rejected if f.file.store_code})
+            )
+            or "none",
+        },
+    )
+
+
+@multi_asset(
+    name="raw_landing_drops",
+    specs=[
+        AssetSpec(
+            raw_key(t.name),
+            description=f"{t.description} Landing file {t.source}/<store>/<date>/{t.file_name}, every delivered version.",
+            group_name="raw",
+            kinds={"duckdb"},
+        )
+        for t in DROP_TABLES
+    ]
+    + [
+        AssetSpec(
+            LOAD_LOG_KEY,
+            description="One row per landing file load: status, rows read, loaded and quarantined.",
+            group_name="raw",
+            kinds={"duckdb"},
+        )
+    ],
+    check_specs=[AssetCheckSpec(FILES_ACCEPTED, asset=raw_key(t.name)) for t in DROP_TABLES],
+    partitions_def=daily_drops,
+    backfill_policy=BackfillPolicy.single_run(),
+)
+def raw_landing_drops(context: AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource):
+    window = context.partition_time_window
+    date_from = window.start.date()
+    date_to = (window.end - dt.timedelta(days=1)).date()
+    files = discover(landing.root, date_from=date_from, date_to=date_to, tables=DROP_TABLES)
+    context.log.info(f"{len(files)} landing files for drop dates {date_from} .. {date_to}")
+    with warehouse.connect() as con:
+        result = load_files(con, files)
+    for table in DROP_TABLES:
+        yield MaterializeResult(asset_key=raw_key(table.name), metadata=_file_summary(result, table.name))
+        yield _files_accepted(result, table.name)
+    yield MaterializeResult(
+        asset_key=LOAD_LOG_KEY,
+        metadata={
+            "files_loaded": result.count("loaded"),
+            "files_unchanged": result.count("unchanged"),
+            "files_rejected": result.count("rejected"),
+            "rows_loaded": result.rows_loaded,
+            "rows_quarantined": result.rows_quarantined,
+        },
+    )
+
+
+@asset(
+    key=raw_key(STORES.name),
+    description=f"{STORES.description} Landing file reference/{STORES.file_name}.",
+    group_name="raw",
+    kinds={"duckdb"},
+    check_specs=[AssetCheckSpec(FILES_ACCEPTED, asset=raw_key(STORES.name))],
+)
+def raw_reference_stores(context: AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource):
+    files = discover(landing.root, tables=(STORES,))
+    if not files:
+        raise FileNotFoundError(f"{landing.root}/reference/stores.csv is missing: the group's stores are unknown")
+    with warehouse.connect() as con:
+        result = load_files(con, files)
+    yield MaterializeResult(metadata=_file_summary(result, STORES.name))
+    yield _files_accepted(result, STORES.name)

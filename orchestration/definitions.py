@@ -1,0 +1,21 @@
+"""The one Dagster code location of aftersales-warehouse (`dagster dev`)."""
+
+from __future__ import annotations
+
+from dagster import Definitions, in_process_executor
+
+from orchestration.assets.dashboards import dashboard_pages
+from orchestration.assets.dbt import warehouse_dbt_models
+from orchestration.assets.raw import raw_landing_drops, raw_reference_stores
+from orchestration.resources import default_resources
+from orchestration.schedules import daily_job, daily_schedule
+
+defs = Definitions(
+    assets=[raw_landing_drops, raw_reference_stores, warehouse_dbt_models, dashboard_pages],
+    jobs=[daily_job],
+    schedules=[daily_schedule],
+    resources=default_resources(),
+    # DuckDB allows one writing process: steps run one after another in one
+    # process, never in parallel subprocesses.
+    executor=in_process_executor,
+)

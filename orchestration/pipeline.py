@@ -1,0 +1,132 @@
+"""The whole daily job, in-process: what `aftersales run` and the end-to-end
+tests call. It materializes every asset of the code location for the range
+of drop dates present in the landing, in one Dagster run."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestration import settings
+
+
+@dataclass
+class RunSummary:
+    landing: Path
+    warehouse: Path
+    dashboards_index: Path | None
+    data_docs_dir: Path
+    first_drop: str
+    last_drop: str
+    success: bool
+    seconds: float
+    files_loaded: int = 0
+    files_unchanged: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rejected: list[str] = field(default_factory=list)  # messages naming file and problem
+    failed_store_dates: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.success and not self.rejected and not self.failed_checks else 1
+
+
+def run_pipeline(
+    *,
+    landing: Path,
+    warehouse: Path,
+    dashboards_dir: Path | None = None,
+    data_docs_dir: Path | None = None,
+) -> RunSummary:
+    landing = Path(landing).resolve()
+    warehouse = Path(warehouse).resolve()
+    dashboards_dir = Path(dashboards_dir or settings.dashboards_path()).resolve()
+    data_docs_dir = Path(data_docs_dir or settings.data_docs_path()).resolve()
+    # dbt runs in a subprocess and reads the warehouse path from this variable.
+    os.environ[settings.WAREHOUSE_ENV] = str(warehouse)
+    os.environ[settings.LANDING_ENV] = str(landing)
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+
+    from sources.landing import drop_dates
+
+    dates = drop_dates(landing)
+    if not dates:
+        raise SystemExit(f"no drops under {landing}: expected <source>/<store_code>/<YYYY-MM-DD>/ folders (SPEC 3)")
+    first, last = dates[0].isoformat(), dates[-1].isoformat()
+    if first < settings.first_drop_date():
+        raise SystemExit(
+            f"{landing} has drops from {first}, before the first partition {settings.first_drop_date()}: "
+            f"set {settings.FIRST_DATE_ENV}={first}"
+        )
+
+    from dagster import DagsterInstance, materialize
+
+    from orchestration.definitions import defs
+    from orchestration.resources import LandingResource, OutputsResource, WarehouseResource
+
+    resources = dict(defs.resources)
+    resources.update(
+        warehouse=WarehouseResource(path=str(warehouse)),
+        landing=LandingResource(root=str(landing)),
+        outputs=OutputsResource(dashboards_dir=str(dashboards_dir), data_docs_dir=str(data_docs_dir)),
+    )
+    assets = list(defs.assets)
+    started = time.monotonic()
+    with DagsterInstance.ephemeral() as instance:
+        result = materialize(
+            assets,
+            resources=resources,
+            instance=instance,
+            tags={
+                "dagster/asset_partition_range_start": first,
+                "dagster/asset_partition_range_end": last,
+            },
+            raise_on_error=False,
+        )
+        summary = RunSummary(
+            landing=landing,
+            warehouse=warehouse,
+            dashboards_index=None,
+            data_docs_dir=data_docs_dir,
+            first_drop=first,
+            last_drop=last,
+            success=result.success,
+            seconds=time.monotonic() - started,
+        )
+        _collect(result, summary)
+    index = dashboards_dir / "index.html"
+    summary.dashboards_index = index if index.exists() else None
+    return summary
+
+
+def _collect(result, summary: RunSummary) -> None:
+    """Fill the summary from the run's events: load metadata, failed checks, step errors."""
+    for event in result.all_events:
+        if event.is_step_materialization:
+            mat = event.event_specific_data.materialization
+            if mat.asset_key.path == ["raw", "load_log"] or mat.asset_key.path == ["raw", "reference_stores"]:
+                md = {k: v.value for k, v in mat.metadata.items()}
+                summary.files_loaded += int(md.get("files_loaded", 0))
+                summary.files_unchanged += int(md.get("files_unchanged", 0))
+                summary.rows_loaded += int(md.get("rows_loaded", 0))
+                summary.rows_quarantined += int(md.get("rows_quarantined", 0))
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                key = "/".join(evaluation.asset_key.path)
+                summary.failed_checks.append(f"{key}: {evaluation.check_name}")
+                md = {k: v.value for k, v in evaluation.metadata.items()}
+                if evaluation.check_name == "files_accepted":
+                    summary.rejected += [m for m in str(md.get("rejected", "")).splitlines() if m and m != "none"]
+                    summary.failed_store_dates += [
+                        s.strip() for s in str(md.get("failed_store_dates", "")).split(",") if s.strip() not in ("", "none")
+                    ]
+        elif event.is_step_failure:
+            error = event.event_specific_data.error
+            summary.errors.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")
+    summary.failed_store_dates = sorted(set(summary.failed_store_dates))

@@ -1,0 +1,62 @@
+"""Dagster resources: the warehouse file, the landing root and output folders."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from dagster import ConfigurableResource
+
+from orchestration import settings
+
+
+class WarehouseResource(ConfigurableResource):
+    """The DuckDB warehouse file. DuckDB allows one writing process, so every
+    use opens a connection for the step and closes it before the next step
+    (dbt runs in its own process and must find the file free)."""
+
+    path: str
+
+    @contextmanager
+    def connect(self, read_only: bool = False):
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(self.path, read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+class LandingResource(ConfigurableResource):
+    """The landing root of SPEC section 3."""
+
+    root: str
+
+
+class OutputsResource(ConfigurableResource):
+    """Folders the job writes for people: dashboards and Data Docs."""
+
+    dashboards_dir: str
+    data_docs_dir: str
+
+
+def default_resources() -> dict:
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.dbt_project import dbt_project
+
+    return {
+        "warehouse": WarehouseResource(path=str(settings.warehouse_path())),
+        "landing": LandingResource(root=str(settings.landing_path())),
+        "outputs": OutputsResource(
+            dashboards_dir=str(settings.dashboards_path()), data_docs_dir=str(settings.data_docs_path())
+        ),
+        "dbt": DbtCliResource(
+            project_dir=dbt_project,
+            profiles_dir=str(settings.DBT_PROJECT_DIR),
+            # The dbt installed beside this interpreter, found without PATH.
+            dbt_executable=str(Path(sys.executable).with_name("dbt")),
+        ),
+    }

@@ -1,0 +1,88 @@
+"""Finding the files of a landing tree (SPEC section 3).
+
+The tree is `<landing>/<source>/<store_code>/<YYYY-MM-DD>/<file>.csv` plus the
+reference file `<landing>/reference/stores.csv`. Discovery only lists paths;
+it never opens a file, so listing a three-year landing stays cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from sources.contract import DROP_TABLES, STORES, LandingTable
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    table: LandingTable
+    path: Path  # absolute
+    relative_path: str  # to the landing root, with forward slashes: the file's identity
+    store_code: str | None  # from the folder; None for reference files
+    drop_date: dt.date | None  # from the folder; None for reference files
+
+
+def _parse_folder_date(name: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(name)
+    except ValueError:
+        return None
+
+
+def discover(
+    landing: Path,
+    *,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    tables: tuple[LandingTable, ...] | None = None,
+) -> list[LandingFile]:
+    """Every landing file under `landing`, optionally limited to drop dates in
+    [date_from, date_to]. The reference file is always included when present
+    and `tables` allows it. Folders that are not dates are ignored (they are
+    not drops); files a table does not name are ignored too."""
+    landing = Path(landing)
+    wanted = tables if tables is not None else (STORES, *DROP_TABLES)
+    found: list[LandingFile] = []
+    if STORES in wanted:
+        ref = landing / STORES.source / STORES.file_name
+        if ref.is_file():
+            found.append(LandingFile(STORES, ref, f"{STORES.source}/{STORES.file_name}", None, None))
+    by_source: dict[str, list[LandingTable]] = {}
+    for table in wanted:
+        if table.partitioned:
+            by_source.setdefault(table.source, []).append(table)
+    for source, source_tables in sorted(by_source.items()):
+        source_dir = landing / source
+        if not source_dir.is_dir():
+            continue
+        for store_dir in sorted(p for p in source_dir.iterdir() if p.is_dir()):
+            for date_dir in sorted(p for p in store_dir.iterdir() if p.is_dir()):
+                drop_date = _parse_folder_date(date_dir.name)
+                if drop_date is None:
+                    continue
+                if date_from and drop_date < date_from or date_to and drop_date > date_to:
+                    continue
+                for table in source_tables:
+                    path = date_dir / table.file_name
+                    if path.is_file():
+                        rel = f"{source}/{store_dir.name}/{date_dir.name}/{table.file_name}"
+                        found.append(LandingFile(table, path, rel, store_dir.name, drop_date))
+    return found
+
+
+def drop_dates(landing: Path) -> list[dt.date]:
+    """The distinct business dates that have at least one drop folder."""
+    dates: set[dt.date] = set()
+    landing = Path(landing)
+    for table in DROP_TABLES:
+        source_dir = landing / table.source
+        if not source_dir.is_dir():
+            continue
+        for store_dir in source_dir.iterdir():
+            if store_dir.is_dir():
+                for date_dir in store_dir.iterdir():
+                    d = _parse_folder_date(date_dir.name)
+                    if d is not None and date_dir.is_dir():
+                        dates.add(d)
+    return sorted(dates)

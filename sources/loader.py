@@ -1,0 +1,378 @@
+"""Loading landing files into the raw layer of the warehouse.
+
+A file's rows land in `raw.<table>` typed, with load metadata; rows that do
+not parse land in `raw.quarantine` with the reason; a file that cannot be read
+at all is rejected and logged. Every file load is logged in `raw.load_log`,
+and for every loaded file rows read = rows loaded + rows quarantined.
+
+Loading is idempotent per file: a file whose bytes were already loaded is
+skipped; a re-delivered file (same path, new bytes) replaces the rows of its
+earlier version, never adds to them. Files are read by DuckDB in batches of
+the same table and header layout, so a three-year landing of tens of
+thousands of small files loads in a few DuckDB scans, not one per file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from sources.contract import LANDING_TABLES, LOAD_METADATA_COLUMNS, LandingTable
+from sources.encoding import GB18030, FileProblem, inspect, read_lines, transcode_to_utf8
+from sources.landing import LandingFile
+from sources.parsing import (
+    QUOTE_TEXT_MACRO,
+    SQL_TYPES,
+    map_header,
+    problem_sqls,
+    quote_ident,
+    quote_literal,
+    text_sql,
+    typed_sql,
+)
+
+RAW_SCHEMA = "raw"
+BATCH_FILES = 2000  # files per DuckDB scan; bounds the SQL size and memory
+
+LOAD_LOG_DDL = f"""
+create table if not exists {RAW_SCHEMA}.load_log (
+    source_file varchar not null,
+    table_name varchar not null,
+    store_code varchar,
+    drop_date date,
+    file_hash varchar not null,
+    encoding varchar,
+    status varchar not null,          -- loaded | rejected
+    message varchar,
+    rows_read bigint,
+    rows_loaded bigint,
+    rows_quarantined bigint,
+    loaded_at timestamp not null
+)"""
+
+QUARANTINE_DDL = f"""
+create table if not exists {RAW_SCHEMA}.quarantine (
+    table_name varchar not null,
+    source_file varchar not null,
+    line_number bigint,
+    raw_line varchar,
+    reason varchar not null,
+    store_code varchar,
+    drop_date date,
+    file_hash varchar not null,
+    loaded_at timestamp not null
+)"""
+
+
+@dataclass
+class FileLoad:
+    """What happened to one landing file in this load."""
+
+    file: LandingFile
+    status: str  # loaded | unchanged | rejected
+    message: str = ""
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+
+
+@dataclass
+class LoadResult:
+    files: list[FileLoad] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+    @property
+    def rejected(self) -> list[FileLoad]:
+        return [f for f in self.files if f.status == "rejected"]
+
+
+def raw_table_ddl(table: LandingTable) -> str:
+    cols = [f"{quote_ident(c.name)} {SQL_TYPES[c.kind]}" for c in table.columns]
+    meta_types = {
+        "_source_file": "varchar not null",
+        "_line_number": "bigint not null",
+        "_drop_date": "date",
+        "_file_hash": "varchar not null",
+        "_loaded_at": "timestamp not null",
+    }
+    cols += [f"{m} {meta_types[m]}" for m in LOAD_METADATA_COLUMNS]
+    return f"create table if not exists {RAW_SCHEMA}.{table.name} (\n    " + ",\n    ".join(cols) + "\n)"
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    for table in LANDING_TABLES:
+        con.execute(raw_table_ddl(table))
+    con.execute(LOAD_LOG_DDL)
+    con.execute(QUARANTINE_DDL)
+
+
+def _loaded_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The hash of the version of each file whose rows are in raw now."""
+    rows = con.execute(
+        f"""select source_file, arg_max(file_hash, loaded_at)
+            from {RAW_SCHEMA}.load_log where status = 'loaded' group by source_file"""
+    ).fetchall()
+    return dict(rows)
+
+
+@dataclass
+class _Pending:
+    file: LandingFile
+    file_hash: str
+    encoding: str
+    read_path: Path
+    names: tuple[str | None, ...]
+
+
+def load_files(
+    con: duckdb.DuckDBPyConnection,
+    files: list[LandingFile],
+    *,
+    loaded_at: dt.datetime | None = None,
+    force: bool = False,
+) -> LoadResult:
+    """Load the given landing files into raw. `force` reloads unchanged files."""
+    loaded_at = loaded_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    ensure_raw_schema(con)
+    con.execute(QUOTE_TEXT_MACRO)
+    known = {} if force else _loaded_hashes(con)
+    result = LoadResult()
+    with tempfile.TemporaryDirectory(prefix="aftersales-load-") as scratch:
+        groups: dict[tuple, list[_Pending]] = defaultdict(list)
+        for i, lf in enumerate(files):
+            info = None
+            try:
+                info = inspect(lf.path)
+                if known.get(lf.relative_path) == info.sha256:
+                    result.files.append(FileLoad(lf, "unchanged"))
+                    continue
+                names = tuple(map_header(lf.table, info.header_line))
+            except (FileProblem, OSError) as problem:
+                reason = problem if isinstance(problem, FileProblem) else f"cannot read file ({problem.strerror})"
+                load = FileLoad(lf, "rejected", f"{lf.relative_path}: {reason}")
+                result.files.append(load)
+                _log_rejected(con, load, info.sha256 if info else "", loaded_at)
+                continue
+            read_path = lf.path
+            if info.encoding == GB18030:
+                read_path = transcode_to_utf8(lf.path, GB18030, Path(scratch) / f"{i}.csv")
+            groups[(lf.table.name, names)].append(_Pending(lf, info.sha256, info.encoding, read_path, names))
+        for (_, _), pending in sorted(groups.items(), key=lambda kv: kv[0][0]):
+            for start in range(0, len(pending), BATCH_FILES):
+                batch = pending[start : start + BATCH_FILES]
+                result.files.extend(_load_batch(con, batch, loaded_at))
+    return result
+
+
+def _log_rejected(con: duckdb.DuckDBPyConnection, load: FileLoad, file_hash: str, loaded_at: dt.datetime) -> None:
+    """Log a rejected file. Rows of an earlier good version of it stay in raw:
+    a bad re-delivery must not lose what was loaded."""
+    lf = load.file
+    con.execute(
+        f"delete from {RAW_SCHEMA}.load_log where source_file = ? and status = 'rejected'", [lf.relative_path]
+    )
+    con.execute(
+        f"insert into {RAW_SCHEMA}.load_log values (?, ?, ?, ?, ?, null, 'rejected', ?, null, null, null, ?)",
+        [lf.relative_path, lf.table.name, lf.store_code, lf.drop_date, file_hash, load.message, loaded_at],
+    )
+
+
+def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded_at: dt.datetime) -> list[FileLoad]:
+    table = batch[0].file.table
+    names = batch[0].names
+    header_columns = {
+        (name if name else f"_ignored_{i}"): "VARCHAR" for i, name in enumerate(names)
+    }
+    present = {n for n in names if n}
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            "create or replace temp table _batch (read_path varchar, source_file varchar, "
+            "store_code varchar, drop_date date, file_hash varchar, encoding varchar)"
+        )
+        con.executemany(
+            "insert into _batch values (?, ?, ?, ?, ?, ?)",
+            [
+                (str(p.read_path), p.file.relative_path, p.file.store_code, p.file.drop_date, p.file_hash, p.encoding)
+                for p in batch
+            ],
+        )
+        columns_sql = "{" + ", ".join(f"{quote_literal(k)}: 'VARCHAR'" for k in header_columns) + "}"
+        paths_sql = "[" + ", ".join(quote_literal(str(p.read_path)) for p in batch) + "]"
+        # Every contract column exists in the scan; ones the header lacks are NULL.
+        select_text = ", ".join(
+            f"{quote_ident(c.name) if c.name in present else 'null::varchar'} as {quote_ident(c.name)}"
+            for c in table.columns
+        )
+        con.execute(
+            f"""create or replace temp table _scan as
+                select filename as _read_path, ordinality as _ordinality, {select_text}
+                from read_csv({paths_sql}, header = true, columns = {columns_sql}, delim = ',',
+                              quote = '"', escape = '"', filename = true, auto_detect = false,
+                              store_rejects = true, rejects_table = '_rejects', rejects_scan = '_reject_scans')
+                     with ordinality"""
+        )
+        typed = ", ".join(
+            f"{text_sql(c)} as {quote_ident(c.name + '__text')}, {typed_sql(c)} as {quote_ident(c.name)}"
+            for c in table.columns
+        )
+        checks = ", ".join(problem_sqls(table))
+        con.execute(
+            f"""create or replace temp table _parsed as
+                with scanned as (
+                    select s.*, b.source_file, b.store_code as _folder_store, b.drop_date as _drop_date,
+                           b.file_hash,
+                           s._ordinality - min(s._ordinality) over (partition by s._read_path) + 2 as _line_number
+                    from _scan s join _batch b on b.read_path = s._read_path
+                ),
+                typed as (
+                    select source_file, _folder_store, _drop_date, file_hash, _line_number, {typed}
+                    from scanned
+                )
+                select *, list_filter([{checks}], x -> x is not null) as _problems from typed"""
+        )
+        rejects = con.execute(
+            """select b.source_file, e.line,
+                      'unreadable CSV line: ' || string_agg(distinct e.error_type, ', ')
+                        || ' (' || arg_max(e.error_message, coalesce(e.column_idx, 0)) || ')',
+                      any_value(e.csv_line)
+               from _rejects e join _reject_scans s using (scan_id, file_id)
+               join _batch b on b.read_path = s.file_path
+               group by b.source_file, e.line"""
+        ).fetchall()
+        rejected_lines: dict[str, set[int]] = defaultdict(set)
+        for source_file, line, _, _ in rejects:
+            rejected_lines[source_file].add(int(line))
+        _renumber_around_rejects(con, rejected_lines)
+
+        sources_sql = "(select source_file from _batch)"
+        con.execute(f"delete from {RAW_SCHEMA}.{table.name} where _source_file in {sources_sql}")
+        con.execute(f"delete from {RAW_SCHEMA}.quarantine where source_file in {sources_sql}")
+        con.execute(f"delete from {RAW_SCHEMA}.load_log where source_file in {sources_sql}")
+        data_cols = ", ".join(quote_ident(c.name) for c in table.columns)
+        con.execute(
+            f"""insert into {RAW_SCHEMA}.{table.name}
+                select {data_cols}, source_file, _line_number, _drop_date, file_hash, ?
+                from _parsed where len(_problems) = 0""",
+            [loaded_at],
+        )
+        con.execute(
+            f"""insert into {RAW_SCHEMA}.quarantine
+                select {quote_literal(table.name)}, source_file, _line_number, null,
+                       array_to_string(_problems, '; '), _folder_store, _drop_date, file_hash, ?
+                from _parsed where len(_problems) > 0""",
+            [loaded_at],
+        )
+        if rejects:
+            con.executemany(
+                f"""insert into {RAW_SCHEMA}.quarantine
+                    select {quote_literal(table.name)}, b.source_file, ?, ?, ?, b.store_code, b.drop_date,
+                           b.file_hash, ?
+                    from _batch b where b.source_file = ?""",
+                [(line, raw, reason, loaded_at, source_file) for source_file, line, reason, raw in rejects],
+            )
+        _fill_quarantine_raw_lines(con, batch, table)
+        counts = {
+            row[0]: row[1:]
+            for row in con.execute(
+                f"""select b.source_file,
+                           (select count(*) from {RAW_SCHEMA}.{table.name} r where r._source_file = b.source_file),
+                           (select count(*) from {RAW_SCHEMA}.quarantine q where q.source_file = b.source_file)
+                    from _batch b"""
+            ).fetchall()
+        }
+        loads = []
+        for p in batch:
+            loaded, quarantined = counts[p.file.relative_path]
+            loads.append(
+                FileLoad(p.file, "loaded", rows_read=loaded + quarantined, rows_loaded=loaded, rows_quarantined=quarantined)
+            )
+        con.executemany(
+            f"insert into {RAW_SCHEMA}.load_log values (?, ?, ?, ?, ?, ?, 'loaded', null, ?, ?, ?, ?)",
+            [
+                (
+                    p.file.relative_path,
+                    table.name,
+                    p.file.store_code,
+                    p.file.drop_date,
+                    p.file_hash,
+                    p.encoding,
+                    load.rows_read,
+                    load.rows_loaded,
+                    load.rows_quarantined,
+                    loaded_at,
+                )
+                for p, load in zip(batch, loads)
+            ],
+        )
+        for name in ("_scan", "_parsed", "_batch", "_rejects", "_reject_scans"):
+            con.execute(f"drop table if exists {name}")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return loads
+
+
+def _renumber_around_rejects(con: duckdb.DuckDBPyConnection, rejected_lines: dict[str, set[int]]) -> None:
+    """Rows DuckDB rejected (wrong number of fields) take no ordinal, so the
+    good rows of such a file are renumbered to the physical lines they sit
+    on: the k-th good row is on the k-th line (from 2) not rejected."""
+    if not rejected_lines:
+        return
+    mapping = []
+    for source_file, rejected in rejected_lines.items():
+        good_rows = con.execute("select count(*) from _parsed where source_file = ?", [source_file]).fetchone()[0]
+        line, provisional = 2, 2
+        for _ in range(good_rows):
+            while line in rejected:
+                line += 1
+            mapping.append((source_file, provisional, line))
+            line += 1
+            provisional += 1
+    con.execute("create or replace temp table _line_map (source_file varchar, provisional bigint, line bigint)")
+    con.executemany("insert into _line_map values (?, ?, ?)", mapping)
+    con.execute(
+        """update _parsed set _line_number = m.line from _line_map m
+           where m.source_file = _parsed.source_file and m.provisional = _parsed._line_number"""
+    )
+    con.execute("drop table _line_map")
+
+
+def _fill_quarantine_raw_lines(con: duckdb.DuckDBPyConnection, batch: list[_Pending], table: LandingTable) -> None:
+    """Quarantined rows keep the delivered line's text, read back from the
+    original file (only for files that have quarantined rows)."""
+    wanted = con.execute(
+        "select source_file, list(_line_number) from _parsed where len(_problems) > 0 group by source_file"
+    ).fetchall()
+    if not wanted:
+        return
+    by_source = {p.file.relative_path: p for p in batch}
+    updates = []
+    for source_file, lines in wanted:
+        p = by_source[source_file]
+        encoding = p.encoding
+        for number, text in read_lines(p.file.path, encoding, set(lines)).items():
+            updates.append((text, source_file, number))
+    con.executemany(
+        f"""update {RAW_SCHEMA}.quarantine set raw_line = ?
+            where source_file = ? and line_number = ? and raw_line is null
+              and table_name = {quote_literal(table.name)}""",
+        updates,
+    )
