@@ -30,6 +30,7 @@ class RunSummary:
     failed_store_dates: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -126,6 +127,8 @@ def _collect(result, summary: RunSummary) -> None:
                     summary.failed_store_dates += [
                         s.strip() for s in str(md.get("failed_store_dates", "")).split(",") if s.strip() not in ("", "none")
                     ]
+        elif event.is_step_success:
+            summary.step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000
         elif event.is_step_failure:
             error = event.event_specific_data.error
             summary.errors.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")

@@ -28,8 +28,8 @@ statuses as (
         cast(sum(annual_spend) as decimal(18, 2)) as on_file_annual_spend,
         cast(coalesce(sum(annual_spend) filter (where churn_status = 'at_risk'), 0) as decimal(18, 2))
             as value_at_risk,
-        sum(visits) as visits,
-        sum(paid_visits) as paid_visits,
+        cast(sum(visits) as bigint) as visits,
+        cast(sum(paid_visits) as bigint) as paid_visits,
         cast(sum(revenue) as decimal(18, 2)) as revenue,
         cast(sum(labor_amount) as decimal(18, 2)) as labor_amount,
         cast(sum(parts_amount) as decimal(18, 2)) as parts_amount,

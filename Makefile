@@ -1,0 +1,64 @@
+# From a clean clone to the warehouse and dashboards: `make run`; every test: `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+MANIFEST := dbt_project/target/manifest.json
+DAGSTER_HOME := $(CURDIR)/var/dagster_home
+export DAGSTER_HOME
+
+# pip here also looks in local wheel folders and warns about each missing one.
+PIP_QUIET := grep -v -e '^WARNING: Location' -e '^$$' || true
+
+.PHONY: help install run test bench dev clean browser
+
+help:
+	@echo "make run    install, generate the demo landing, run the daily job, build the dashboards"
+	@echo "make test   install and run every test"
+	@echo "make bench  time 'aftersales run' (BENCH_ARGS='--stores 20 --years 3')"
+	@echo "make dev    the Dagster UI on http://127.0.0.1:3000"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing Python dependencies into $(VENV) ..."
+	@$(BIN)/pip install -q -e '.[test]' 2>&1 | $(PIP_QUIET)
+	@$(BIN)/python -c "import dagster, dagster_dbt, dbt, duckdb, great_expectations"
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
+
+# dagster-dbt reads the manifest when the code location loads.
+$(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f) dbt_project/dbt_project.yml
+	@cd dbt_project && ../$(BIN)/dbt parse --profiles-dir . --quiet
+
+$(DAGSTER_HOME)/dagster.yaml:
+	@mkdir -p $(DAGSTER_HOME)
+	@printf 'telemetry:\n  enabled: false\n' > $@
+
+# Headless Chromium for the browser tests (Debian's package; downloaded browsers do not work here).
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "installing chromium and chromium-driver with apt-get ..."; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+run: install
+	@$(BIN)/aftersales run
+
+test: install browser
+	@$(BIN)/python -m pytest
+
+bench: install
+	@$(BIN)/aftersales bench $(BENCH_ARGS)
+
+dev: install
+	@$(BIN)/dagster dev -m orchestration.definitions
+
+clean:
+	rm -rf var dbt_project/target dbt_project/logs

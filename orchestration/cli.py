@@ -1,0 +1,85 @@
+"""The `aftersales` command.
+
+    aftersales run   [--landing PATH] [--warehouse PATH] [--dashboards DIR]   the whole daily job
+    aftersales demo  --out PATH [--seed N --end-date D --stores N ...]        write a demo landing
+    aftersales bench [--stores N --years N --vehicles-per-store N]           time `run` at a scale
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from orchestration import settings
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from orchestration.pipeline import run_pipeline
+    from orchestration.run_output import print_summary, quiet_run_output
+
+    landing = Path(args.landing) if args.landing else settings.landing_path()
+    if not args.landing and not landing.exists():
+        from sources.demo import generate_landing
+
+        print(f"No landing given and none at {landing}: generating the demo landing there first.")
+        generate_landing(landing)
+    warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse_path()
+    with quiet_run_output(warehouse, verbose=args.verbose) as log_file:
+        summary = run_pipeline(
+            landing=landing,
+            warehouse=warehouse,
+            dashboards_dir=Path(args.dashboards) if args.dashboards else None,
+            data_docs_dir=Path(args.data_docs) if args.data_docs else None,
+        )
+    print_summary(summary, log_file)
+    return summary.exit_code
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from sources.demo import run_from_args
+
+    return run_from_args(args)
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from orchestration.bench import run_bench
+
+    return run_bench(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aftersales", description="The aftersales retention warehouse.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="Load every drop under the landing, build and check the marts, render dashboards.")
+    run.add_argument("--landing", help=f"landing root (SPEC section 3); default {settings.landing_path()}")
+    run.add_argument("--warehouse", help=f"DuckDB warehouse file; default {settings.warehouse_path()}")
+    run.add_argument("--dashboards", help=f"dashboard output folder; default {settings.dashboards_path()}")
+    run.add_argument("--data-docs", help=f"Great Expectations Data Docs folder; default {settings.data_docs_path()}")
+    run.add_argument("-v", "--verbose", action="store_true", help="show Dagster and dbt output as it runs")
+    run.set_defaults(func=_cmd_run)
+
+    from sources.demo import add_arguments as add_demo_arguments
+
+    demo = sub.add_parser("demo", help="Write a deterministic demo landing tree.")
+    add_demo_arguments(demo)
+    demo.set_defaults(func=_cmd_demo)
+
+    bench = sub.add_parser("bench", help="Generate a landing at a scale and measure `aftersales run` on it.")
+    bench.add_argument("--stores", type=int, default=5)
+    bench.add_argument("--years", type=int, default=3)
+    bench.add_argument("--vehicles-per-store", type=int, default=600)
+    bench.add_argument("--seed", type=int, default=7)
+    bench.add_argument("--workdir", default=str(settings.VAR_DIR / "bench"), help="where the landing and warehouse go")
+    bench.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

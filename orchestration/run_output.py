@@ -1,0 +1,65 @@
+"""What `aftersales run` shows: a short summary on the terminal, the full
+Dagster and dbt output in a log file beside the warehouse."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from orchestration.pipeline import RunSummary
+
+
+@contextlib.contextmanager
+def quiet_run_output(warehouse: Path, *, verbose: bool) -> Iterator[Path]:
+    """Send stdout (dbt's log lines) and Dagster's log records to a log file
+    unless verbose."""
+    log_dir = Path(warehouse).resolve().parent / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = log_dir / f"run-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
+    if verbose:
+        yield log_file
+        return
+    with open(log_file, "w", encoding="utf-8") as out:
+        handler = logging.StreamHandler(out)
+        dagster_logger = logging.getLogger("dagster")
+        dagster_logger.addHandler(handler)
+        dagster_logger.propagate = False
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                yield log_file
+        finally:
+            dagster_logger.removeHandler(handler)
+            dagster_logger.propagate = True
+
+
+def print_summary(summary: RunSummary, log_file: Path | None = None, stream=None) -> None:
+    stream = stream or sys.stdout
+    p = lambda text="": print(text, file=stream)  # noqa: E731
+    status = "OK" if summary.exit_code == 0 else "FAILED"
+    p(f"aftersales run: {status} in {summary.seconds:.1f} s")
+    p(f"  landing      {summary.landing} (drops {summary.first_drop} .. {summary.last_drop})")
+    p(
+        f"  loaded       {summary.files_loaded} files, {summary.rows_loaded} rows"
+        f" ({summary.files_unchanged} files unchanged since the last load)"
+    )
+    p(f"  quarantined  {summary.rows_quarantined} rows (table raw.quarantine)")
+    if summary.rejected:
+        p(f"  rejected     {len(summary.rejected)} files; failed store/date: {', '.join(summary.failed_store_dates)}")
+        for message in summary.rejected[:20]:
+            p(f"    - {message}")
+    if summary.failed_checks:
+        p(f"  failed checks ({len(summary.failed_checks)}):")
+        for check in summary.failed_checks[:20]:
+            p(f"    - {check}")
+    for error in summary.errors:
+        p(f"  error        {error}")
+    p(f"  warehouse    {summary.warehouse}")
+    p(f"  data docs    {summary.data_docs_dir / 'index.html'}")
+    if summary.dashboards_index:
+        p(f"  dashboards   {summary.dashboards_index}")
+    if log_file:
+        p(f"  full log     {log_file}")
