@@ -39,13 +39,16 @@ $(DAGSTER_HOME)/dagster.yaml:
 	@mkdir -p $(DAGSTER_HOME)
 	@printf 'telemetry:\n  enabled: false\n' > $@
 
-# Headless Chromium for the browser tests (Debian's package; downloaded browsers do not work here).
+# Headless Chromium for the browser tests (Debian's package; downloaded browsers
+# do not work here) and a CJK font so Chinese labels render in screenshots.
+BROWSER_PACKAGES := chromium chromium-driver fonts-wqy-microhei
 browser:
-	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
-		echo "installing chromium and chromium-driver with apt-get ..."; \
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null \
+			|| ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1; then \
+		echo "installing $(BROWSER_PACKAGES) with apt-get ..."; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq >/dev/null && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
 	fi
 
 run: install

@@ -28,7 +28,8 @@ class RunSummary:
     rows_quarantined: int = 0
     rejected: list[str] = field(default_factory=list)  # messages naming file and problem
     failed_store_dates: list[str] = field(default_factory=list)
-    failed_checks: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)  # ERROR severity: the run fails
+    warned_checks: list[str] = field(default_factory=list)  # WARN severity: findings
     errors: list[str] = field(default_factory=list)
     step_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -107,6 +108,8 @@ def run_pipeline(
 
 def _collect(result, summary: RunSummary) -> None:
     """Fill the summary from the run's events: load metadata, failed checks, step errors."""
+    from dagster import AssetCheckSeverity
+
     for event in result.all_events:
         if event.is_step_materialization:
             mat = event.event_specific_data.materialization
@@ -120,7 +123,12 @@ def _collect(result, summary: RunSummary) -> None:
             evaluation = event.event_specific_data
             if not evaluation.passed:
                 key = "/".join(evaluation.asset_key.path)
-                summary.failed_checks.append(f"{key}: {evaluation.check_name}")
+                failure = f"{key}: {evaluation.check_name}"
+                # A WARN check is a data-quality finding to read, not a failed run.
+                if evaluation.severity == AssetCheckSeverity.WARN:
+                    summary.warned_checks.append(failure)
+                    continue
+                summary.failed_checks.append(failure)
                 md = {k: v.value for k, v in evaluation.metadata.items()}
                 if evaluation.check_name == "files_accepted":
                     summary.rejected += [m for m in str(md.get("rejected", "")).splitlines() if m and m != "none"]

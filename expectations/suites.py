@@ -1,0 +1,369 @@
+"""Expectation suites of the warehouse, declared as plain data.
+
+Every table we validate has a tuple of :class:`Check` objects. A check names one
+Great Expectations (GX 1.x) expectation class and its arguments, the column it
+is about, and whether it is *critical*: a failed critical check means the table
+must not be published (a later step blocks publishing on it); a non-critical
+check is a data-quality finding (GX severity ``warning``).
+
+This module does not import great_expectations, so importing it (for example to
+declare one Dagster asset check per table at definition time) is cheap. The
+runner (:mod:`expectations.runner`) turns the checks into GX expectations.
+
+Raw suites are derived from the landing contract (``sources/contract.py``):
+key columns not null, enumerations within the contract's English codes,
+amounts not negative, VINs 17 characters of the ISO 3779 alphabet, the repair
+order total rule, and the load-metadata invariants. Mart suites check the grain
+and the arithmetic identities of SPEC sections 6, 7 and 10.
+
+SQL in ``UnexpectedRowsExpectation`` checks is DuckDB SQL. ``{batch}`` is the
+table being validated; a literal brace must be doubled (``{{17}}``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from sources.contract import (
+    AMOUNT,
+    ENUM,
+    ENUM_LIST,
+    ENUMERATIONS,
+    INTEGER,
+    LANDING_TABLES,
+    LOAD_METADATA_COLUMNS,
+    LandingTable,
+)
+
+# GX expectation class names used below (attributes of great_expectations.expectations).
+NOT_NULL = "ExpectColumnValuesToNotBeNull"
+IN_SET = "ExpectColumnValuesToBeInSet"
+BETWEEN = "ExpectColumnValuesToBeBetween"
+UNIQUE = "ExpectColumnValuesToBeUnique"
+COMPOUND_UNIQUE = "ExpectCompoundColumnsToBeUnique"
+LENGTH_EQUAL = "ExpectColumnValueLengthsToEqual"
+PAIR_A_GE_B = "ExpectColumnPairValuesAToBeGreaterThanB"
+COLUMNS_PRESENT = "ExpectTableColumnsToMatchSet"
+UNEXPECTED_ROWS = "UnexpectedRowsExpectation"
+
+# ISO 3779: 17 characters, digits and capital letters except I, O and Q.
+VIN_LENGTH = 17
+VIN_CHARSET = "[A-HJ-NPR-Z0-9]+"  # the length is checked on its own
+
+CHURN_STATUSES = ("active", "at_risk", "churned")
+LOSS_TYPES = ("natural", "insurer_assigned", "competitor", "unknown")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation on one table.
+
+    name: stable identifier, unique within the table (e.g. ``in_set:payer``).
+    expectation: GX 1.x expectation class name (``great_expectations.expectations.<name>``).
+    kwargs: arguments for that class (column, value_set, unexpected_rows_query, ...).
+    column: the column(s) the check is about, comma-joined for multi-column checks,
+        None for table-level checks.
+    critical: True blocks publishing; False is a warning.
+    description: one line for people (shown in Data Docs for SQL checks).
+    """
+
+    name: str
+    expectation: str
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    column: str | None = None
+    critical: bool = True
+    description: str = ""
+
+    @property
+    def severity(self) -> str:
+        return "critical" if self.critical else "warning"
+
+
+def _sql_list(values) -> str:
+    return "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _select_cols(*names: str) -> str:
+    return ", ".join(_ident(n) for n in names)
+
+
+# --------------------------------------------------------------------------- raw
+
+
+def _raw_checks(t: LandingTable) -> tuple[Check, ...]:
+    checks: list[Check] = []
+    key = list(t.key)
+    expected_columns = [*t.column_names, *LOAD_METADATA_COLUMNS]
+    checks.append(
+        Check(
+            "columns_present",
+            COLUMNS_PRESENT,
+            {"column_set": expected_columns, "exact_match": False},
+            None,
+            True,
+            "Every contract column and the load metadata columns exist.",
+        )
+    )
+    # Keys not null (critical); other required columns not null (warning), except the
+    # repair-order columns that decide what a visit is, which are critical.
+    visit_defining = {"dms_repair_orders": {"vin", "opened_at", "status", "payer"}}
+    for col in t.columns:
+        if col.name in key:
+            checks.append(Check(f"not_null:{col.name}", NOT_NULL, {"column": col.name}, col.name, True))
+        elif col.required:
+            critical = col.name in visit_defining.get(t.name, set())
+            checks.append(Check(f"not_null:{col.name}", NOT_NULL, {"column": col.name}, col.name, critical))
+    # Load metadata: every raw row comes from one line of one delivered file, loaded once.
+    for col in ("_source_file", "_line_number", "_file_hash", "_loaded_at"):
+        checks.append(Check(f"not_null:{col}", NOT_NULL, {"column": col}, col, True))
+    checks.append(
+        Check(
+            "unique:_source_file+_line_number",
+            COMPOUND_UNIQUE,
+            {"column_list": ["_source_file", "_line_number"]},
+            "_source_file,_line_number",
+            True,
+            "A file line is loaded once (a re-delivered drop replaces, never duplicates).",
+        )
+    )
+    for col in t.columns:
+        if col.kind == ENUM:
+            codes = sorted(ENUMERATIONS[col.enum])
+            checks.append(
+                Check(f"in_set:{col.name}", IN_SET, {"column": col.name, "value_set": codes}, col.name, True)
+            )
+        elif col.kind == ENUM_LIST:
+            codes = sorted(ENUMERATIONS[col.enum])
+            c = _ident(col.name)
+            query = (
+                f"SELECT {_select_cols(*key, col.name)} FROM {{batch}} "
+                f"WHERE {c} IS NOT NULL AND {c} <> '' "
+                f"AND NOT list_has_all({_sql_list(codes)}, string_split({c}, ';'))"
+            )
+            checks.append(
+                Check(
+                    f"in_set:{col.name}",
+                    UNEXPECTED_ROWS,
+                    {"unexpected_rows_query": query},
+                    col.name,
+                    True,
+                    f"Every ';'-separated code of {col.name} is one of: {', '.join(codes)}.",
+                )
+            )
+        elif col.kind == AMOUNT:
+            checks.append(
+                Check(f"non_negative:{col.name}", BETWEEN, {"column": col.name, "min_value": 0}, col.name, True)
+            )
+        elif col.kind == INTEGER and col.name.endswith("mileage_km"):
+            checks.append(
+                Check(f"non_negative:{col.name}", BETWEEN, {"column": col.name, "min_value": 0}, col.name, False)
+            )
+    if "vin" in t.column_names:
+        checks.append(
+            Check("vin_length", LENGTH_EQUAL, {"column": "vin", "value": VIN_LENGTH}, "vin", False,
+                  "VINs are 17 characters long.")
+        )
+        query = (
+            f"SELECT {_select_cols(*key, *([] if 'vin' in key else ['vin']))} FROM {{batch}} "
+            f"WHERE vin IS NOT NULL AND NOT regexp_full_match(vin, '{VIN_CHARSET}')"
+        )
+        checks.append(
+            Check(
+                "vin_charset",
+                UNEXPECTED_ROWS,
+                {"unexpected_rows_query": query},
+                "vin",
+                False,
+                "VINs use the ISO 3779 alphabet: 0-9 and A-Z without I, O, Q.",
+            )
+        )
+    if t.name == "dms_repair_orders":
+        query = (
+            "SELECT store_code, ro_number, labor_amount, parts_amount, other_amount, discount_amount, "
+            "total_amount, labor_amount + parts_amount + coalesce(other_amount, 0) "
+            "- coalesce(discount_amount, 0) AS expected_total FROM {batch} "
+            "WHERE abs(total_amount - (labor_amount + parts_amount + coalesce(other_amount, 0) "
+            "- coalesce(discount_amount, 0))) > 0.01"
+        )
+        checks.append(
+            Check(
+                "total_matches_components",
+                UNEXPECTED_ROWS,
+                {"unexpected_rows_query": query},
+                "total_amount",
+                False,
+                "total_amount = labor_amount + parts_amount + other_amount - discount_amount (within 0.01).",
+            )
+        )
+    return tuple(checks)
+
+
+# --------------------------------------------------------------------------- marts
+
+KPI_COUNTS = (
+    "on_file", "active", "at_risk", "churned", "base_customers", "new_customers", "won_back",
+    "hidden_churn", "cohort_size", "cohort_returned", "visits", "paid_visits",
+    "policies_expiring", "policies_renewed",
+)
+KPI_RATES = (
+    "churn_rate", "value_weighted_churn_rate", "cohort_churn_rate", "cohort_retention_rate",
+    "labor_share", "renewal_rate",
+)
+KPI_MONEY = (
+    "churned_annual_spend", "on_file_annual_spend", "revenue", "per_ticket_value",
+    "labor_amount", "parts_amount", "parts_cost", "value_at_risk",
+)
+KPI_COLUMNS = (
+    "store_code", "month_end", "as_of_date", *KPI_COUNTS[:5], *KPI_COUNTS[5:8],
+    "churn_rate", "churned_annual_spend", "on_file_annual_spend", "value_weighted_churn_rate",
+    "cohort_size", "cohort_returned", "cohort_churn_rate", "cohort_retention_rate",
+    "visits", "paid_visits", "revenue", "per_ticket_value", "labor_amount", "parts_amount",
+    "labor_parts_ratio", "labor_share", "parts_cost", "gross_profit", "gross_margin",
+    "policies_expiring", "policies_renewed", "renewal_rate", "value_at_risk",
+)
+FCT_COLUMNS = (
+    "store_code", "vin", "month_end", "as_of_date", "customer_key", "brand", "model", "visits",
+    "paid_visits", "revenue", "labor_amount", "parts_amount", "parts_cost", "last_visit_date",
+    "annual_spend", "churn_status", "is_new", "is_won_back", "mileage_due_date",
+    "overdue_by_mileage", "is_hidden_churn", "loss_type",
+)
+DIM_STORES_COLUMNS = ("store_code", "store_name", "brand", "city", "province", "region", "opened_on")
+
+
+def _month_end_check(key: tuple[str, ...]) -> Check:
+    return Check(
+        "month_end_is_last_day",
+        UNEXPECTED_ROWS,
+        {"unexpected_rows_query": f"SELECT {_select_cols(*key)} FROM {{batch}} WHERE month_end <> last_day(month_end)"},
+        "month_end",
+        False,
+        "month_end is the last day of its month.",
+    )
+
+
+def _kpi_store_month_checks() -> tuple[Check, ...]:
+    key = ("store_code", "month_end")
+    checks = [
+        Check("columns_present", COLUMNS_PRESENT, {"column_set": list(KPI_COLUMNS), "exact_match": False},
+              None, True, "The published columns exist."),
+        Check("not_null:store_code", NOT_NULL, {"column": "store_code"}, "store_code", True),
+        Check("not_null:month_end", NOT_NULL, {"column": "month_end"}, "month_end", True),
+        Check("unique:store_code+month_end", COMPOUND_UNIQUE, {"column_list": list(key)},
+              "store_code,month_end", True, "One row per store and month end."),
+    ]
+    # Counts are 0, not NULL: one SQL check over all count columns (cheaper than one GX
+    # expectation per column); its examples name the NULL columns of each offending row.
+    null_cols = ", ".join(f"CASE WHEN {_ident(c)} IS NULL THEN '{c}' END" for c in KPI_COUNTS)
+    checks.append(
+        Check(
+            "counts_not_null",
+            UNEXPECTED_ROWS,
+            {"unexpected_rows_query": f"SELECT store_code, month_end, concat_ws(',', {null_cols}) AS null_columns "
+                                      f"FROM {{batch}} WHERE " + " OR ".join(f"{_ident(c)} IS NULL" for c in KPI_COUNTS)},
+            ",".join(KPI_COUNTS),
+            True,
+            "Counts are 0, not NULL: " + ", ".join(KPI_COUNTS) + ".",
+        )
+    )
+    for c in KPI_COUNTS:
+        checks.append(Check(f"non_negative:{c}", BETWEEN, {"column": c, "min_value": 0}, c, True))
+    for c in KPI_RATES:
+        checks.append(Check(f"rate_between_0_1:{c}", BETWEEN, {"column": c, "min_value": 0, "max_value": 1}, c, True))
+    for c in KPI_MONEY:
+        checks.append(Check(f"non_negative:{c}", BETWEEN, {"column": c, "min_value": 0}, c, False))
+    checks += [
+        Check(
+            "status_counts_sum_to_on_file",
+            UNEXPECTED_ROWS,
+            {"unexpected_rows_query": "SELECT store_code, month_end, active, at_risk, churned, on_file FROM {batch} "
+                                      "WHERE active + at_risk + churned IS DISTINCT FROM on_file"},
+            "on_file",
+            True,
+            "active + at_risk + churned = on_file.",
+        ),
+        Check(
+            "base_is_active_plus_at_risk",
+            UNEXPECTED_ROWS,
+            {"unexpected_rows_query": "SELECT store_code, month_end, active, at_risk, base_customers FROM {batch} "
+                                      "WHERE active + at_risk IS DISTINCT FROM base_customers"},
+            "base_customers",
+            True,
+            "base_customers = active + at_risk.",
+        ),
+        Check(
+            "cohort_returned_le_cohort_size",
+            PAIR_A_GE_B,
+            {"column_A": "cohort_size", "column_B": "cohort_returned", "or_equal": True,
+             "ignore_row_if": "either_value_is_missing"},
+            "cohort_returned",
+            True,
+            "cohort_returned <= cohort_size.",
+        ),
+        _month_end_check(key),
+    ]
+    return tuple(checks)
+
+
+def _fct_customer_month_checks() -> tuple[Check, ...]:
+    key = ("store_code", "vin", "month_end")
+    checks = [
+        Check("columns_present", COLUMNS_PRESENT, {"column_set": list(FCT_COLUMNS), "exact_match": False},
+              None, True, "The published columns exist."),
+        *(Check(f"not_null:{c}", NOT_NULL, {"column": c}, c, True) for c in (*key, "churn_status")),
+        Check("unique:store_code+vin+month_end", COMPOUND_UNIQUE, {"column_list": list(key)},
+              "store_code,vin,month_end", True, "One row per store, vehicle and month end."),
+        Check("in_set:churn_status", IN_SET, {"column": "churn_status", "value_set": list(CHURN_STATUSES)},
+              "churn_status", True),
+        Check("in_set:loss_type", IN_SET, {"column": "loss_type", "value_set": list(LOSS_TYPES)},
+              "loss_type", True, "loss_type is one of the allowed values or NULL."),
+        Check("non_negative:visits", BETWEEN, {"column": "visits", "min_value": 0}, "visits", True),
+        Check("non_negative:paid_visits", BETWEEN, {"column": "paid_visits", "min_value": 0}, "paid_visits", True),
+        Check("non_negative:revenue", BETWEEN, {"column": "revenue", "min_value": 0}, "revenue", False),
+        _month_end_check(key),
+    ]
+    return tuple(checks)
+
+
+def _dim_stores_checks() -> tuple[Check, ...]:
+    return (
+        Check("columns_present", COLUMNS_PRESENT, {"column_set": list(DIM_STORES_COLUMNS), "exact_match": False},
+              None, True, "The published columns exist."),
+        Check("not_null:store_code", NOT_NULL, {"column": "store_code"}, "store_code", True),
+        Check("unique:store_code", UNIQUE, {"column": "store_code"}, "store_code", True, "One row per store."),
+    )
+
+
+def _build() -> dict[str, tuple[Check, ...]]:
+    suites: dict[str, tuple[Check, ...]] = {f"raw.{t.name}": _raw_checks(t) for t in LANDING_TABLES}
+    suites["marts.dim_stores"] = _dim_stores_checks()
+    suites["marts.fct_customer_month"] = _fct_customer_month_checks()
+    suites["marts.kpi_store_month"] = _kpi_store_month_checks()
+    for table, checks in suites.items():
+        names = [c.name for c in checks]
+        assert len(names) == len(set(names)), f"duplicate check names in {table}"
+    return suites
+
+
+#: table ('schema.name') -> its checks. Read-only.
+SUITES: Mapping[str, tuple[Check, ...]] = MappingProxyType(_build())
+
+RAW_TABLES: tuple[str, ...] = tuple(t for t in SUITES if t.startswith("raw."))
+MART_TABLES: tuple[str, ...] = tuple(t for t in SUITES if t.startswith("marts."))
+
+
+def checks_for(table: str) -> tuple[Check, ...]:
+    """The checks of one table; KeyError naming the known tables otherwise."""
+    try:
+        return SUITES[table]
+    except KeyError:
+        raise KeyError(f"no expectation suite for table {table!r}; known: {', '.join(SUITES)}") from None
+
+
+def critical_checks(table: str) -> tuple[Check, ...]:
+    return tuple(c for c in checks_for(table) if c.critical)

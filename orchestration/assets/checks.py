@@ -1,0 +1,60 @@
+"""Great Expectations suites as Dagster asset checks.
+
+One check per validated table (raw tables and marts), all run by one op after
+the marts are built so Great Expectations is imported and its context made
+once per run. A failed critical expectation is an ERROR, any other failure a
+WARN; the failed expectations and their examples are in the metadata, and
+Data Docs are written to the outputs folder.
+"""
+
+from pathlib import Path
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    MetadataValue,
+    multi_asset_check,
+)
+
+from expectations.suites import SUITES
+from orchestration.resources import OutputsResource, WarehouseResource
+
+GX_CHECK = "gx_expectations"
+
+
+def _asset_key(table: str) -> AssetKey:
+    schema, name = table.split(".", 1)
+    return AssetKey([schema, name])
+
+
+@multi_asset_check(
+    specs=[
+        AssetCheckSpec(
+            GX_CHECK,
+            asset=_asset_key(table),
+            description=f"Great Expectations suite of {table} ({len(checks)} expectations).",
+        )
+        for table, checks in SUITES.items()
+    ],
+)
+def gx_expectations(context: AssetCheckExecutionContext, warehouse: WarehouseResource, outputs: OutputsResource):
+    from expectations.runner import validate_all
+
+    outcomes = validate_all(Path(warehouse.path), list(SUITES), docs_dir=Path(outputs.data_docs_dir))
+    for outcome in outcomes:
+        yield AssetCheckResult(
+            asset_key=_asset_key(outcome.table),
+            check_name=GX_CHECK,
+            passed=outcome.success,
+            severity=AssetCheckSeverity.ERROR if outcome.critical_failed else AssetCheckSeverity.WARN,
+            metadata={
+                "expectations_evaluated": outcome.evaluated,
+                "expectations_failed": len(outcome.failed),
+                "rows": outcome.row_count if outcome.row_count is not None else -1,
+                "summary": MetadataValue.text(outcome.summary()),
+                "data_docs": str(outcome.docs_index or ""),
+            },
+        )

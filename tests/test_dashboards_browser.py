@@ -1,0 +1,228 @@
+"""The dashboards in a real browser: headless Chromium opens the pages from
+file://, offline. No console errors, no request leaves file:// (or data:), the
+SVG charts are laid out with a size, and a screenshot is not blank.
+
+Needs Debian's chromium and chromium-driver:
+    apt-get install -y chromium chromium-driver
+(skipped, saying so, when /usr/bin/chromium is absent).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists() or not CHROMEDRIVER.exists(),
+    reason="headless browser tests need Debian's chromium and chromedriver "
+    "(/usr/bin/chromium, /usr/bin/chromedriver): apt-get install -y chromium chromium-driver",
+)
+
+WINDOW = (1366, 900)  # a laptop screen
+
+
+# ------------------------------------------------------------ a tiny PNG reader
+
+
+def decode_png(data: bytes) -> tuple[int, int, int, list[bytes]]:
+    """(width, height, bytes per pixel, rows) of an 8-bit RGB/RGBA PNG."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat = 8, []
+    width = height = bpp = 0
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IHDR":
+            width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            assert depth == 8 and color in (2, 6) and interlace == 0, (depth, color, interlace)
+            bpp = 3 if color == 2 else 4
+        elif kind == b"IDAT":
+            idat.append(body)
+        elif kind == b"IEND":
+            break
+    raw = zlib.decompress(b"".join(idat))
+    stride = width * bpp
+    prev = bytearray(stride)
+    rows = []
+    for y in range(height):
+        off = y * (stride + 1)
+        filt, line = raw[off], bytearray(raw[off + 1:off + 1 + stride])
+        if filt == 1:  # Sub
+            for i in range(bpp, stride):
+                line[i] = (line[i] + line[i - bpp]) & 255
+        elif filt == 2:  # Up
+            for i in range(stride):
+                line[i] = (line[i] + prev[i]) & 255
+        elif filt == 3:  # Average
+            for i in range(stride):
+                left = line[i - bpp] if i >= bpp else 0
+                line[i] = (line[i] + ((left + prev[i]) >> 1)) & 255
+        elif filt == 4:  # Paeth
+            for i in range(stride):
+                a = line[i - bpp] if i >= bpp else 0
+                b = prev[i]
+                c = prev[i - bpp] if i >= bpp else 0
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return width, height, bpp, rows
+
+
+def pixel_stats(png: bytes) -> tuple[int, float]:
+    """(distinct colors, share of non-white pixels) of a screenshot."""
+    width, height, bpp, rows = decode_png(png)
+    colors: set[bytes] = set()
+    ink = 0
+    for row in rows:
+        for i in range(0, len(row), bpp):
+            px = row[i:i + 3]
+            colors.add(px)
+            if px != b"\xff\xff\xff":
+                ink += 1
+    return len(colors), ink / (width * height)
+
+
+# ------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> dict:
+    from dashboards.render import render_dashboards
+    from dashboards.sample_marts import write_sample_marts
+
+    root = tmp_path_factory.mktemp("browser")
+    warehouse = write_sample_marts(root / "sample.duckdb", stores=4, months=14, customers_per_store=80)
+    result = render_dashboards(warehouse, root / "site")
+    return {"index": result.index_page, "store": result.store_pages["S002"]}
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    # An explicit driver path: Selenium Manager (which would go online) is not used.
+    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    drv.set_page_load_timeout(30)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+
+
+def open_page(driver, page: Path) -> None:
+    driver.get_log("browser")  # drop entries of earlier pages
+    driver.get_log("performance")
+    driver.get(page.as_uri())
+    assert driver.execute_script("return document.readyState") == "complete"
+
+
+# Schemes that never reach the network. Chromium's own UI (the initial new-tab
+# page) loads chrome:// resources that may show up in the log as well.
+LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:", "chrome:", "chrome-untrusted:", "devtools:")
+
+
+def requests(driver) -> list[tuple[str, str]]:
+    """(url, documentURL) of every Network.requestWillBeSent in the log."""
+    seen = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent":
+            params = message["params"]
+            seen.append((params["request"]["url"], params.get("documentURL", "")))
+    return seen
+
+
+# ---------------------------------------------------------------------- tests
+
+
+@pytest.mark.parametrize("page", ["index", "store"])
+def test_page_loads_offline_without_errors(driver, site, page, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    open_page(driver, site[page])
+
+    severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == [], severe
+
+    seen = requests(driver)
+    uri = site[page].as_uri()
+    assert (uri, uri) in seen, "the performance log did not record the page itself"
+    # nothing goes to the network, whoever asked for it ...
+    network = [u for u, _ in seen if not u.startswith(LOCAL_SCHEMES)]
+    assert network == [], network
+    # ... and the page itself loads only local files or inline data
+    own = [u for u, doc in seen if doc == uri and not u.startswith(("file://", "data:"))]
+    assert own == [], own
+
+    svgs = driver.find_elements(By.CSS_SELECTOR, "svg.chart")
+    assert len(svgs) >= (1 if page == "index" else 6)
+    for svg in svgs:
+        size = svg.size
+        assert size["width"] > 100 and size["height"] > 50, (svg.get_attribute("class"), size)
+    # every chart drew something: lines or bars
+    marks = driver.execute_script(
+        "return Array.from(document.querySelectorAll('svg.chart')).map("
+        "s => s.querySelectorAll('polyline, rect, circle').length)"
+    )
+    assert all(n > 0 for n in marks), marks
+
+    # laptop-readable: nothing wider than the window (wide tables scroll in their box)
+    overflow = driver.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"page is {overflow}px wider than a {WINDOW[0]}px window"
+
+    shot = tmp_path / f"{page}.png"
+    assert driver.save_screenshot(str(shot))
+    colors, ink = pixel_stats(shot.read_bytes())
+    assert colors > 20, f"screenshot looks blank: {colors} distinct colors"
+    assert ink > 0.02, f"screenshot looks blank: {ink:.1%} non-white pixels"
+
+
+def test_chart_renders_pixels(driver, site, tmp_path):
+    """The churn-trend chart of a store page, screenshotted on its own."""
+    from selenium.webdriver.common.by import By
+
+    open_page(driver, site["store"])
+    chart = driver.find_element(By.CSS_SELECTOR, "svg.churn-trend")
+    driver.execute_script("arguments[0].scrollIntoView()", chart)
+    png = chart.screenshot_as_png
+    (tmp_path / "churn-trend.png").write_bytes(png)
+    colors, ink = pixel_stats(png)
+    assert colors > 10 and ink > 0.02, (colors, ink)
+
+
+def test_store_page_prints(driver, site):
+    """The store page prints (A4 landscape per its CSS) to a PDF of a few pages."""
+    import base64
+
+    from selenium.webdriver.common.print_page_options import PrintOptions
+
+    open_page(driver, site["store"])
+    options = PrintOptions()
+    options.orientation = "landscape"
+    pdf = base64.b64decode(driver.print_page(options))
+    assert pdf.startswith(b"%PDF")
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert 1 <= pages <= 12, pages

@@ -1,0 +1,35 @@
+"""The Dagster code location loads and holds the whole graph."""
+
+from __future__ import annotations
+
+from dagster import AssetKey
+
+from orchestration.definitions import defs
+from sources.contract import LANDING_TABLES
+
+
+def test_definitions_hold_raw_dbt_and_dashboard_assets():
+    graph = defs.resolve_asset_graph()
+    keys = set(graph.get_all_asset_keys())
+    for table in LANDING_TABLES:
+        assert AssetKey(["raw", table.name]) in keys
+    for mart in ("kpi_store_month", "fct_customer_month", "dim_stores"):
+        assert AssetKey(["marts", mart]) in keys
+    assert AssetKey(["dashboards", "pages"]) in keys
+    # dbt sources resolve to the raw assets that load them
+    parents = graph.get(AssetKey(["staging", "stg_dms__repair_orders"])).parent_keys
+    assert AssetKey(["raw", "dms_repair_orders"]) in parents
+
+
+def test_checks_cover_files_dbt_tests_and_expectations():
+    checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
+    assert ("raw/dms_repair_orders", "files_accepted") in checks
+    assert any(asset == "marts/kpi_store_month" and "statuses_add_up" in name for asset, name in checks)
+    assert any(asset == "marts/kpi_store_month" and name.startswith("gx_") for asset, name in checks)
+
+
+def test_daily_schedule_targets_the_partitioned_job():
+    schedule = defs.get_schedule_def("daily_warehouse_job_schedule")
+    job = defs.get_job_def("daily_warehouse_job")
+    assert schedule.job_name == job.name
+    assert job.partitions_def is not None
