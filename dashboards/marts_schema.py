@@ -1,86 +1,42 @@
-"""The mart tables the dashboards read, as the published interface names them
-(SPEC section 10, docs/helper_brief.md): columns and DuckDB types.
+"""The mart tables the dashboards read (SPEC section 10): columns and DuckDB
+types, read from the dbt contract of the marts
+(``dbt_project/models/marts/_marts__models.yml``, every column with its
+``data_type``), which is the single source of truth.
 
 dbt builds the real tables; this module only serves the dashboards' checks
 (a clear error when the marts are missing), the tests and the synthetic
 sample warehouse (``dashboards.sample_marts``) used to preview the pages.
+It reads the YAML from the project checkout, so it needs the repository's
+``dbt_project`` folder next to the ``dashboards`` package.
 """
 
 from __future__ import annotations
 
-MONEY = "DECIMAL(18,2)"
+from pathlib import Path
 
-MART_COLUMNS: dict[str, list[tuple[str, str]]] = {
-    "dim_stores": [
-        ("store_code", "VARCHAR"),
-        ("store_name", "VARCHAR"),
-        ("brand", "VARCHAR"),
-        ("city", "VARCHAR"),
-        ("province", "VARCHAR"),
-        ("region", "VARCHAR"),
-        ("opened_on", "DATE"),
-    ],
-    "fct_customer_month": [
-        ("store_code", "VARCHAR"),
-        ("vin", "VARCHAR"),
-        ("month_end", "DATE"),
-        ("as_of_date", "DATE"),
-        ("customer_key", "VARCHAR"),
-        ("brand", "VARCHAR"),
-        ("model", "VARCHAR"),
-        ("visits", "BIGINT"),
-        ("paid_visits", "BIGINT"),
-        ("revenue", MONEY),
-        ("labor_amount", MONEY),
-        ("parts_amount", MONEY),
-        ("parts_cost", MONEY),
-        ("last_visit_date", "DATE"),
-        ("annual_spend", MONEY),
-        ("churn_status", "VARCHAR"),
-        ("is_new", "BOOLEAN"),
-        ("is_won_back", "BOOLEAN"),
-        ("mileage_due_date", "DATE"),
-        ("overdue_by_mileage", "BOOLEAN"),
-        ("is_hidden_churn", "BOOLEAN"),
-        ("loss_type", "VARCHAR"),
-    ],
-    "kpi_store_month": [
-        ("store_code", "VARCHAR"),
-        ("month_end", "DATE"),
-        ("as_of_date", "DATE"),
-        ("on_file", "BIGINT"),
-        ("active", "BIGINT"),
-        ("at_risk", "BIGINT"),
-        ("churned", "BIGINT"),
-        ("base_customers", "BIGINT"),
-        ("new_customers", "BIGINT"),
-        ("won_back", "BIGINT"),
-        ("hidden_churn", "BIGINT"),
-        ("churn_rate", "DOUBLE"),
-        ("churned_annual_spend", MONEY),
-        ("on_file_annual_spend", MONEY),
-        ("value_weighted_churn_rate", "DOUBLE"),
-        ("cohort_size", "BIGINT"),
-        ("cohort_returned", "BIGINT"),
-        ("cohort_churn_rate", "DOUBLE"),
-        ("cohort_retention_rate", "DOUBLE"),
-        ("visits", "BIGINT"),
-        ("paid_visits", "BIGINT"),
-        ("revenue", MONEY),
-        ("per_ticket_value", MONEY),
-        ("labor_amount", MONEY),
-        ("parts_amount", MONEY),
-        ("labor_parts_ratio", "DOUBLE"),
-        ("labor_share", "DOUBLE"),
-        ("parts_cost", MONEY),
-        ("gross_profit", MONEY),
-        ("gross_margin", "DOUBLE"),
-        ("policies_expiring", "BIGINT"),
-        ("policies_renewed", "BIGINT"),
-        ("renewal_rate", "DOUBLE"),
-        ("value_at_risk", MONEY),
-    ],
-}
+import yaml
+
+MARTS_YAML = Path(__file__).resolve().parent.parent / "dbt_project/models/marts/_marts__models.yml"
+
+
+def load_mart_columns(path: Path = MARTS_YAML) -> dict[str, list[tuple[str, str]]]:
+    """table -> [(column, TYPE)] in contract order, types upper-cased
+    (``decimal(18,2)`` -> ``DECIMAL(18,2)``)."""
+    with open(path, encoding="utf-8") as fh:
+        spec = yaml.safe_load(fh)
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for model in spec.get("models") or []:
+        columns = []
+        for column in model.get("columns") or []:
+            data_type = column.get("data_type")
+            if not data_type:
+                raise ValueError(f"{path}: {model['name']}.{column['name']} has no data_type")
+            columns.append((column["name"], " ".join(str(data_type).split()).upper()))
+        tables[model["name"]] = columns
+    return tables
+
+
+MART_COLUMNS: dict[str, list[tuple[str, str]]] = load_mart_columns()
 
 
 def create_table_sql(table: str) -> str:

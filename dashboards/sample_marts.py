@@ -58,7 +58,7 @@ def write_sample_marts(
         }
         con.execute(
             """
-            insert into marts.dim_stores
+            insert into marts.dim_stores (store_code, store_name, brand, city, province, region, opened_on)
             select printf('S%03d', i), '样例门店' || i, $brands[1 + i % len($brands)],
                    $cities[1 + i % len($cities)], $provinces[1 + i % len($provinces)],
                    $regions[1 + i % len($regions)], date '2015-01-01' + to_days(i * 37)
@@ -93,7 +93,9 @@ def write_sample_marts(
             select *,
                    max(case when visited then m end) over w as last_m,
                    max(case when visited then m end) over (w rows between unbounded preceding and 1 preceding)
-                       as prev_last_m
+                       as prev_last_m,
+                   coalesce(bool_or(visited) over (w rows between 1 following and 6 following), false)
+                       as visits_in_next_six_months
             from grid
             window w as (partition by store_code, vin order by m)
             """,
@@ -101,7 +103,13 @@ def write_sample_marts(
         )
         con.execute(
             """
-            insert into marts.fct_customer_month
+            insert into marts.fct_customer_month (
+                store_code, vin, month_end, as_of_date, customer_key, brand, model,
+                visits, paid_visits, revenue, labor_amount, parts_amount, parts_cost,
+                first_visit_date, last_visit_date, annual_spend, churn_status,
+                is_new, is_won_back, visits_in_next_six_months,
+                mileage_due_date, overdue_by_mileage, is_hidden_churn, loss_type
+            )
             select store_code, vin, month_end,
                    case when m = $months - 1 then month_end - 9 else month_end end,
                    md5(vin)[1:16], brand, model,
@@ -110,12 +118,15 @@ def write_sample_marts(
                    case when visited then (120 + hash(vin, m) % 1000)::decimal(18,2) else 0 end,
                    case when visited then (180 + hash(vin, m) % 1700)::decimal(18,2) else 0 end,
                    case when visited then (120 + hash(vin, m) % 1100)::decimal(18,2) else 0 end,
+                   -- visits fall on the 10th day before a month's end
+                   last_day($first + to_months(first_m)) - 10,
                    last_day($first + to_months(last_m)) - 10,
                    (400 + hash(vin) % 6000)::decimal(18,2),
                    case when m - last_m < 6 then 'active'
                         when m - last_m < 12 then 'at_risk' else 'churned' end,
                    m = first_m,
                    visited and prev_last_m is not null and m - 1 - prev_last_m >= 12,
+                   visits_in_next_six_months,
                    null, false,
                    m - last_m < 6 and hash(vin, 'hid') % 20 = 0,
                    case when m - last_m >= 6 then
@@ -128,7 +139,22 @@ def write_sample_marts(
         )
         con.execute(
             """
-            insert into marts.kpi_store_month
+            insert into marts.kpi_store_month (
+                store_code, month_end, as_of_date,
+                on_file, active, at_risk, churned, base_customers, new_customers, won_back, hidden_churn,
+                churn_rate,
+                churned_annual_spend, on_file_annual_spend, value_weighted_churn_rate,
+                cohort_size, cohort_returned,
+                cohort_churn_rate,
+                cohort_retention_rate,
+                visits, paid_visits, revenue, per_ticket_value,
+                labor_amount, parts_amount, labor_parts_ratio,
+                labor_share,
+                parts_cost, gross_profit, gross_margin,
+                policies_expiring, policies_renewed,
+                renewal_rate,
+                value_at_risk
+            )
             with f as (
                 select * from marts.fct_customer_month
             ),

@@ -41,7 +41,7 @@ def print_summary(summary: RunSummary, log_file: Path | None = None, stream=None
     p = lambda text="": print(text, file=stream)  # noqa: E731
     status = "OK" if summary.exit_code == 0 else "FAILED"
     p(f"aftersales run: {status} in {summary.seconds:.1f} s")
-    p(f"  landing      {summary.landing} (drops {summary.first_drop} .. {summary.last_drop})")
+    p(f"  landing      {summary.landing} (run covers drop dates {summary.range_start} .. {summary.range_end})")
     p(
         f"  loaded       {summary.files_loaded} files, {summary.rows_loaded} rows"
         f" ({summary.files_unchanged} files unchanged since the last load)"

@@ -131,6 +131,30 @@ def _loaded_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(rows)
 
 
+def changed_drop_dates(con: duckdb.DuckDBPyConnection | None, files: list[LandingFile]) -> list[dt.date]:
+    """Drop dates with a file that is new, changed or not yet loaded
+    successfully, judged by the bytes' hash against raw.load_log. With no
+    warehouse yet (con is None) every drop date is."""
+    known: dict[str, str] = {}
+    if con is not None:
+        has_log = con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = 'load_log'",
+            [RAW_SCHEMA],
+        ).fetchone()[0]
+        known = _loaded_hashes(con) if has_log else {}
+    dates = set()
+    for lf in files:
+        if lf.drop_date is None or lf.drop_date in dates:
+            continue
+        try:
+            unchanged = known.get(lf.relative_path) == inspect(lf.path).sha256
+        except (FileProblem, OSError):
+            unchanged = False
+        if not unchanged:
+            dates.add(lf.drop_date)
+    return sorted(dates)
+
+
 @dataclass
 class _Pending:
     file: LandingFile
@@ -206,8 +230,9 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded_at
             "create or replace temp table _batch (read_path varchar, source_file varchar, "
             "store_code varchar, drop_date date, file_hash varchar, encoding varchar)"
         )
-        con.executemany(
-            "insert into _batch values (?, ?, ?, ?, ?, ?)",
+        _insert_rows(
+            con,
+            "_batch",
             [
                 (str(p.read_path), p.file.relative_path, p.file.store_code, p.file.drop_date, p.file_hash, p.encoding)
                 for p in batch
@@ -303,8 +328,9 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded_at
             loads.append(
                 FileLoad(p.file, "loaded", rows_read=loaded + quarantined, rows_loaded=loaded, rows_quarantined=quarantined)
             )
-        con.executemany(
-            f"insert into {RAW_SCHEMA}.load_log values (?, ?, ?, ?, ?, ?, 'loaded', null, ?, ?, ?, ?)",
+        _insert_rows(
+            con,
+            f"{RAW_SCHEMA}.load_log",
             [
                 (
                     p.file.relative_path,
@@ -313,6 +339,8 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded_at
                     p.file.drop_date,
                     p.file_hash,
                     p.encoding,
+                    "loaded",
+                    None,
                     load.rows_read,
                     load.rows_loaded,
                     load.rows_quarantined,
@@ -328,6 +356,28 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded_at
         con.execute("rollback")
         raise
     return loads
+
+
+def _sql_literal(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return f"timestamp '{value.isoformat(sep=' ')}'"
+    if isinstance(value, dt.date):
+        return f"date '{value.isoformat()}'"
+    return quote_literal(str(value))
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    """Insert bookkeeping rows (one per file) in one statement: DuckDB's
+    executemany runs a statement per row, far too slow for thousands of files."""
+    if rows:
+        values = ",\n".join("(" + ", ".join(_sql_literal(v) for v in row) + ")" for row in rows)
+        con.execute(f"insert into {table} values {values}")
 
 
 def _renumber_around_rejects(con: duckdb.DuckDBPyConnection, rejected_lines: dict[str, set[int]]) -> None:

@@ -1,8 +1,10 @@
 """The static dashboards: numbers on the pages equal the marts' values.
 
 A small warehouse (2 stores x 3 months) is written by hand into tmp_path with
-the three mart tables of the published interface; the pages rendered from it
-are parsed and compared with the values put in.
+the three mart tables of the published interface (created from
+dashboards.marts_schema, i.e. the dbt contract); the pages rendered from it
+are parsed and compared with the values put in. The inserts name their
+columns, so mart columns the fixture does not fill stay NULL.
 """
 
 from __future__ import annotations
@@ -19,45 +21,31 @@ import duckdb
 import pytest
 
 from dashboards import charts, formatting, render
-from dashboards.marts_schema import MART_COLUMNS
+from dashboards.marts_schema import MART_COLUMNS, create_mart_tables
 from dashboards.render import DashboardError, RenderResult, render_dashboards
 
 # ----------------------------------------------------------------- the marts
 
-# The columns and types of the published marts (docs/helper_brief.md).
-DDL = {
-    "dim_stores": """
-        store_code VARCHAR, store_name VARCHAR, brand VARCHAR, city VARCHAR,
-        province VARCHAR, region VARCHAR, opened_on DATE""",
-    "fct_customer_month": """
-        store_code VARCHAR, vin VARCHAR, month_end DATE, as_of_date DATE,
-        customer_key VARCHAR, brand VARCHAR, model VARCHAR, visits BIGINT,
-        paid_visits BIGINT, revenue DECIMAL(18,2), labor_amount DECIMAL(18,2),
-        parts_amount DECIMAL(18,2), parts_cost DECIMAL(18,2), last_visit_date DATE,
-        annual_spend DECIMAL(18,2), churn_status VARCHAR, is_new BOOLEAN,
-        is_won_back BOOLEAN, mileage_due_date DATE, overdue_by_mileage BOOLEAN,
-        is_hidden_churn BOOLEAN, loss_type VARCHAR""",
-    "kpi_store_month": """
-        store_code VARCHAR, month_end DATE, as_of_date DATE, on_file BIGINT,
-        active BIGINT, at_risk BIGINT, churned BIGINT, base_customers BIGINT,
-        new_customers BIGINT, won_back BIGINT, hidden_churn BIGINT, churn_rate DOUBLE,
-        churned_annual_spend DECIMAL(18,2), on_file_annual_spend DECIMAL(18,2),
-        value_weighted_churn_rate DOUBLE, cohort_size BIGINT, cohort_returned BIGINT,
-        cohort_churn_rate DOUBLE, cohort_retention_rate DOUBLE, visits BIGINT,
-        paid_visits BIGINT, revenue DECIMAL(18,2), per_ticket_value DECIMAL(18,2),
-        labor_amount DECIMAL(18,2), parts_amount DECIMAL(18,2), labor_parts_ratio DOUBLE,
-        labor_share DOUBLE, parts_cost DECIMAL(18,2), gross_profit DECIMAL(18,2),
-        gross_margin DOUBLE, policies_expiring BIGINT, policies_renewed BIGINT,
-        renewal_rate DOUBLE, value_at_risk DECIMAL(18,2)""",
-}
-
 JAN, FEB, MAR = date(2024, 1, 31), date(2024, 2, 29), date(2024, 3, 31)
 MAR_AS_OF = date(2024, 3, 20)  # March is still in progress
+
+STORE_COLUMNS = ("store_code", "store_name", "brand", "city", "province", "region", "opened_on")
 
 STORES = [
     ("S001", "一号店", "Toyota", "上海", "上海", "华东 East", date(2015, 5, 1)),
     ("S002", "二号店", "Honda", "杭州", "浙江", "华东 East", date(2018, 9, 1)),
 ]
+
+
+# The order of the values kpi() returns.
+KPI_COLUMNS = (
+    "store_code", "month_end", "as_of_date", "on_file", "active", "at_risk", "churned", "base_customers",
+    "new_customers", "won_back", "hidden_churn", "churn_rate", "churned_annual_spend",
+    "on_file_annual_spend", "value_weighted_churn_rate", "cohort_size", "cohort_returned",
+    "cohort_churn_rate", "cohort_retention_rate", "visits", "paid_visits", "revenue", "per_ticket_value",
+    "labor_amount", "parts_amount", "labor_parts_ratio", "labor_share", "parts_cost", "gross_profit",
+    "gross_margin", "policies_expiring", "policies_renewed", "renewal_rate", "value_at_risk",
+)
 
 
 def kpi(store, month_end, as_of, on_file, active, at_risk, churned, *, new=0, won_back=0, hidden=0,
@@ -125,26 +113,37 @@ FCT_MARCH = (
 )
 
 
+# The order of the values fct_row() returns.
+FCT_COLUMNS = (
+    "store_code", "vin", "month_end", "as_of_date", "customer_key", "brand", "model", "visits",
+    "paid_visits", "revenue", "labor_amount", "parts_amount", "parts_cost", "last_visit_date",
+    "annual_spend", "churn_status", "is_new", "is_won_back", "mileage_due_date", "overdue_by_mileage",
+    "is_hidden_churn", "loss_type",
+)
+
+
 def fct_row(store, vin, model, status, loss_type, spend, hidden, month_end=MAR, as_of=MAR_AS_OF):
     zero = Decimal("0.00")
     return (store, vin, month_end, as_of, "k_" + vin, None, model, 0, 0, zero, zero, zero, zero,
             date(2023, 1, 15), Decimal(spend), status, False, False, None, hidden, hidden, loss_type)
 
 
+def insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"insert into marts.{table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})"
+
+
 def write_marts(path: Path, stores=STORES, kpis=KPIS, with_facts: bool = True) -> Path:
     con = duckdb.connect(str(path))
     try:
-        con.execute("create schema marts")
-        for table, columns in DDL.items():
-            con.execute(f"create table marts.{table} ({columns})")
+        create_mart_tables(con)
         if stores:
-            con.executemany("insert into marts.dim_stores values (?, ?, ?, ?, ?, ?, ?)", stores)
+            con.executemany(insert_sql("dim_stores", STORE_COLUMNS), stores)
         if kpis:
-            con.executemany(f"insert into marts.kpi_store_month values ({', '.join('?' * 34)})", kpis)
+            con.executemany(insert_sql("kpi_store_month", KPI_COLUMNS), kpis)
         if with_facts:
             rows = [fct_row(*r) for r in FCT_MARCH]
             rows.append(fct_row("S001", "VIN1C6", "Camry", "churned", None, "1000.00", False, FEB, FEB))
-            con.executemany(f"insert into marts.fct_customer_month values ({', '.join('?' * 22)})", rows)
+            con.executemany(insert_sql("fct_customer_month", FCT_COLUMNS), rows)
     finally:
         con.close()
     return path
@@ -394,7 +393,9 @@ def test_warehouse_is_read_only_and_released(warehouse: Path, tmp_path: Path):
     # a writer can open the file right away
     con = duckdb.connect(str(warehouse))
     try:
-        con.execute("insert into marts.dim_stores values ('S003', '三号店', 'Buick', NULL, NULL, NULL, NULL)")
+        con.execute(
+            "insert into marts.dim_stores (store_code, store_name, brand) values ('S003', '三号店', 'Buick')"
+        )
     finally:
         con.close()
 
@@ -406,7 +407,9 @@ def test_rerender_adds_new_stores_and_drops_pages_of_gone_ones(warehouse: Path, 
     try:
         con.execute("delete from marts.dim_stores where store_code = 'S002'")
         con.execute("delete from marts.kpi_store_month where store_code = 'S002'")
-        con.execute("insert into marts.dim_stores values ('S003', '三号店', 'Buick', NULL, NULL, NULL, NULL)")
+        con.execute(
+            "insert into marts.dim_stores (store_code, store_name, brand) values ('S003', '三号店', 'Buick')"
+        )
     finally:
         con.close()
     result = render_dashboards(warehouse, site)
@@ -479,10 +482,76 @@ def test_queries_read_only_the_marts():
         assert not re.search(r"\b(insert|update|delete|create|drop|alter|copy|attach)\b", sql, re.I), path.name
 
 
-def test_marts_schema_matches_the_published_columns():
-    for table, ddl in DDL.items():
-        columns = [" ".join(part.split()) for part in re.split(r",\s*(?![^()]*\))", ddl.strip())]
-        assert [f"{n} {t}" for n, t in MART_COLUMNS[table]] == columns
+SECTION_10_KPIS = {
+    # SPEC section 10: the KPI columns of marts.kpi_store_month and their types.
+    "store_code": "VARCHAR", "month_end": "DATE",
+    "on_file": "BIGINT", "active": "BIGINT", "at_risk": "BIGINT", "churned": "BIGINT",
+    "churn_rate": "DOUBLE", "value_weighted_churn_rate": "DOUBLE",
+    "cohort_size": "BIGINT", "cohort_returned": "BIGINT", "cohort_churn_rate": "DOUBLE",
+    "visits": "BIGINT", "paid_visits": "BIGINT",
+    "revenue": "DECIMAL(18,2)", "per_ticket_value": "DECIMAL(18,2)",
+    "labor_amount": "DECIMAL(18,2)", "parts_amount": "DECIMAL(18,2)", "labor_parts_ratio": "DOUBLE",
+    "policies_expiring": "BIGINT", "policies_renewed": "BIGINT", "renewal_rate": "DOUBLE",
+}
+
+
+def test_marts_schema_reads_the_dbt_contract():
+    # one table per mart model dbt builds, no column twice, every type a DuckDB type
+    marts_dir = Path(__file__).resolve().parent.parent / "dbt_project" / "models" / "marts"
+    assert set(MART_COLUMNS) == {p.stem for p in marts_dir.glob("*.sql")}
+    con = duckdb.connect()
+    try:
+        for table, columns in MART_COLUMNS.items():
+            names = [n for n, _ in columns]
+            assert len(names) == len(set(names)), table
+            for name, type_ in columns:
+                assert type_ == type_.upper() and type_.strip(), (table, name, type_)
+                assert con.execute(f"select typeof(null::{type_})").fetchone()[0] == type_, (table, name)
+    finally:
+        con.close()
+    # the columns the hand-kept copies had lost track of
+    fct = dict(MART_COLUMNS["fct_customer_month"])
+    assert fct["first_visit_date"] == "DATE"
+    assert fct["last_service_type"] == "VARCHAR"
+    assert fct["visits_in_next_six_months"] == "BOOLEAN"
+    assert fct["daily_km"] == "DOUBLE"
+
+
+def test_kpi_store_month_has_the_spec_section_10_columns():
+    kpi_columns = dict(MART_COLUMNS["kpi_store_month"])
+    for name, type_ in SECTION_10_KPIS.items():
+        assert kpi_columns.get(name) == type_, (name, kpi_columns.get(name), type_)
+    fct_columns = {n for n, _ in MART_COLUMNS["fct_customer_month"]}
+    for name in ("store_code", "vin", "month_end", "customer_key", "visits", "revenue", "labor_amount",
+                 "parts_amount", "last_visit_date", "churn_status", "is_new", "is_won_back",
+                 "overdue_by_mileage", "loss_type"):
+        assert name in fct_columns, name
+    # the fixture's rows fill columns that exist
+    for table, columns in (("dim_stores", STORE_COLUMNS), ("kpi_store_month", KPI_COLUMNS),
+                           ("fct_customer_month", FCT_COLUMNS)):
+        assert set(columns) <= {n for n, _ in MART_COLUMNS[table]}, table
+
+
+def test_every_column_the_queries_use_is_in_the_marts_schema():
+    """Each dashboard query runs against empty tables created from MART_COLUMNS:
+    DuckDB's binder rejects any column the SQL reads that the schema lacks."""
+    con = duckdb.connect()
+    try:
+        create_mart_tables(con)
+        # the check has teeth: an unknown column is a binder error even on empty tables
+        with pytest.raises(duckdb.BinderException):
+            con.execute("select k.no_such_column from marts.kpi_store_month k")
+        files = sorted(render.QUERIES_DIR.glob("*.sql"))
+        assert len(files) >= 10
+        for path in files:
+            sql = path.read_text(encoding="utf-8")
+            params = {p: None for p in set(re.findall(r"\$([a-z_][a-z0-9_]*)", sql, re.I))}
+            try:
+                con.execute(sql, params) if params else con.execute(sql)
+            except duckdb.BinderException as exc:
+                pytest.fail(f"queries/{path.name} reads a column MART_COLUMNS lacks: {exc}")
+    finally:
+        con.close()
 
 
 def test_charts_use_a_month_calendar():

@@ -29,7 +29,20 @@ def test_checks_cover_files_dbt_tests_and_expectations():
 
 
 def test_daily_schedule_targets_the_partitioned_job():
-    schedule = defs.get_schedule_def("daily_warehouse_job_schedule")
-    job = defs.get_job_def("daily_warehouse_job")
+    schedule = defs.resolve_schedule_def("daily_warehouse_job_schedule")
+    job = defs.resolve_job_def("daily_warehouse_job")
     assert schedule.job_name == job.name
     assert job.partitions_def is not None
+
+
+def test_the_schedule_asks_for_yesterdays_drops_in_beijing_time():
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from dagster import build_schedule_context
+
+    from orchestration.schedules import daily_schedule
+
+    at = dt.datetime(2026, 3, 1, 6, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    request = daily_schedule(build_schedule_context(scheduled_execution_time=at))
+    assert request.partition_key == "2026-02-28"

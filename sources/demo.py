@@ -1,0 +1,392 @@
+"""Demo data: a dealer group's landing tree (SPEC section 3), simulated.
+
+`generate_landing(out_dir, ...)` writes `<out>/reference/stores.csv` and, for
+every store and every business day of the window, one folder per source:
+
+    dms/<store>/<YYYY-MM-DD>/{customers,vehicles,repair_orders,repair_order_lines}.csv
+    insurance/<store>/<YYYY-MM-DD>/{policies,claims}.csv
+    survey/<store>/<YYYY-MM-DD>/responses.csv
+
+Each file is that day's delta: the rows created or changed that day (their
+`updated_at` falls on the folder's date). Every store sends every source every
+day, so a day without rows is a header-only file, never a missing folder. The
+first day of the window also carries each DMS's initial extract: every
+customer and vehicle on file and every insurance policy in force that day.
+
+What is simulated (sources/demo_sim.py): vehicles with owners, daily mileage
+and their brand's service interval come for maintenance when due, have
+repairs, warranty work in their first three years, recalls, accessories,
+accidents with insurance claims and bodywork, renew their insurance at the
+store or elsewhere, change hands, lapse (competitor, moved, sold, stopped,
+moved to a sibling store of the same brand, sent elsewhere by the insurer),
+are called by the store after six months without a visit, and some come back.
+
+Per-store file conventions (to exercise the reader):
+  * most stores: UTF-8, English headers and enumerations, flags Y/N (every
+    fourth store from the third: flags 1/0), LF line ends;
+  * the 2nd store: UTF-8 with BOM, CRLF;
+  * the last store: GB18030, Chinese headers, Chinese enumeration labels,
+    flags 是/否, DATE columns as YYYY/MM/DD (timestamps stay
+    YYYY-MM-DD HH:MM:SS), CRLF;
+  * reference/stores.csv: UTF-8, English headers.
+
+Deterministic: the same arguments give a byte-identical tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import multiprocessing
+import os
+import queue
+import shutil
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from operator import itemgetter
+from pathlib import Path
+
+from sources import demo_sim as sim
+from sources.contract import (
+    CLAIMS,
+    CUSTOMERS,
+    POLICIES,
+    REPAIR_ORDER_LINES,
+    REPAIR_ORDERS,
+    STORES,
+    SURVEY_RESPONSES,
+    VEHICLES,
+    LandingTable,
+)
+
+DEFAULT_END_DATE = date(2026, 11, 20)
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "var" / "demo_landing"
+
+# Landing tables in the simulation's bucket order (demo_sim.T_*).
+_SIM_TABLES: tuple[LandingTable, ...] = (
+    CUSTOMERS, VEHICLES, REPAIR_ORDERS, REPAIR_ORDER_LINES, POLICIES, CLAIMS, SURVEY_RESPONSES,
+)
+# One folder per source and day, with its files in this order.
+_SOURCES: tuple[tuple[str, tuple[int, ...]], ...] = (
+    ("dms", (sim.T_CUST, sim.T_VEH, sim.T_RO, sim.T_LINE)),
+    ("insurance", (sim.T_POL, sim.T_CLAIM)),
+    ("survey", (sim.T_SURV,)),
+)
+_TREE_ENTRIES = {"reference", "dms", "insurance", "survey"}
+
+# Service intervals by brand, for the warehouse's brand thresholds seed.
+BRAND_SERVICE_INTERVALS = {
+    b.name: {"service_interval_km": b.interval_km, "service_interval_months": b.interval_months}
+    for b in sim.cat.BRANDS.values()
+}
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    out_dir: Path
+    seed: int
+    stores: tuple[str, ...]
+    first_drop: date
+    last_drop: date
+    files_written: int
+    rows: dict[str, int]  # raw table name -> data rows written (every delivered version)
+    encodings: dict[str, str] = field(default_factory=dict)  # store_code -> file convention
+    seconds: float = field(default=0.0, compare=False)
+
+    def describe(self) -> str:
+        r = self.rows
+        days = (self.last_drop - self.first_drop).days + 1
+        by_conv: dict[str, list[str]] = {}
+        for code, c in self.encodings.items():
+            if c != _PLAIN:
+                by_conv.setdefault(c, []).append(code)
+        conv = "; ".join(
+            f"{', '.join(codes) if len(codes) <= 3 else f'{len(codes)} stores ({codes[0]}, {codes[1]}, ...)'}: {c}"
+            for c, codes in by_conv.items()
+        )
+        return (
+            f"Demo landing written to {self.out_dir}: {len(self.stores)} stores "
+            f"({self.stores[0]}..{self.stores[-1]}), {days} daily drops {self.first_drop}..{self.last_drop}, "
+            f"{self.files_written} files (seed {self.seed}). Rows: customers {r['dms_customers']}, "
+            f"vehicles {r['dms_vehicles']}, repair orders {r['dms_repair_orders']} "
+            f"({r['dms_repair_order_lines']} lines), policies {r['insurance_policies']}, "
+            f"claims {r['insurance_claims']}, survey responses {r['survey_responses']}. "
+            f"Other than {_PLAIN}: {conv or 'none'}. Took {self.seconds:.1f} s."
+        )
+
+
+_PLAIN = "UTF-8, English headers, flags Y/N"
+
+
+def window(end_date: date, years: int) -> tuple[date, date]:
+    """First and last drop date: `years` whole years ending at end_date."""
+    try:
+        start = end_date.replace(year=end_date.year - years)
+    except ValueError:  # 29 February
+        start = end_date.replace(year=end_date.year - years, day=28)
+    return start + timedelta(days=1), end_date
+
+
+def _convention(st: sim.StoreCfg) -> str:
+    enc = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "gb18030": "GB18030"}[st.encoding]
+    lang = "Chinese headers and labels" if st.chinese else "English headers"
+    dates = ", dates YYYY/MM/DD" if st.slash_dates else ""
+    return f"{enc}, {lang}, flags {st.flags[0]}/{st.flags[1]}{dates}"
+
+
+class _Writer:
+    """Writes (folder, files) jobs on a few threads: creating many small files
+    is dominated by the file system, which runs beside the simulation."""
+
+    def __init__(self, threads: int = 1):
+        self.q: queue.Queue = queue.Queue(maxsize=2048)
+        self.errors: list[BaseException] = []
+        self.threads = [threading.Thread(target=self._work, daemon=True) for _ in range(threads)]
+        for t in self.threads:
+            t.start()
+
+    def _work(self) -> None:
+        while True:
+            job = self.q.get()
+            if job is None:
+                return
+            folder, files = job
+            try:
+                os.makedirs(folder, exist_ok=True)
+                for name, data in files:
+                    with open(os.path.join(folder, name), "wb") as f:
+                        f.write(data)
+            except BaseException as e:  # surfaced by close()
+                self.errors.append(e)
+
+    def put(self, folder: str, files: list[tuple[str, bytes]]) -> None:
+        if self.errors:
+            raise self.errors[0]
+        self.q.put((folder, files))
+
+    def close(self) -> None:
+        for _ in self.threads:
+            self.q.put(None)
+        for t in self.threads:
+            t.join()
+        if self.errors:
+            raise self.errors[0]
+
+
+def _prepare_out(out_dir: Path) -> None:
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise FileExistsError(f"{out_dir} exists and is not a folder")
+        entries = sorted(p.name for p in out_dir.iterdir())
+        foreign = [e for e in entries if e not in _TREE_ENTRIES]
+        if foreign:
+            raise FileExistsError(
+                f"{out_dir} holds files that are not a demo landing tree ({', '.join(foreign[:5])}); "
+                "choose an empty or new folder"
+            )
+        for e in entries:  # an earlier demo tree: replace it whole
+            shutil.rmtree(out_dir / e)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _write_reference(out_dir: Path, ctx: sim.Ctx) -> None:
+    ref = out_dir / STORES.source
+    ref.mkdir(parents=True, exist_ok=True)
+    with open(ref / STORES.file_name, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(STORES.column_names)
+        for st in ctx.stores:
+            w.writerow([st.code, st.name, st.brand.name, st.city.name, st.city.province, st.city.region,
+                        st.opened_on.isoformat()])
+
+
+def _write_store(out_dir: Path, ctx: sim.Ctx, st: sim.StoreCfg, buckets, writer: _Writer, rows: dict[str, int]) -> int:
+    enc, nl = st.encoding, st.newline
+    headers = []
+    empty = []
+    for t in _SIM_TABLES:
+        h = [c.zh for c in t.columns] if st.chinese else t.column_names
+        headers.append(h)
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator=nl).writerow(h)
+        empty.append(buf.getvalue().encode(enc))
+    names = [t.file_name for t in _SIM_TABLES]
+    counts = [0] * len(_SIM_TABLES)
+    last = itemgetter(-1)  # updated_at is every table's last column
+    files = 0
+    day0 = date.fromordinal(ctx.S)
+    for i in range(ctx.ndays):
+        day = (day0 + timedelta(days=i)).isoformat()
+        for source, tables in _SOURCES:
+            out: list[tuple[str, bytes]] = []
+            for t in tables:
+                rws = buckets[t][i]
+                if not rws:
+                    out.append((names[t], empty[t]))
+                    continue
+                rws.sort(key=last)
+                counts[t] += len(rws)
+                buf = io.StringIO()
+                w = csv.writer(buf, lineterminator=nl)
+                w.writerow(headers[t])
+                w.writerows(rws)
+                out.append((names[t], buf.getvalue().encode(enc)))
+                buckets[t][i] = None  # free as we go
+            writer.put(os.path.join(out_dir, source, st.code, day), out)
+            files += len(out)
+    for t, n in zip(_SIM_TABLES, counts):
+        rows[t.name] += n
+    return files
+
+
+def _movers(params: tuple, idx: int) -> list[tuple[int, sim.Veh]]:
+    """Pass 1 for one store: its vehicles that move to a sibling store in the
+    window, as (target store index, the vehicle as the sibling receives it)."""
+    ctx = sim.build_group(*params)
+    vehicles, _ = sim.plan_store(ctx, ctx.stores[idx])
+    return [(v.move_to, sim.inbound_copy(v, v.arrival)) for v in vehicles if v.move_to >= 0 and v.arrival <= ctx.E]
+
+
+def _store(params: tuple, idx: int, inbound: list[sim.Veh], out_dir: str) -> tuple[int, dict[str, int]]:
+    """Pass 2 for one store: plan again (deterministic), simulate, write."""
+    ctx = sim.build_group(*params)
+    st = ctx.stores[idx]
+    vehicles, owners = sim.plan_store(ctx, st)
+    run = sim.StoreSim(ctx, st, vehicles, owners, inbound)
+    run.run()
+    rows = {t.name: 0 for t in _SIM_TABLES}
+    writer = _Writer()
+    try:
+        files = _write_store(Path(out_dir), ctx, st, run.buckets, writer, rows)
+    finally:
+        writer.close()
+    return files, rows
+
+
+def _auto_workers(stores: int, vehicles_per_store: int) -> int:
+    if stores * vehicles_per_store < 6000 or stores < 2:
+        return 1  # starting processes costs more than it saves
+    if multiprocessing.current_process().daemon:
+        return 1  # a daemonic process may not start children
+    return max(1, min(4, os.cpu_count() or 1, stores))
+
+
+def generate_landing(
+    out_dir: Path,
+    *,
+    seed: int = 7,
+    end_date: date = DEFAULT_END_DATE,
+    stores: int = 5,
+    years: int = 3,
+    vehicles_per_store: int = 600,
+    workers: int | None = None,
+) -> DemoSummary:
+    """Simulate `stores` stores over `years` years ending at `end_date` and
+    write the landing tree under `out_dir` (an earlier demo tree there is
+    replaced; a folder holding anything else is refused).
+
+    `workers` processes share the stores (default: one per CPU, at most 4,
+    and none for small runs); the output does not depend on it."""
+    if stores < 1 or years < 1 or vehicles_per_store < 1:
+        raise ValueError("stores, years and vehicles_per_store must be at least 1")
+    if vehicles_per_store >= 100_000:
+        raise ValueError("vehicles_per_store must be below 100000")
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    first, last = window(end_date, years)
+    params = (seed, stores, first.toordinal(), last.toordinal(), vehicles_per_store)
+    ctx = sim.build_group(*params)
+    _prepare_out(out_dir)
+    _write_reference(out_dir, ctx)
+    n_workers = workers if workers is not None else _auto_workers(stores, vehicles_per_store)
+    idxs = [st.idx for st in ctx.stores]
+    rows = {t.name: 0 for t in _SIM_TABLES}
+    files = 1
+    pool = (ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn"))
+            if n_workers > 1 else None)
+    try:
+        # Pass 1: who moves to a sibling store, and when. Plans are cheap and
+        # deterministic, so pass 2 recomputes them rather than keeping them.
+        if pool:
+            moved = list(pool.map(_movers, [params] * stores, idxs, chunksize=max(1, stores // (4 * n_workers))))
+        else:
+            moved = [_movers(params, i) for i in idxs]
+        inbound: list[list[sim.Veh]] = [[] for _ in idxs]
+        for movers in moved:  # store order, then vehicle order: deterministic
+            for target, v in movers:
+                inbound[target].append(v)
+        del moved
+        # Pass 2: simulate and write, one store per task.
+        if pool:
+            futures = [pool.submit(_store, params, i, inbound[i], str(out_dir)) for i in idxs]
+            results = (f.result() for f in futures)
+        else:
+            results = (_store(params, i, inbound[i], str(out_dir)) for i in idxs)
+        for n_files, store_rows in results:
+            files += n_files
+            for k, n in store_rows.items():
+                rows[k] += n
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+    return DemoSummary(
+        out_dir=out_dir,
+        seed=seed,
+        stores=tuple(st.code for st in ctx.stores),
+        first_drop=first,
+        last_drop=last,
+        files_written=files,
+        rows=rows,
+        encodings={st.code: _convention(st) for st in ctx.stores},
+        seconds=time.perf_counter() - started,
+    )
+
+
+# --------------------------------------------------------------------- CLI
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `aftersales demo`."""
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help=f"landing root to write (default: {DEFAULT_OUT}); an earlier demo tree there is replaced")
+    parser.add_argument("--seed", type=int, default=7, help="random seed (default 7); same seed, same bytes")
+    parser.add_argument("--end-date", type=date.fromisoformat, default=DEFAULT_END_DATE,
+                        help=f"last business date, YYYY-MM-DD (default {DEFAULT_END_DATE})")
+    parser.add_argument("--stores", type=int, default=5, help="number of stores (default 5)")
+    parser.add_argument("--years", type=int, default=3, help="years of daily drops ending at --end-date (default 3)")
+    parser.add_argument("--vehicles-per-store", type=int, default=600,
+                        help="vehicles in each store's own population (default 600)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes to share the stores (default: per CPU, at most 4); output is the same")
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    try:
+        summary = generate_landing(
+            args.out,
+            seed=args.seed,
+            end_date=args.end_date,
+            stores=args.stores,
+            years=args.years,
+            vehicles_per_store=args.vehicles_per_store,
+            workers=getattr(args, "workers", None),
+        )
+    except (ValueError, FileExistsError) as e:
+        print(f"aftersales demo: {e}")
+        return 2
+    print(summary.describe())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="aftersales demo", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    return run_from_args(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
