@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -222,6 +223,10 @@ def test_reloading_skips_unchanged_files_and_a_redelivery_replaces_its_rows(tmp_
     with con:
         assert [f.status for f in again.files] == ["unchanged"]
         assert con.execute("select count(*) from raw.dms_repair_orders").fetchone()[0] == 2
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))  # same bytes, touched
+    touched, con = load(landing, db)
+    con.close()
+    assert [f.status for f in touched.files] == ["unchanged"]
     write(path, f"{RO_EN}\n{ro_line('R1', total='300.00', labor='110.00')}\n")  # corrected re-delivery
     redelivered, con = load(landing, db)
     with con:
