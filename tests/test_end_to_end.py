@@ -8,6 +8,7 @@ import calendar
 import csv
 import datetime as dt
 import io
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -183,6 +184,27 @@ def test_pages_exist_for_the_group_and_every_store(built):
     for store in stores:
         assert store in index
         assert list((root / "dashboards").rglob(f"{store}.html")), store
+
+
+def test_league_table_shows_each_stores_latest_kpis(built):
+    root, _, _, _, _ = built
+    index = (root / "dashboards" / "index.html").read_text(encoding="utf-8")
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        latest = con.execute(
+            """select store_code, on_file, churned, churn_rate, revenue, paid_visits, per_ticket_value
+               from marts.kpi_store_month
+               where month_end = (select max(month_end) from marts.kpi_store_month)"""
+        ).fetchall()
+    assert len(latest) == STORES
+    for store, on_file, churned, churn_rate, revenue, paid_visits, per_ticket in latest:
+        row = re.search(rf'<tr data-store="{store}">(.*?)</tr>', index, re.S).group(1)
+        cell = dict(re.findall(r'data-col="(\w+)"[^>]*>([^<]*)<', row))
+        assert cell["on_file"] == f"{on_file:,}"
+        assert cell["churned"] == f"{churned:,}"
+        assert cell["churn_rate"] == f"{churn_rate * 100:.1f}%"
+        assert f'data-col="churn_rate" title="{churned}/{on_file}"' in row
+        if paid_visits:
+            assert cell["per_ticket_value"] == f"¥{per_ticket:,.2f}"
 
 
 def test_rerun_changes_nothing(built):
