@@ -15,6 +15,7 @@ thousands of small files loads in a few DuckDB scans, not one per file.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from sources.contract import LANDING_TABLES, LOAD_METADATA_COLUMNS, LandingTable
-from sources.encoding import GB18030, FileProblem, inspect, read_lines, transcode_to_utf8
+from sources.encoding import GB18030, FileProblem, Inspection, inspect, read_lines, transcode_to_utf8
 from sources.landing import LandingFile
 from sources.parsing import (
     QUOTE_TEXT_MACRO,
@@ -148,11 +149,17 @@ def _loaded_versions(con: duckdb.DuckDBPyConnection) -> dict[str, _Version]:
     return {source_file: _Version(*version) for source_file, version in rows}
 
 
-def _same_stat(known: _Version | None, stat) -> bool:
-    """Unchanged size and modification time: the file is taken as the one
-    loaded without reading it, so a daily run over years of history reads
-    only the new day's files. A rewritten file changes its mtime."""
-    return known is not None and known.size == stat.st_size and known.mtime_ns == stat.st_mtime_ns
+def _is_loaded(version: _Version | None, path: Path) -> tuple[bool, os.stat_result, Inspection | None]:
+    """Whether `path` is the version whose rows are in raw, its stat, and its
+    inspection when the file had to be read to tell. Unchanged size and
+    modification time settle it without reading the file, so a daily run over
+    years of history reads only the new day's files (a rewritten file changes
+    its mtime); otherwise the bytes' hash does."""
+    stat = path.stat()
+    if version is not None and (version.size, version.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+        return True, stat, None
+    info = inspect(path)
+    return version is not None and version.sha256 == info.sha256, stat, info
 
 
 def changed_drop_dates(con: duckdb.DuckDBPyConnection | None, files: list[LandingFile]) -> list[dt.date]:
@@ -164,11 +171,8 @@ def changed_drop_dates(con: duckdb.DuckDBPyConnection | None, files: list[Landin
     for lf in files:
         if lf.drop_date is None or lf.drop_date in dates:
             continue
-        version = known.get(lf.relative_path)
         try:
-            unchanged = _same_stat(version, lf.path.stat()) or (
-                version is not None and version.sha256 == inspect(lf.path).sha256
-            )
+            unchanged = _is_loaded(known.get(lf.relative_path), lf.path)[0]
         except (FileProblem, OSError):
             unchanged = False
         if not unchanged:
@@ -204,14 +208,9 @@ def load_files(
         groups: dict[tuple, list[_Pending]] = defaultdict(list)
         for i, lf in enumerate(files):
             info = None
-            version = known.get(lf.relative_path)
             try:
-                stat = lf.path.stat()
-                if _same_stat(version, stat):
-                    result.files.append(FileLoad(lf, "unchanged"))
-                    continue
-                info = inspect(lf.path)
-                if version is not None and version.sha256 == info.sha256:
+                loaded, stat, info = _is_loaded(known.get(lf.relative_path), lf.path)
+                if loaded:
                     result.files.append(FileLoad(lf, "unchanged"))
                     continue
                 names = tuple(map_header(lf.table, info.header_line))
