@@ -342,18 +342,21 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded_at
                 [(line, raw, reason, loaded_at, source_file) for source_file, line, reason, raw in rejects],
             )
         _fill_quarantine_raw_lines(con, batch, table)
+        # Counted from this batch's own rows, not from the raw tables, which
+        # grow with every day of history.
         counts = {
-            row[0]: row[1:]
-            for row in con.execute(
-                f"""select b.source_file,
-                           (select count(*) from {RAW_SCHEMA}.{table.name} r where r._source_file = b.source_file),
-                           (select count(*) from {RAW_SCHEMA}.quarantine q where q.source_file = b.source_file)
-                    from _batch b"""
+            source_file: [loaded, quarantined]
+            for source_file, loaded, quarantined in con.execute(
+                """select source_file, count(*) filter (where len(_problems) = 0),
+                          count(*) filter (where len(_problems) > 0)
+                   from _parsed group by source_file"""
             ).fetchall()
         }
+        for source_file, *_ in rejects:
+            counts.setdefault(source_file, [0, 0])[1] += 1
         loads = []
         for p in batch:
-            loaded, quarantined = counts[p.file.relative_path]
+            loaded, quarantined = counts.get(p.file.relative_path, (0, 0))
             loads.append(
                 FileLoad(p.file, "loaded", rows_read=loaded + quarantined, rows_loaded=loaded, rows_quarantined=quarantined)
             )
