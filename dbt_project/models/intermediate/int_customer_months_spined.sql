@@ -1,11 +1,12 @@
--- One row per store, VIN and month end, from the month of the customer's first
--- visit to the month the data runs to: the month's visits and money, and what
--- is known as of the month's end (last visit, annual spend at it, mileage
--- readings so far). Windows over the contiguous months keep it set-based.
+-- One row per scope (store, region, group), VIN and month end, from the month
+-- of the customer's first visit in the scope to the month the data runs to:
+-- the month's visits and money, and what is known as of the month's end (last
+-- visit and the store it was at, annual spend at it, mileage readings, visits
+-- and revenue to date). Windows over the contiguous months keep it set-based.
 with
 
 visit_days as (
-    select * from {{ ref('int_visits_aggregated_to_days') }}
+    select * from {{ ref('int_vehicle_visits_scoped') }}
 ),
 
 data_dates as (
@@ -13,9 +14,9 @@ data_dates as (
 ),
 
 customers as (
-    select store_code, vin, min(visit_date) as first_visit_date
+    select scope_level, scope_code, vin, min(visit_date) as first_visit_date
     from visit_days
-    group by store_code, vin
+    group by scope_level, scope_code, vin
 ),
 
 months as (
@@ -32,7 +33,8 @@ months as (
 
 monthly as (
     select
-        store_code,
+        scope_level,
+        scope_code,
         vin,
         cast(last_day(visit_date) as date) as month_end,
         count(*) as visits,
@@ -42,19 +44,22 @@ monthly as (
         cast(sum(parts_amount) as decimal(18, 2)) as parts_amount,
         cast(sum(parts_cost) as decimal(18, 2)) as parts_cost,
         max(visit_date) as last_visit_in_month,
+        arg_max(store_code, visit_date) as store_at_last_visit,
         arg_max(annual_spend, visit_date) as annual_spend_at_last_visit,
+        arg_max(visits_in_year, visit_date) as visits_in_year_at_last_visit,
         arg_max(service_type, visit_date) as service_type_at_last_visit,
         min(visit_date) filter (where mileage_km is not null) as first_reading_date,
         max(visit_date) filter (where mileage_km is not null) as last_reading_date,
         min(mileage_km) as min_mileage_km,
         max(mileage_km) as max_mileage_km
     from visit_days
-    group by store_code, vin, cast(last_day(visit_date) as date)
+    group by scope_level, scope_code, vin, cast(last_day(visit_date) as date)
 ),
 
 spine as (
     select
-        customers.store_code,
+        customers.scope_level,
+        customers.scope_code,
         customers.vin,
         months.month_end,
         least(months.month_end, data_dates.data_as_of_date) as as_of_date,
@@ -66,7 +71,8 @@ spine as (
 
 final as (
     select
-        spine.store_code,
+        spine.scope_level,
+        spine.scope_code,
         spine.vin,
         spine.month_end,
         spine.as_of_date,
@@ -78,8 +84,12 @@ final as (
         coalesce(monthly.parts_amount, 0) as parts_amount,
         coalesce(monthly.parts_cost, 0) as parts_cost,
         max(monthly.last_visit_in_month) over so_far as last_visit_date,
+        last_value(monthly.store_at_last_visit ignore nulls) over so_far as last_store_code,
         last_value(monthly.annual_spend_at_last_visit ignore nulls) over so_far as annual_spend,
+        last_value(monthly.visits_in_year_at_last_visit ignore nulls) over so_far as visits_in_year,
         last_value(monthly.service_type_at_last_visit ignore nulls) over so_far as last_service_type,
+        cast(sum(coalesce(monthly.visits, 0)) over so_far as bigint) as total_visits,
+        cast(sum(coalesce(monthly.revenue, 0)) over so_far as decimal(18, 2)) as lifetime_revenue,
         min(monthly.first_reading_date) over so_far as first_reading_date,
         max(monthly.last_reading_date) over so_far as last_reading_date,
         min(monthly.min_mileage_km) over so_far as min_mileage_km,
@@ -87,17 +97,18 @@ final as (
         -- For the six-month cohort (SPEC section 7): does this customer visit
         -- in any of the next six months? Months are contiguous per customer.
         coalesce(sum(coalesce(monthly.visits, 0)) over (
-            partition by spine.store_code, spine.vin
+            partition by spine.scope_level, spine.scope_code, spine.vin
             order by spine.month_end
             rows between 1 following and 6 following
         ), 0) > 0 as visits_in_next_six_months
     from spine
     left join monthly
-        on monthly.store_code = spine.store_code
+        on monthly.scope_level = spine.scope_level
+        and monthly.scope_code = spine.scope_code
         and monthly.vin = spine.vin
         and monthly.month_end = spine.month_end
     window so_far as (
-        partition by spine.store_code, spine.vin
+        partition by spine.scope_level, spine.scope_code, spine.vin
         order by spine.month_end
         rows between unbounded preceding and current row
     )

@@ -1,106 +1,16 @@
--- One row per store x month end (SPEC sections 7 and 10): status counts,
--- churn rates, the six-month cohort, visits and money, and renewals. Every
--- rate comes with its numerator and denominator; a rate over zero is NULL.
+-- One row per store x month end (SPEC sections 7 and 10): the store rows of
+-- the scope KPIs, keyed by store_code. Definitions live in
+-- int_kpis_aggregated_to_scope_months, once for every scope.
 with
 
-customer_months as (
-    select * from {{ ref('fct_customer_month') }}
-),
-
-renewals as (
-    select * from {{ ref('int_policies_renewals_matched') }}
-),
-
-statuses as (
-    select
-        store_code,
-        month_end,
-        max(as_of_date) as as_of_date,
-        count(*) as on_file,
-        count(*) filter (where churn_status = 'active') as active,
-        count(*) filter (where churn_status = 'at_risk') as at_risk,
-        count(*) filter (where churn_status = 'churned') as churned,
-        count(*) filter (where is_new) as new_customers,
-        count(*) filter (where is_won_back) as won_back,
-        count(*) filter (where is_hidden_churn) as hidden_churn,
-        cast(coalesce(sum(annual_spend) filter (where churn_status = 'churned'), 0) as decimal(18, 2))
-            as churned_annual_spend,
-        cast(sum(annual_spend) as decimal(18, 2)) as on_file_annual_spend,
-        cast(coalesce(sum(annual_spend) filter (where churn_status = 'at_risk'), 0) as decimal(18, 2))
-            as value_at_risk,
-        cast(sum(visits) as bigint) as visits,
-        cast(sum(paid_visits) as bigint) as paid_visits,
-        cast(sum(revenue) as decimal(18, 2)) as revenue,
-        cast(sum(labor_amount) as decimal(18, 2)) as labor_amount,
-        cast(sum(parts_amount) as decimal(18, 2)) as parts_amount,
-        cast(sum(parts_cost) as decimal(18, 2)) as parts_cost
-    from customer_months
-    group by store_code, month_end
-),
-
--- Cohort of month N = customers with a visit in month N-6; returned = those
--- with a visit in months N-5 .. N (seed 001, 第N月流失率).
-cohorts as (
-    select
-        store_code,
-        cast(last_day(month_end + interval 6 month) as date) as month_end,
-        count(*) as cohort_size,
-        count(*) filter (where visits_in_next_six_months) as cohort_returned
-    from customer_months
-    where visits > 0
-    group by store_code, month_end
-),
-
-policy_months as (
-    select
-        store_code,
-        month_end,
-        count(*) as policies_expiring,
-        count(*) filter (where is_renewed) as policies_renewed
-    from renewals
-    group by store_code, month_end
+scope_months as (
+    select * from {{ ref('int_kpis_aggregated_to_scope_months') }}
 ),
 
 final as (
-    select
-        statuses.store_code,
-        statuses.month_end,
-        statuses.as_of_date,
-        statuses.on_file,
-        statuses.active,
-        statuses.at_risk,
-        statuses.churned,
-        statuses.active + statuses.at_risk as base_customers,
-        statuses.new_customers,
-        statuses.won_back,
-        statuses.hidden_churn,
-        {{ safe_divide('statuses.churned', 'statuses.on_file') }} as churn_rate,
-        statuses.churned_annual_spend,
-        statuses.on_file_annual_spend,
-        {{ safe_divide('statuses.churned_annual_spend', 'statuses.on_file_annual_spend') }}
-            as value_weighted_churn_rate,
-        coalesce(cohorts.cohort_size, 0) as cohort_size,
-        coalesce(cohorts.cohort_returned, 0) as cohort_returned,
-        1 - {{ safe_divide('cohorts.cohort_returned', 'cohorts.cohort_size') }} as cohort_churn_rate,
-        {{ safe_divide('cohorts.cohort_returned', 'cohorts.cohort_size') }} as cohort_retention_rate,
-        statuses.visits,
-        statuses.paid_visits,
-        statuses.revenue,
-        {{ money_per('statuses.revenue', 'statuses.paid_visits') }} as per_ticket_value,
-        statuses.labor_amount,
-        statuses.parts_amount,
-        {{ safe_divide('statuses.parts_amount', 'statuses.labor_amount') }} as labor_parts_ratio,
-        {{ safe_divide('statuses.labor_amount', 'statuses.labor_amount + statuses.parts_amount') }} as labor_share,
-        statuses.parts_cost,
-        cast(statuses.revenue - statuses.parts_cost as decimal(18, 2)) as gross_profit,
-        {{ safe_divide('statuses.revenue - statuses.parts_cost', 'statuses.revenue') }} as gross_margin,
-        coalesce(policy_months.policies_expiring, 0) as policies_expiring,
-        coalesce(policy_months.policies_renewed, 0) as policies_renewed,
-        {{ safe_divide('policy_months.policies_renewed', 'policy_months.policies_expiring') }} as renewal_rate,
-        statuses.value_at_risk
-    from statuses
-    left join cohorts using (store_code, month_end)
-    left join policy_months using (store_code, month_end)
+    select scope_code as store_code, * exclude (scope_level, scope_code)
+    from scope_months
+    where scope_level = 'store'
 )
 
 select * from final

@@ -1,0 +1,271 @@
+-- One row per scope (store, region, group), VIN and month end: the customer's
+-- churn status as of the month end (SPEC section 6) with everything that
+-- explains it -- thresholds, new / won back / newly churned, mileage-due and
+-- hidden churn, loss type and destination, group transfers -- and the owner
+-- and vehicle attributes the breakdowns of SPEC section 8 group by.
+with
+
+customer_months as (
+    select * from {{ ref('int_customer_months_spined') }}
+),
+
+vehicles as (
+    select * from {{ ref('int_vehicles_ruled') }}
+),
+
+customers as (
+    select * from {{ ref('stg_dms__customers') }}
+),
+
+stores_scoped as (
+    select * from {{ ref('int_stores_scoped') }}
+),
+
+reached_surveys as (
+    select * from {{ ref('stg_survey__responses') }}
+    where reached
+),
+
+-- The vehicle and owner as the store of the last visit records them.
+attributed as (
+    select
+        customer_months.*,
+        vehicles.customer_id,
+        vehicles.brand,
+        vehicles.model,
+        vehicles.purchase_date,
+        vehicles.sold_by_store,
+        vehicles.at_risk_after_months,
+        vehicles.churned_after_months,
+        vehicles.service_interval_months,
+        vehicles.service_interval_km,
+        customers.customer_type,
+        customers.occupation,
+        customers.gender,
+        customers.birth_year,
+        customers.district,
+        customers.name_masked,
+        customers.phone_masked
+    from customer_months
+    left join vehicles
+        on vehicles.store_code = customer_months.last_store_code
+        and vehicles.vin = customer_months.vin
+    left join customers
+        on customers.store_code = customer_months.last_store_code
+        and customers.customer_id = vehicles.customer_id
+),
+
+classified as (
+    select
+        *,
+        -- Calendar month arithmetic with end-of-month clamping (Aug 31 + 6
+        -- months = Feb 28/29), as DuckDB's date + interval does.
+        cast(last_visit_date + to_months(at_risk_after_months) as date) as at_risk_since,
+        cast(last_visit_date + to_months(churned_after_months) as date) as churned_since,
+        -- Daily km from the first and last visits with a mileage reading, when
+        -- they are far enough apart to be trusted (SPEC section 6).
+        case
+            when last_reading_date - first_reading_date >= {{ var('mileage_min_days_between_visits') }}
+                then (max_mileage_km - min_mileage_km) / (last_reading_date - first_reading_date)
+        end as daily_km
+    from attributed
+),
+
+with_status as (
+    select
+        *,
+        case
+            when as_of_date < at_risk_since then 'active'
+            when as_of_date < churned_since then 'at_risk'
+            else 'churned'
+        end as churn_status,
+        -- Due = L + the sooner of the month interval and the days the km
+        -- interval lasts at this daily km. Whole days: the visit dates are
+        -- whole, so flooring the days changes no comparison with them.
+        case
+            when daily_km is null then null
+            when daily_km <= 0 then cast(last_visit_date + to_months(service_interval_months) as date)
+            else least(
+                cast(last_visit_date + to_months(service_interval_months) as date),
+                cast(last_visit_date + cast(floor(service_interval_km / daily_km) as integer) as date)
+            )
+        end as mileage_due_date
+    from classified
+),
+
+-- Surveys of the scope's stores: at region and group level a survey by any
+-- store of the scope speaks for the vehicle.
+scoped_surveys as (
+    select
+        stores_scoped.scope_level,
+        stores_scoped.scope_code,
+        reached_surveys.vin,
+        reached_surveys.response_id,
+        reached_surveys.surveyed_at,
+        reached_surveys.survey_date,
+        reached_surveys.reason_list,
+        reached_surveys.serviced_at
+    from reached_surveys
+    inner join stores_scoped using (store_code)
+),
+
+-- The latest reached survey after the last visit, up to the as-of date.
+latest_survey as (
+    select
+        with_status.scope_level,
+        with_status.scope_code,
+        with_status.vin,
+        with_status.month_end,
+        scoped_surveys.survey_date,
+        scoped_surveys.reason_list,
+        scoped_surveys.serviced_at
+    from with_status
+    inner join scoped_surveys
+        on scoped_surveys.scope_level = with_status.scope_level
+        and scoped_surveys.scope_code = with_status.scope_code
+        and scoped_surveys.vin = with_status.vin
+        and scoped_surveys.survey_date > with_status.last_visit_date
+        and scoped_surveys.survey_date <= with_status.as_of_date
+    qualify row_number() over (
+        partition by with_status.scope_level, with_status.scope_code, with_status.vin, with_status.month_end
+        order by scoped_surveys.surveyed_at desc, scoped_surveys.response_id desc
+    ) = 1
+),
+
+-- The vehicle's last visit anywhere in the group: later than the last visit
+-- in a store's (or region's) own scope means it went to a sibling store.
+group_last_visits as (
+    select vin, month_end, last_visit_date as group_last_visit_date
+    from customer_months
+    where scope_level = 'group'
+),
+
+final as (
+    select
+        with_status.scope_level,
+        with_status.scope_code,
+        with_status.vin,
+        with_status.month_end,
+        with_status.as_of_date,
+        with_status.last_store_code,
+        {{ pseudonym("with_status.last_store_code || '|' || coalesce(with_status.customer_id, with_status.vin)") }}
+            as customer_key,
+        with_status.customer_id,
+        with_status.name_masked,
+        with_status.phone_masked,
+        with_status.brand,
+        with_status.model,
+        with_status.purchase_date,
+        with_status.sold_by_store,
+        with_status.customer_type,
+        with_status.occupation,
+        with_status.gender,
+        with_status.district,
+        with_status.visits,
+        with_status.paid_visits,
+        with_status.revenue,
+        with_status.labor_amount,
+        with_status.parts_amount,
+        with_status.parts_cost,
+        with_status.first_visit_date,
+        with_status.last_visit_date,
+        with_status.last_service_type,
+        coalesce(with_status.annual_spend, 0) as annual_spend,
+        coalesce(with_status.visits_in_year, 0) as visits_in_year,
+        with_status.total_visits,
+        with_status.lifetime_revenue,
+        with_status.at_risk_after_months,
+        with_status.churned_after_months,
+        with_status.at_risk_since,
+        with_status.churned_since,
+        with_status.churn_status,
+        last_day(with_status.first_visit_date) = with_status.month_end as is_new,
+        with_status.visits > 0
+            and coalesce(lag(with_status.churn_status) over customer_history = 'churned', false) as is_won_back,
+        -- Churned as of this month end but not as of the previous one.
+        with_status.churn_status = 'churned'
+            and coalesce(lag(with_status.churn_status) over customer_history <> 'churned', true) as is_newly_churned,
+        with_status.visits_in_next_six_months,
+        with_status.daily_km,
+        with_status.mileage_due_date,
+        cast(round(
+            with_status.max_mileage_km
+            + coalesce(with_status.daily_km, 0) * (with_status.as_of_date - with_status.last_reading_date)
+        ) as integer) as estimated_mileage_km,
+        coalesce(
+            with_status.as_of_date > with_status.mileage_due_date + {{ var('mileage_overdue_grace_days') }},
+            false
+        ) as overdue_by_mileage,
+        with_status.churn_status = 'active' and coalesce(
+            with_status.as_of_date > with_status.mileage_due_date + {{ var('mileage_overdue_grace_days') }},
+            false
+        ) as is_hidden_churn,
+        latest_survey.survey_date as last_survey_date,
+        case
+            when latest_survey.reason_list is null then null
+            when list_has_any(latest_survey.reason_list, ['vehicle_sold', 'moved']) then 'natural'
+            when latest_survey.reason_list = ['insurer_assigned'] then 'insurer_assigned'
+            when latest_survey.serviced_at in
+                ('other_same_brand_4s', 'other_brand_4s', 'independent_shop', 'chain_shop', 'other')
+                then 'competitor'
+            else 'unknown'
+        end as loss_type,
+        -- A customer no longer active here who has since been served by a
+        -- sibling store is a group transfer, not a loss to the group.
+        with_status.churn_status <> 'active'
+            and coalesce(group_last_visits.group_last_visit_date > with_status.last_visit_date, false)
+            as is_group_transfer,
+        case
+            when with_status.churn_status <> 'active'
+                and group_last_visits.group_last_visit_date > with_status.last_visit_date
+                then 'group_transfer'
+            else latest_survey.serviced_at
+        end as loss_destination,
+        -- Breakdown bands (SPEC section 8; bounds in docs/metrics.md).
+        case
+            when with_status.birth_year is null then 'unknown'
+            when year(with_status.as_of_date) - with_status.birth_year < 30 then 'under_30'
+            when year(with_status.as_of_date) - with_status.birth_year < 40 then '30_39'
+            when year(with_status.as_of_date) - with_status.birth_year < 50 then '40_49'
+            when year(with_status.as_of_date) - with_status.birth_year < 60 then '50_59'
+            else '60_plus'
+        end as age_band,
+        case
+            when with_status.purchase_date is null or with_status.purchase_date > with_status.as_of_date
+                then 'unknown'
+            when with_status.purchase_date > cast(with_status.as_of_date - interval 1 year as date) then 'under_1y'
+            when with_status.purchase_date > cast(with_status.as_of_date - interval 2 year as date) then '1_2y'
+            when with_status.purchase_date > cast(with_status.as_of_date - interval 3 year as date) then '2_3y'
+            when with_status.purchase_date > cast(with_status.as_of_date - interval 5 year as date) then '3_5y'
+            else '5y_plus'
+        end as vehicle_age_band,
+        case
+            when coalesce(with_status.visits_in_year, 0) <= 1 then '1'
+            when with_status.visits_in_year = 2 then '2'
+            when with_status.visits_in_year = 3 then '3'
+            else '4_plus'
+        end as visits_per_year_band,
+        case
+            when coalesce(with_status.annual_spend, 0) = 0 then 'none'
+            when with_status.annual_spend < 1000 then 'under_1k'
+            when with_status.annual_spend < 3000 then '1k_3k'
+            when with_status.annual_spend < 5000 then '3k_5k'
+            when with_status.annual_spend < 10000 then '5k_10k'
+            else '10k_plus'
+        end as annual_spend_band
+    from with_status
+    left join latest_survey
+        on latest_survey.scope_level = with_status.scope_level
+        and latest_survey.scope_code = with_status.scope_code
+        and latest_survey.vin = with_status.vin
+        and latest_survey.month_end = with_status.month_end
+    left join group_last_visits
+        on group_last_visits.vin = with_status.vin
+        and group_last_visits.month_end = with_status.month_end
+    window customer_history as (
+        partition by with_status.scope_level, with_status.scope_code, with_status.vin
+        order by with_status.month_end
+    )
+)
+
+select * from final

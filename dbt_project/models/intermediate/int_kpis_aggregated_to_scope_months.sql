@@ -1,0 +1,135 @@
+-- One row per scope (store, region, group) and month end: every rate of SPEC
+-- section 7 with its numerator and denominator. Statuses, cohorts and money
+-- are counted over the scope's own customers (a vehicle at two stores of a
+-- region is one region customer); renewals are a store's own business and
+-- add up across stores. A rate over zero is NULL; counts are 0, not NULL.
+with
+
+customer_months as (
+    select * from {{ ref('int_customer_months_classified') }}
+),
+
+renewals as (
+    select * from {{ ref('int_policies_renewals_matched') }}
+),
+
+stores_scoped as (
+    select * from {{ ref('int_stores_scoped') }}
+),
+
+statuses as (
+    select
+        scope_level,
+        scope_code,
+        month_end,
+        max(as_of_date) as as_of_date,
+        count(*) as on_file,
+        count(*) filter (where churn_status = 'active') as active,
+        count(*) filter (where churn_status = 'at_risk') as at_risk,
+        count(*) filter (where churn_status = 'churned') as churned,
+        count(*) filter (where is_new) as new_customers,
+        count(*) filter (where is_won_back) as won_back,
+        count(*) filter (where is_newly_churned) as newly_churned,
+        count(*) filter (where is_hidden_churn) as hidden_churn,
+        count(*) filter (where churn_status = 'churned' and is_group_transfer) as churned_group_transfers,
+        count(*) filter (where churn_status = 'churned' and not is_group_transfer and loss_type = 'competitor')
+            as churned_to_competitors,
+        count(*) filter (where churn_status = 'churned' and not is_group_transfer and loss_type = 'natural')
+            as churned_natural,
+        count(*) filter (where churn_status = 'churned' and not is_group_transfer and loss_type = 'insurer_assigned')
+            as churned_insurer_assigned,
+        cast(coalesce(sum(annual_spend) filter (where churn_status = 'churned'), 0) as decimal(18, 2))
+            as churned_annual_spend,
+        cast(coalesce(sum(annual_spend), 0) as decimal(18, 2)) as on_file_annual_spend,
+        cast(coalesce(sum(annual_spend) filter (where churn_status = 'at_risk'), 0) as decimal(18, 2))
+            as value_at_risk,
+        cast(coalesce(sum(annual_spend) filter (where is_newly_churned), 0) as decimal(18, 2))
+            as newly_churned_annual_spend,
+        cast(sum(visits) as bigint) as visits,
+        cast(sum(paid_visits) as bigint) as paid_visits,
+        cast(sum(revenue) as decimal(18, 2)) as revenue,
+        cast(sum(labor_amount) as decimal(18, 2)) as labor_amount,
+        cast(sum(parts_amount) as decimal(18, 2)) as parts_amount,
+        cast(sum(parts_cost) as decimal(18, 2)) as parts_cost
+    from customer_months
+    group by scope_level, scope_code, month_end
+),
+
+-- Cohort of month N = customers with a visit in month N-6; returned = those
+-- with a visit in months N-5 .. N (seed 001, 第N月流失率).
+cohorts as (
+    select
+        scope_level,
+        scope_code,
+        cast(last_day(month_end + interval 6 month) as date) as month_end,
+        count(*) as cohort_size,
+        count(*) filter (where visits_in_next_six_months) as cohort_returned
+    from customer_months
+    where visits > 0
+    group by scope_level, scope_code, month_end
+),
+
+policy_months as (
+    select
+        stores_scoped.scope_level,
+        stores_scoped.scope_code,
+        renewals.month_end,
+        count(*) as policies_expiring,
+        count(*) filter (where renewals.is_renewed) as policies_renewed
+    from renewals
+    inner join stores_scoped using (store_code)
+    group by stores_scoped.scope_level, stores_scoped.scope_code, renewals.month_end
+),
+
+final as (
+    select
+        statuses.scope_level,
+        statuses.scope_code,
+        statuses.month_end,
+        statuses.as_of_date,
+        statuses.on_file,
+        statuses.active,
+        statuses.at_risk,
+        statuses.churned,
+        statuses.active + statuses.at_risk as base_customers,
+        statuses.new_customers,
+        statuses.won_back,
+        statuses.newly_churned,
+        statuses.hidden_churn,
+        {{ safe_divide('statuses.churned', 'statuses.on_file') }} as churn_rate,
+        statuses.churned_annual_spend,
+        statuses.on_file_annual_spend,
+        {{ safe_divide('statuses.churned_annual_spend', 'statuses.on_file_annual_spend') }}
+            as value_weighted_churn_rate,
+        statuses.churned_group_transfers,
+        statuses.churned_to_competitors,
+        statuses.churned_natural,
+        statuses.churned_insurer_assigned,
+        coalesce(cohorts.cohort_size, 0) as cohort_size,
+        coalesce(cohorts.cohort_returned, 0) as cohort_returned,
+        1 - {{ safe_divide('cohorts.cohort_returned', 'cohorts.cohort_size') }} as cohort_churn_rate,
+        {{ safe_divide('cohorts.cohort_returned', 'cohorts.cohort_size') }} as cohort_retention_rate,
+        statuses.visits,
+        statuses.paid_visits,
+        statuses.revenue,
+        {{ money_per('statuses.revenue', 'statuses.paid_visits') }} as per_ticket_value,
+        statuses.labor_amount,
+        statuses.parts_amount,
+        {{ safe_divide('statuses.parts_amount', 'statuses.labor_amount') }} as labor_parts_ratio,
+        {{ safe_divide('statuses.labor_amount', 'statuses.labor_amount + statuses.parts_amount') }} as labor_share,
+        statuses.parts_cost,
+        cast(statuses.revenue - statuses.parts_cost as decimal(18, 2)) as gross_profit,
+        {{ safe_divide('statuses.revenue - statuses.parts_cost', 'statuses.revenue') }} as gross_margin,
+        coalesce(policy_months.policies_expiring, 0) as policies_expiring,
+        coalesce(policy_months.policies_renewed, 0) as policies_renewed,
+        {{ safe_divide('policy_months.policies_renewed', 'policy_months.policies_expiring') }} as renewal_rate,
+        statuses.value_at_risk,
+        statuses.newly_churned_annual_spend,
+        cast(statuses.newly_churned_annual_spend * {{ var('remaining_expected_years') }} as decimal(18, 2))
+            as lifetime_value_lost
+    from statuses
+    left join cohorts using (scope_level, scope_code, month_end)
+    left join policy_months using (scope_level, scope_code, month_end)
+)
+
+select * from final

@@ -1,0 +1,73 @@
+-- One row per store x customer to phone, as of the last data date: at risk,
+-- churned within the last call_list_churned_within_months (12), or hidden
+-- churn (active by time, overdue by mileage). Customers whose latest survey
+-- says the car was sold or the owner moved, and vehicles now served by a
+-- sibling store, are left off: a call cannot win them back. Ranked by annual
+-- spend, the most valuable first. Contacts are masked; the real phone number
+-- is only in the per-store export (`aftersales call-list`).
+with
+
+customer_months as (
+    select * from {{ ref('int_customer_months_classified') }}
+    where scope_level = 'store'
+),
+
+data_dates as (
+    select * from {{ ref('stg_reference__data_dates') }}
+),
+
+current_month as (
+    select customer_months.*
+    from customer_months
+    inner join data_dates
+        on customer_months.month_end = cast(last_day(data_dates.data_as_of_date) as date)
+),
+
+to_call as (
+    select
+        *,
+        case
+            when is_hidden_churn then 'hidden_churn'
+            when churn_status = 'at_risk' then 'at_risk'
+            when churn_status = 'churned'
+                and churned_since > cast(as_of_date - to_months({{ var('call_list_churned_within_months') }}) as date)
+                then 'churned'
+        end as call_reason
+    from current_month
+    where not is_group_transfer
+        and coalesce(loss_type, '') <> 'natural'
+),
+
+final as (
+    select
+        scope_code as store_code,
+        cast(row_number() over (
+            partition by scope_code order by annual_spend desc, vin
+        ) as integer) as call_rank,
+        as_of_date,
+        call_reason,
+        churn_status,
+        customer_key,
+        vin,
+        name_masked,
+        phone_masked,
+        brand,
+        model,
+        customer_type,
+        last_visit_date,
+        last_service_type,
+        cast(as_of_date - last_visit_date as integer) as days_since_last_visit,
+        estimated_mileage_km,
+        mileage_due_date,
+        annual_spend,
+        lifetime_revenue,
+        total_visits,
+        case when churn_status = 'churned' then churned_since end as churned_on,
+        last_survey_date,
+        loss_type,
+        loss_destination
+    from to_call
+    where call_reason is not null
+)
+
+select * from final

@@ -1,0 +1,27 @@
+-- One row per VIN x month end at group level (SPEC section 2): the same VIN at
+-- two stores of the group is one group customer, whose last visit is its last
+-- visit at any store; a move to a sibling store is not a loss to the group.
+-- The owner and vehicle attributes are those of the store of the last visit.
+with
+
+customer_months as (
+    select * from {{ ref('int_customer_months_classified') }}
+    where scope_level = 'group'
+),
+
+stores as (
+    select * from {{ ref('stg_reference__stores') }}
+),
+
+final as (
+    select
+        customer_months.vin,
+        customer_months.month_end,
+        customer_months.last_store_code,
+        stores.region as last_region,
+        {{ customer_month_columns('customer_months') }}
+    from customer_months
+    left join stores on stores.store_code = customer_months.last_store_code
+)
+
+select * from final
