@@ -1,0 +1,37 @@
+-- One row per qualifying RO (closed, payer not internal; SPEC section 5) with
+-- its service family and visit month: the one place the family rule lives,
+-- so every split by family (机修保养 / 钣喷 / 精品) agrees.
+with
+
+repair_orders as (
+    select * from {{ ref('stg_dms__repair_orders') }}
+    where is_qualifying
+),
+
+final as (
+    select
+        store_code,
+        ro_number,
+        vin,
+        visit_date,
+        cast(last_day(visit_date) as date) as month_end,
+        service_type,
+        case
+            when service_type in ('maintenance', 'repair', 'warranty', 'recall') then 'maintenance_repair'
+            when service_type = 'bodywork' then 'body_paint'
+            when service_type = 'accessory' then 'accessory'
+            -- Not a family of the rule (an unknown type, or an internal type
+            -- billed to a customer): kept, so the families add up to the store.
+            else 'other'
+        end as service_family,
+        payer,
+        is_revenue,
+        claim_no,
+        total_amount,
+        labor_amount,
+        parts_amount,
+        parts_cost
+    from repair_orders
+)
+
+select * from final
