@@ -205,9 +205,7 @@ final as (
             when latest_survey.reason_list is null then null
             when list_has_any(latest_survey.reason_list, ['vehicle_sold', 'moved']) then 'natural'
             when latest_survey.reason_list = ['insurer_assigned'] then 'insurer_assigned'
-            when latest_survey.serviced_at in
-                ('other_same_brand_4s', 'other_brand_4s', 'independent_shop', 'chain_shop', 'other')
-                then 'competitor'
+            when {{ is_serviced_elsewhere('latest_survey.serviced_at') }} then 'competitor'
             else 'unknown'
         end as loss_type,
         -- A customer no longer active here who has since been served by a

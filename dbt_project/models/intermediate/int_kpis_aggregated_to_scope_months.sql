@@ -2,7 +2,8 @@
 -- section 7 with its numerator and denominator. Statuses, cohorts and money
 -- are counted over the scope's own customers (a vehicle at two stores of a
 -- region is one region customer); renewals are a store's own business and
--- add up across stores. A rate over zero is NULL; counts are 0, not NULL.
+-- add up across stores, and so do survey responses (counted in the month of
+-- the survey). A rate over zero is NULL; counts are 0, not NULL.
 with
 
 customer_months as (
@@ -15,6 +16,10 @@ renewals as (
 
 stores_scoped as (
     select * from {{ ref('int_stores_scoped') }}
+),
+
+surveys as (
+    select * from {{ ref('int_surveys_aggregated_to_scope_months') }}
 ),
 
 statuses as (
@@ -126,10 +131,21 @@ final as (
         statuses.value_at_risk,
         statuses.newly_churned_annual_spend,
         cast(statuses.newly_churned_annual_spend * {{ var('remaining_expected_years') }} as decimal(18, 2))
-            as lifetime_value_lost
+            as lifetime_value_lost,
+        coalesce(surveys.surveys, 0) as surveys,
+        coalesce(surveys.reached_surveys, 0) as reached_surveys,
+        coalesce(surveys.confirmed_lost, 0) as confirmed_lost,
+        coalesce(surveys.insurer_assigned_only, 0) as insurer_assigned_only,
+        surveys.confirmed_lost_rate,
+        coalesce(surveys.win_back_booked, 0) as win_back_booked,
+        coalesce(surveys.win_back_eligible, 0) as win_back_eligible,
+        coalesce(surveys.won_back_after_survey, 0) as won_back_after_survey,
+        coalesce(surveys.win_back_pending, 0) as win_back_pending,
+        surveys.win_back_rate
     from statuses
     left join cohorts using (scope_level, scope_code, month_end)
     left join policy_months using (scope_level, scope_code, month_end)
+    left join surveys using (scope_level, scope_code, month_end)
 )
 
 select * from final

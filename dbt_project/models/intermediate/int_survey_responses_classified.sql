@@ -21,8 +21,7 @@ data_dates as (
     select * from {{ ref('stg_reference__data_dates') }}
 ),
 
--- The reasons once each, sorted, blanks dropped: 'price;price' is one reason.
-cleaned as (
+responses_dated as (
     select
         store_code,
         response_id,
@@ -33,8 +32,7 @@ cleaned as (
         method,
         reached,
         serviced_at,
-        list_sort(list_distinct(list_filter(reason_list, reason -> nullif(trim(reason), '') is not null)))
-            as reason_list,
+        reason_list,
         win_back_booked
     from responses
 ),
@@ -43,32 +41,32 @@ cleaned as (
 -- visit = the first one strictly after it.
 visit_bounds as (
     select
-        cleaned.store_code,
-        cleaned.response_id,
-        max(visits.visit_date) filter (where visits.visit_date <= cleaned.survey_date) as last_visit_date,
-        min(visits.visit_date) filter (where visits.visit_date > cleaned.survey_date) as next_visit_date
-    from cleaned
+        responses_dated.store_code,
+        responses_dated.response_id,
+        max(visits.visit_date) filter (where visits.visit_date <= responses_dated.survey_date) as last_visit_date,
+        min(visits.visit_date) filter (where visits.visit_date > responses_dated.survey_date) as next_visit_date
+    from responses_dated
     inner join visits
-        on visits.store_code = cleaned.store_code
-        and visits.vin = cleaned.vin
-    group by cleaned.store_code, cleaned.response_id
+        on visits.store_code = responses_dated.store_code
+        and visits.vin = responses_dated.vin
+    group by responses_dated.store_code, responses_dated.response_id
 ),
 
 with_visits as (
     select
-        cleaned.*,
+        responses_dated.*,
         visit_bounds.last_visit_date,
         visit_bounds.next_visit_date,
         coalesce(vehicles.at_risk_after_months, {{ var('default_at_risk_after_months') }}) as at_risk_after_months,
         coalesce(vehicles.churned_after_months, {{ var('default_churned_after_months') }}) as churned_after_months,
-        cleaned.survey_date + {{ var('win_back_window_days') }} as win_back_window_end
-    from cleaned
+        responses_dated.survey_date + {{ var('win_back_window_days') }} as win_back_window_end
+    from responses_dated
     left join visit_bounds
-        on visit_bounds.store_code = cleaned.store_code
-        and visit_bounds.response_id = cleaned.response_id
+        on visit_bounds.store_code = responses_dated.store_code
+        and visit_bounds.response_id = responses_dated.response_id
     left join vehicles
-        on vehicles.store_code = cleaned.store_code
-        and vehicles.vin = cleaned.vin
+        on vehicles.store_code = responses_dated.store_code
+        and vehicles.vin = responses_dated.vin
 ),
 
 -- SPEC section 6 at D = survey date; calendar months, end of month clamped
@@ -82,10 +80,7 @@ classified as (
             when survey_date < cast(last_visit_date + to_months(churned_after_months) as date) then 'at_risk'
             else 'churned'
         end as status_at_survey,
-        coalesce(
-            serviced_at in ('other_same_brand_4s', 'other_brand_4s', 'independent_shop', 'chain_shop', 'other'),
-            false
-        ) as is_serviced_elsewhere,
+        coalesce({{ is_serviced_elsewhere('serviced_at') }}, false) as is_serviced_elsewhere,
         reason_list = ['insurer_assigned'] as is_insurer_assigned_only
     from with_visits
 ),

@@ -22,7 +22,12 @@ final as (
         maintains_regularly,
         serviced_at,
         reasons,
-        coalesce(string_split(reasons, ';'), []) as reason_list,
+        -- Each reason once, sorted, blanks dropped: a response counts once per
+        -- reason (SPEC section 7), and 'insurer_assigned;insurer_assigned' is
+        -- still insurer-assigned only.
+        list_sort(list_distinct(list_filter(
+            string_split(coalesce(reasons, ''), ';'), reason -> trim(reason) <> ''
+        ))) as reason_list,
         coalesce(win_back_booked, false) as win_back_booked,
         updated_at
     from latest
