@@ -1,7 +1,7 @@
 """The mart tables the dashboards read (SPEC section 10): columns and DuckDB
-types, read from the dbt contract of the marts
-(``dbt_project/models/marts/_marts__models.yml``, every column with its
-``data_type``), which is the single source of truth.
+types, read from the dbt contracts of the marts
+(``dbt_project/models/marts/_marts__*.yml``, every column with its
+``data_type``), which are the single source of truth.
 
 dbt builds the real tables; this module only serves the dashboards' checks
 (a clear error when the marts are missing), the tests and the synthetic
@@ -16,12 +16,19 @@ from pathlib import Path
 
 import yaml
 
-MARTS_YAML = Path(__file__).resolve().parent.parent / "dbt_project/models/marts/_marts__models.yml"
+MARTS_DIR = Path(__file__).resolve().parent.parent / "dbt_project/models/marts"
 
 
-def load_mart_columns(path: Path = MARTS_YAML) -> dict[str, list[tuple[str, str]]]:
+def load_mart_columns(marts_dir: Path = MARTS_DIR) -> dict[str, list[tuple[str, str]]]:
     """table -> [(column, TYPE)] in contract order, types upper-cased
-    (``decimal(18,2)`` -> ``DECIMAL(18,2)``)."""
+    (``decimal(18,2)`` -> ``DECIMAL(18,2)``), over every YAML file of the folder."""
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for path in sorted(marts_dir.glob("_marts__*.yml")):
+        tables.update(_models_of(path))
+    return tables
+
+
+def _models_of(path: Path) -> dict[str, list[tuple[str, str]]]:
     with open(path, encoding="utf-8") as fh:
         spec = yaml.safe_load(fh)
     tables: dict[str, list[tuple[str, str]]] = {}

@@ -209,15 +209,17 @@ def _raw_checks(t: LandingTable) -> tuple[Check, ...]:
 KPI_COUNTS = (
     "on_file", "active", "at_risk", "churned", "base_customers", "new_customers", "won_back",
     "hidden_churn", "cohort_size", "cohort_returned", "visits", "paid_visits",
-    "policies_expiring", "policies_renewed",
+    "policies_expiring", "policies_renewed", "newly_churned", "churned_group_transfers",
+    "churned_to_competitors", "churned_natural", "churned_insurer_assigned", "surveys",
+    "reached_surveys", "confirmed_lost", "win_back_eligible", "won_back_after_survey", "win_back_pending",
 )
 KPI_RATES = (
     "churn_rate", "value_weighted_churn_rate", "cohort_churn_rate", "cohort_retention_rate",
-    "labor_share", "renewal_rate",
+    "labor_share", "renewal_rate", "confirmed_lost_rate", "win_back_rate",
 )
 KPI_MONEY = (
     "churned_annual_spend", "on_file_annual_spend", "revenue", "per_ticket_value",
-    "labor_amount", "parts_amount", "parts_cost", "value_at_risk",
+    "labor_amount", "parts_amount", "parts_cost", "value_at_risk", "lifetime_value_lost",
 )
 KPI_COLUMNS = (
     "store_code", "month_end", "as_of_date", *KPI_COUNTS[:5], *KPI_COUNTS[5:8],
@@ -247,15 +249,15 @@ def _month_end_check(key: tuple[str, ...]) -> Check:
     )
 
 
-def _kpi_store_month_checks() -> tuple[Check, ...]:
-    key = ("store_code", "month_end")
+def _kpi_month_checks(key: tuple[str, ...]) -> tuple[Check, ...]:
+    """kpi_store_month (key store_code, month_end) and kpi_scope_month (scope_level, scope_code, month_end)."""
     checks = [
-        Check("columns_present", COLUMNS_PRESENT, {"column_set": list(KPI_COLUMNS), "exact_match": False},
+        Check("columns_present", COLUMNS_PRESENT,
+              {"column_set": [*key, *(c for c in KPI_COLUMNS if c != "store_code")], "exact_match": False},
               None, True, "The published columns exist."),
-        Check("not_null:store_code", NOT_NULL, {"column": "store_code"}, "store_code", True),
-        Check("not_null:month_end", NOT_NULL, {"column": "month_end"}, "month_end", True),
-        Check("unique:store_code+month_end", COMPOUND_UNIQUE, {"column_list": list(key)},
-              "store_code,month_end", True, "One row per store and month end."),
+        *(Check(f"not_null:{c}", NOT_NULL, {"column": c}, c, True) for c in key),
+        Check("unique:" + "+".join(key), COMPOUND_UNIQUE, {"column_list": list(key)},
+              ",".join(key), True, "One row per " + ", ".join(key) + "."),
     ]
     # Counts are 0, not NULL: one SQL check over all count columns (cheaper than one GX
     # expectation per column); its examples name the NULL columns of each offending row.
@@ -264,7 +266,7 @@ def _kpi_store_month_checks() -> tuple[Check, ...]:
         Check(
             "counts_not_null",
             UNEXPECTED_ROWS,
-            {"unexpected_rows_query": f"SELECT store_code, month_end, concat_ws(',', {null_cols}) AS null_columns "
+            {"unexpected_rows_query": f"SELECT {_select_cols(*key)}, concat_ws(',', {null_cols}) AS null_columns "
                                       f"FROM {{batch}} WHERE " + " OR ".join(f"{_ident(c)} IS NULL" for c in KPI_COUNTS)},
             ",".join(KPI_COUNTS),
             True,
@@ -281,7 +283,7 @@ def _kpi_store_month_checks() -> tuple[Check, ...]:
         Check(
             "status_counts_sum_to_on_file",
             UNEXPECTED_ROWS,
-            {"unexpected_rows_query": "SELECT store_code, month_end, active, at_risk, churned, on_file FROM {batch} "
+            {"unexpected_rows_query": f"SELECT {_select_cols(*key)}, active, at_risk, churned, on_file FROM {{batch}} "
                                       "WHERE active + at_risk + churned IS DISTINCT FROM on_file"},
             "on_file",
             True,
@@ -290,7 +292,7 @@ def _kpi_store_month_checks() -> tuple[Check, ...]:
         Check(
             "base_is_active_plus_at_risk",
             UNEXPECTED_ROWS,
-            {"unexpected_rows_query": "SELECT store_code, month_end, active, at_risk, base_customers FROM {batch} "
+            {"unexpected_rows_query": f"SELECT {_select_cols(*key)}, active, at_risk, base_customers FROM {{batch}} "
                                       "WHERE active + at_risk IS DISTINCT FROM base_customers"},
             "base_customers",
             True,
@@ -305,9 +307,90 @@ def _kpi_store_month_checks() -> tuple[Check, ...]:
             True,
             "cohort_returned <= cohort_size.",
         ),
+        Check(
+            "confirmed_lost_le_reached_surveys",
+            PAIR_A_GE_B,
+            {"column_A": "reached_surveys", "column_B": "confirmed_lost", "or_equal": True,
+             "ignore_row_if": "either_value_is_missing"},
+            "confirmed_lost",
+            True,
+            "confirmed_lost <= reached_surveys.",
+        ),
         _month_end_check(key),
     ]
     return tuple(checks)
+
+
+def _long_mart_checks(key: tuple[str, ...], identities: Mapping[str, str]) -> tuple[Check, ...]:
+    """A roll-up mart: its grain is unique, and each identity (a SQL condition every
+    row must meet, keyed by its name) holds. Identities are critical: they are the
+    arithmetic the dashboards rely on."""
+    checks = [
+        Check("unique:" + "+".join(key), COMPOUND_UNIQUE, {"column_list": list(key)},
+              ",".join(key), True, "One row per " + ", ".join(key) + "."),
+        _month_end_check(key),
+    ]
+    for name, condition in identities.items():
+        checks.append(
+            Check(name, UNEXPECTED_ROWS,
+                  {"unexpected_rows_query": f"SELECT {_select_cols(*key)} FROM {{batch}} WHERE NOT ({condition})"},
+                  None, True, condition + ".")
+        )
+    return tuple(checks)
+
+
+SCOPE_KEY = ("scope_level", "scope_code", "month_end")
+LONG_MARTS: Mapping[str, tuple[tuple[str, ...], Mapping[str, str]]] = MappingProxyType({
+    "marts.fct_group_customer_month": (
+        ("vin", "month_end"),
+        {"churn_status_known": "churn_status IN ('active', 'at_risk', 'churned')",
+         "no_transfer_within_the_group": "NOT is_group_transfer"},
+    ),
+    "marts.kpi_churn_breakdown_month": (
+        (*SCOPE_KEY, "dimension", "dimension_value"),
+        {"statuses_sum_to_on_file": "active + at_risk + churned = on_file",
+         "churn_rate_between_0_1": "churn_rate IS NULL OR churn_rate BETWEEN 0 AND 1"},
+    ),
+    "marts.kpi_vehicle_age_churn_month": (
+        (*SCOPE_KEY, "within_years"),
+        {"churned_le_vehicles": "churned <= vehicles_on_file"},
+    ),
+    "marts.kpi_survey_reasons_month": (
+        (*SCOPE_KEY, "reason"),
+        {"responses_le_reached": "responses <= reached_surveys",
+         "confirmed_lost_le_responses": "confirmed_lost_responses <= responses"},
+    ),
+    "marts.kpi_survey_destinations_month": (
+        (*SCOPE_KEY, "destination"),
+        {"responses_le_reached": "responses <= reached_surveys",
+         "confirmed_lost_le_responses": "confirmed_lost <= responses"},
+    ),
+    "marts.kpi_service_family_month": (
+        (*SCOPE_KEY, "service_family"),
+        {"paid_visits_le_visits": "paid_visits <= visits",
+         "revenue_le_scope_revenue": "revenue <= scope_revenue"},
+    ),
+    "marts.kpi_insurer_month": (
+        (*SCOPE_KEY, "insurer"),
+        {"assigned_here_le_claims": "claims_assigned_here <= claims",
+         "policies_le_scope_policies": "policies_sold <= scope_policies_sold"},
+    ),
+})
+
+
+def _call_list_checks() -> tuple[Check, ...]:
+    key = ("store_code", "vin")
+    return (
+        Check("unique:store_code+vin", COMPOUND_UNIQUE, {"column_list": list(key)},
+              "store_code,vin", True, "One row per store and vehicle."),
+        Check("unique:store_code+call_rank", COMPOUND_UNIQUE, {"column_list": ["store_code", "call_rank"]},
+              "store_code,call_rank", True, "One rank per customer of a store."),
+        # SPEC section 9: the list analysts can read carries masked phones only.
+        Check("phone_is_masked", UNEXPECTED_ROWS,
+              {"unexpected_rows_query": "SELECT store_code, vin FROM {batch} "
+                                        "WHERE phone_masked IS NOT NULL AND phone_masked NOT LIKE '%*%'"},
+              "phone_masked", True, "Every phone is masked (138****5678)."),
+    )
 
 
 def _fct_customer_month_checks() -> tuple[Check, ...]:
@@ -343,7 +426,11 @@ def _build() -> dict[str, tuple[Check, ...]]:
     suites: dict[str, tuple[Check, ...]] = {f"raw.{t.name}": _raw_checks(t) for t in LANDING_TABLES}
     suites["marts.dim_stores"] = _dim_stores_checks()
     suites["marts.fct_customer_month"] = _fct_customer_month_checks()
-    suites["marts.kpi_store_month"] = _kpi_store_month_checks()
+    suites["marts.kpi_store_month"] = _kpi_month_checks(("store_code", "month_end"))
+    suites["marts.kpi_scope_month"] = _kpi_month_checks(SCOPE_KEY)
+    for table, (key, identities) in LONG_MARTS.items():
+        suites[table] = _long_mart_checks(key, identities)
+    suites["marts.call_list"] = _call_list_checks()
     for table, checks in suites.items():
         names = [c.name for c in checks]
         assert len(names) == len(set(names)), f"duplicate check names in {table}"

@@ -4,42 +4,16 @@ here in plain Python straight from the landing CSVs (SPEC sections 3, 5, 6)."""
 
 from __future__ import annotations
 
-import calendar
-import csv
-import datetime as dt
-import io
 import re
-import subprocess
-import sys
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import pytest
+from conftest import E2E_STORES
+from independent import Landing
 
-from sources.contract import ENUMERATIONS, REPAIR_ORDERS
-from sources.demo import generate_landing
-
-STORES = 3
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
-    landing = root / "landing"
-    generate_landing(landing, seed=11, stores=STORES, years=2, vehicles_per_store=60)
-    args = [
-        sys.executable, "-m", "orchestration.cli", "run",
-        "--landing", str(landing),
-        "--warehouse", str(root / "warehouse.duckdb"),
-        "--dashboards", str(root / "dashboards"),
-        "--data-docs", str(root / "data_docs"),
-    ]
-    first = subprocess.run(args, capture_output=True, text=True)
-    kpis_after_first = _kpis(root / "warehouse.duckdb")
-    second = subprocess.run(args, capture_output=True, text=True)
-    return root, landing, first, second, kpis_after_first
+STORES = E2E_STORES
 
 
 def _kpis(warehouse: Path) -> list[tuple]:
@@ -47,58 +21,17 @@ def _kpis(warehouse: Path) -> list[tuple]:
         return con.execute("select * from marts.kpi_store_month order by store_code, month_end").fetchall()
 
 
-def _read_landing_csv(path: Path) -> list[dict]:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("gb18030")
-    rows = list(csv.reader(io.StringIO(text)))
-    zh_to_en = {c.zh: c.name for c in REPAIR_ORDERS.columns}
-    header = [zh_to_en.get(h, h) for h in rows[0]]
-    return [dict(zip(header, r)) for r in rows[1:]]
-
-
-def _english(domain: str, value: str) -> str:
-    for code, zh in ENUMERATIONS[domain].items():
-        if value in (code, zh):
-            return code
-    raise AssertionError(f"unknown {domain} {value!r}")
-
-
-def _add_months(d: dt.date, months: int) -> dt.date:
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
-
-
 def _independent_figures(landing: Path):
-    """Latest version of every RO, then visits and revenue per store-month and
-    each VIN's last visit, computed without the project's SQL."""
-    latest: dict[tuple, tuple] = {}
-    for path in sorted(landing.glob("dms/*/*/repair_orders.csv")):
-        drop = path.parent.name
-        for r in _read_landing_csv(path):
-            key = (r["store_code"], r["ro_number"])
-            version = (r["updated_at"], drop)
-            if key not in latest or version >= latest[key][0]:
-                latest[key] = (version, r)
-    visits = defaultdict(set)
-    paid = defaultdict(set)
-    revenue = defaultdict(Decimal)
-    last_visit: dict[tuple, dt.date] = {}
-    for (store, _), (_, r) in latest.items():
-        status, payer = _english("ro_status", r["status"]), _english("payer", r["payer"])
-        if status != "closed" or payer == "internal":
-            continue
-        day = dt.date.fromisoformat(r["opened_at"][:10].replace("/", "-"))
-        month = (day.year, day.month)
-        visits[(store, month)].add((r["vin"], day))
-        last_visit[(store, r["vin"])] = max(day, last_visit.get((store, r["vin"]), day))
-        if payer in ("customer", "insurance"):
-            paid[(store, month)].add((r["vin"], day))
-            revenue[(store, month)] += Decimal(r["total_amount"])
-    return visits, paid, revenue, last_visit
+    """Visits, paid visits and revenue per store-month from the independent model."""
+    model = Landing(landing)
+    visits, paid, revenue = defaultdict(int), defaultdict(int), defaultdict(Decimal)
+    for (store, _), customer in model.customers.items():
+        for day, v in customer.days.items():
+            key = (store, (day.year, day.month))
+            visits[key] += 1
+            paid[key] += v.paid
+            revenue[key] += v.revenue
+    return model, visits, paid, revenue
 
 
 def test_run_succeeds_and_says_where_things_are(built):
@@ -111,7 +44,7 @@ def test_run_succeeds_and_says_where_things_are(built):
 
 def test_visits_and_revenue_equal_an_independent_computation(built):
     root, landing, _, _, _ = built
-    visits, paid, revenue, _ = _independent_figures(landing)
+    _, visits, paid, revenue = _independent_figures(landing)
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute(
             "select store_code, month_end, visits, paid_visits, revenue from marts.kpi_store_month"
@@ -120,16 +53,16 @@ def test_visits_and_revenue_equal_an_independent_computation(built):
     checked = 0
     for store, month_end, n_visits, n_paid, money in rows:
         key = (store, (month_end.year, month_end.month))
-        assert n_visits == len(visits.get(key, ())), key
-        assert n_paid == len(paid.get(key, ())), key
+        assert n_visits == visits.get(key, 0), key
+        assert n_paid == paid.get(key, 0), key
         assert money == revenue.get(key, Decimal("0.00")), key
         checked += n_visits
-    assert checked == sum(len(v) for v in visits.values()) > 0
+    assert checked == sum(visits.values()) > 0
 
 
 def test_churn_status_at_the_last_month_equals_an_independent_computation(built):
     root, landing, _, _, _ = built
-    _, _, _, last_visit = _independent_figures(landing)
+    model = Landing(landing)
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         as_of = con.execute("select max(as_of_date) from marts.kpi_store_month").fetchone()[0]
         got = con.execute(
@@ -137,27 +70,12 @@ def test_churn_status_at_the_last_month_equals_an_independent_computation(built)
                where as_of_date = ? order by store_code""",
             [as_of],
         ).fetchall()
-        thresholds = dict(
-            con.execute(
-                """select f.store_code || '|' || f.vin, (r.at_risk_after_months, r.churned_after_months)
-                   from marts.fct_customer_month f
-                   left join seeds.churn_rules r on r.brand = f.brand and r.model is null
-                   where f.as_of_date = ?""",
-                [as_of],
-            ).fetchall()
-        )
+    assert as_of == model.data_date
     expected = defaultdict(lambda: [0, 0, 0, 0])
-    for (store, vin), last in last_visit.items():
-        a, c = thresholds.get(f"{store}|{vin}") or (6, 12)
-        a, c = a or 6, c or 12
+    for store, vin in model.customers:
         counts = expected[store]
         counts[0] += 1
-        if as_of < _add_months(last, a):
-            counts[1] += 1
-        elif as_of < _add_months(last, c):
-            counts[2] += 1
-        else:
-            counts[3] += 1
+        counts[1 + ("active", "at_risk", "churned").index(model.store_status(store, vin, as_of))] += 1
     assert got == [(store, *expected[store]) for store in sorted(expected)]
     assert sum(r[4] for r in got) > 0, "the demo should have churned customers"
 

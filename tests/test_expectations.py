@@ -129,7 +129,13 @@ def build_clean_warehouse(path: Path, rows: int = 3) -> None:
                    (1 / 3)::DOUBLE AS labor_share, 360.00::DECIMAL(18,2) AS parts_cost,
                    540.00::DECIMAL(18,2) AS gross_profit, 0.6::DOUBLE AS gross_margin,
                    0::BIGINT AS policies_expiring, 0::BIGINT AS policies_renewed,
-                   NULL::DOUBLE AS renewal_rate, 1000.00::DECIMAL(18,2) AS value_at_risk
+                   NULL::DOUBLE AS renewal_rate, 1000.00::DECIMAL(18,2) AS value_at_risk,
+                   churned::BIGINT AS newly_churned, 0::BIGINT AS churned_group_transfers,
+                   churned::BIGINT AS churned_to_competitors, 0::BIGINT AS churned_natural,
+                   0::BIGINT AS churned_insurer_assigned, 2::BIGINT AS surveys, 2::BIGINT AS reached_surveys,
+                   1::BIGINT AS confirmed_lost, 0.5::DOUBLE AS confirmed_lost_rate, 1::BIGINT AS win_back_eligible,
+                   0::BIGINT AS won_back_after_survey, 1::BIGINT AS win_back_pending, 0.0::DOUBLE AS win_back_rate,
+                   (churned * 1000)::DECIMAL(18,2) AS lifetime_value_lost
             FROM (VALUES
               ('S1', '2024-01-31', 2, 1, 1, 0, 4, 3),
               ('S1', '2024-02-29', 2, 1, 1, 0, 0, 0),
@@ -151,9 +157,14 @@ def clean_warehouse(workdir) -> Path:
     return path
 
 
+# The hand-built warehouse holds the raw tables and the first three marts; the
+# other marts are checked on the real pipeline's warehouse (the `built` fixture).
+HAND_BUILT = (*suites.RAW_TABLES, "marts.dim_stores", "marts.fct_customer_month", "marts.kpi_store_month")
+
+
 @pytest.fixture(scope="module")
 def clean_outcomes(clean_warehouse, workdir) -> dict[str, ValidationOutcome]:
-    outcomes = validate_all(clean_warehouse, None, workdir / "docs")
+    outcomes = validate_all(clean_warehouse, list(HAND_BUILT), workdir / "docs")
     return {o.table: o for o in outcomes}
 
 
@@ -177,7 +188,9 @@ def _sha256(path: Path) -> str:
 
 def test_every_raw_table_and_mart_has_a_suite():
     assert set(suites.RAW_TABLES) == {f"raw.{t.name}" for t in LANDING_TABLES}
-    assert set(suites.MART_TABLES) == {"marts.dim_stores", "marts.fct_customer_month", "marts.kpi_store_month"}
+    assert set(suites.MART_TABLES) == {
+        f"marts.{p.stem}" for p in (Path(__file__).resolve().parent.parent / "dbt_project/models/marts").glob("*.sql")
+    }
     for table, checks in suites.SUITES.items():
         assert checks, table
         assert any(c.critical for c in checks), table
@@ -205,7 +218,7 @@ def test_importing_the_runner_does_not_import_great_expectations():
 
 
 def test_clean_warehouse_passes_every_suite(clean_outcomes):
-    assert set(clean_outcomes) == set(suites.SUITES)
+    assert set(clean_outcomes) == set(HAND_BUILT)
     for table, outcome in clean_outcomes.items():
         assert outcome.success, outcome.summary()
         assert not outcome.critical_failed
@@ -466,3 +479,55 @@ def test_checks_on_a_dropped_column_report_the_error(clean_warehouse, tmp_path):
     for name in ("counts_not_null", "non_negative:won_back"):
         failure = outcome.failure(name)
         assert failure is not None and failure.exception and "won_back" in failure.exception, failure
+
+
+# --------------------------------------------------------------------------- the real marts
+
+NEW_MART_CASES = {
+    "breakdown_statuses_do_not_sum": (
+        "marts.kpi_churn_breakdown_month",
+        "UPDATE marts.kpi_churn_breakdown_month SET active = active + 1 "
+        "WHERE dimension = 'gender' AND scope_level = 'group'",
+        "statuses_sum_to_on_file",
+    ),
+    "unmasked_phone_on_the_call_list": (
+        "marts.call_list",
+        "UPDATE marts.call_list SET phone_masked = '13812345678' WHERE call_rank = 1",
+        "phone_is_masked",
+    ),
+    "vehicle_age_churned_above_vehicles": (
+        "marts.kpi_vehicle_age_churn_month",
+        "UPDATE marts.kpi_vehicle_age_churn_month SET churned = vehicles_on_file + 1 WHERE within_years = 3",
+        "churned_le_vehicles",
+    ),
+    "duplicate_scope_month": (
+        "marts.kpi_scope_month",
+        "INSERT INTO marts.kpi_scope_month SELECT * FROM marts.kpi_scope_month WHERE scope_level = 'group'",
+        "unique:scope_level+scope_code+month_end",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def pipeline_outcomes(built, workdir) -> dict[str, ValidationOutcome]:
+    """Every mart suite on the warehouse `aftersales run` built from a generated landing."""
+    outcomes = validate_all(built[0] / "warehouse.duckdb", list(suites.MART_TABLES), workdir / "pipeline_docs")
+    return {o.table: o for o in outcomes}
+
+
+def test_the_pipelines_marts_pass_every_mart_suite(pipeline_outcomes):
+    assert set(pipeline_outcomes) == set(suites.MART_TABLES)
+    for table, outcome in pipeline_outcomes.items():
+        assert outcome.success, outcome.summary()
+        assert outcome.evaluated == len(suites.checks_for(table))
+        assert outcome.row_count and outcome.row_count > 0, table
+
+
+@pytest.mark.parametrize("case", list(NEW_MART_CASES))
+def test_one_break_of_a_roll_up_mart_fails_its_check(case, built, pipeline_outcomes, tmp_path):
+    table, statement, name = NEW_MART_CASES[case]
+    assert pipeline_outcomes[table].success
+    path = broken_copy(built[0] / "warehouse.duckdb", tmp_path / f"{case}.duckdb", statement)
+    outcome = validate_table(path, table)
+    assert outcome.failed_names == [name], outcome.summary()
+    assert outcome.critical_failed
