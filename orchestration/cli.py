@@ -4,6 +4,7 @@
     aftersales demo  --out PATH [--seed N --end-date D --stores N ...]        write a demo landing
     aftersales bench [--stores N --years N --vehicles-per-store N]           time `run` at a scale
     aftersales call-list --store CODE --out FILE [--warehouse PATH]         a store's call list, real phones
+    aftersales docs  [--warehouse PATH] [--out DIR]                          the dbt docs site in one file
 """
 
 from __future__ import annotations
@@ -72,6 +73,19 @@ def _cmd_call_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from orchestration.dbt_docs import DEFAULT_OUT_DIR, DbtDocsError, build_dbt_docs
+
+    warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse_path()
+    try:
+        index = build_dbt_docs(warehouse, Path(args.out) if args.out else DEFAULT_OUT_DIR)
+    except DbtDocsError as e:
+        print(f"aftersales docs: {e}", file=sys.stderr)
+        return 2
+    print(f"aftersales docs: the dbt docs site is {index}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aftersales", description="The aftersales retention warehouse.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     call_list.add_argument("--out", required=True, help="CSV file to write (UTF-8 with BOM, Chinese headers)")
     call_list.add_argument("--warehouse", help=f"DuckDB warehouse file; default {settings.warehouse_path()}")
     call_list.set_defaults(func=_cmd_call_list)
+
+    from orchestration.dbt_docs import DEFAULT_OUT_DIR
+
+    docs = sub.add_parser("docs", help="Build the dbt docs site as one HTML file (dbt docs generate --static).")
+    docs.add_argument("--warehouse", help=f"DuckDB warehouse file; default {settings.warehouse_path()}")
+    docs.add_argument("--out", help=f"folder for index.html; default {DEFAULT_OUT_DIR}")
+    docs.set_defaults(func=_cmd_docs)
     return parser
 
 
