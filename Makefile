@@ -14,13 +14,14 @@ export DAGSTER_HOME
 # pip here also looks in local wheel folders and warns about each missing one.
 PIP_QUIET := grep -v -e '^WARNING: Location' -e '^$$' || true
 
-.PHONY: help install run test bench dev clean browser
+.PHONY: help install run test bench dev docs clean browser
 
 help:
 	@echo "make run    install, generate the demo landing, run the daily job, build the dashboards"
 	@echo "make test   install and run every test"
 	@echo "make bench  time 'aftersales run' (BENCH_ARGS='--stores 20 --years 3')"
 	@echo "make dev    the Dagster UI on http://127.0.0.1:3000"
+	@echo "make docs   the dbt docs site in one file, var/dbt_docs/index.html (runs the job first if no warehouse)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +63,12 @@ bench: install
 
 dev: install
 	@$(BIN)/dagster dev -m orchestration.definitions
+
+# The warehouse `aftersales run` and `aftersales docs` use (settings.py).
+WAREHOUSE := $(or $(AFTERSALES_DUCKDB),var/warehouse.duckdb)
+docs: install
+	@test -f "$(WAREHOUSE)" || $(BIN)/aftersales run
+	@$(BIN)/aftersales docs
 
 clean:
 	rm -rf var dbt_project/target dbt_project/logs

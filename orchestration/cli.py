@@ -3,6 +3,8 @@
     aftersales run   [--landing PATH] [--warehouse PATH] [--dashboards DIR]   the whole daily job
     aftersales demo  --out PATH [--seed N --end-date D --stores N ...]        write a demo landing
     aftersales bench [--stores N --years N --vehicles-per-store N]           time `run` at a scale
+    aftersales call-list --store CODE --out FILE [--warehouse PATH]         a store's call list, real phones
+    aftersales docs  [--warehouse PATH] [--out DIR]                          the dbt docs site in one file
 """
 
 from __future__ import annotations
@@ -48,6 +50,42 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return run_bench(args)
 
 
+def _cmd_call_list(args: argparse.Namespace) -> int:
+    from orchestration.call_list import CallListError, export_call_list
+
+    warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse_path()
+    try:
+        result = export_call_list(warehouse, args.store, Path(args.out))
+    except CallListError as e:
+        print(f"aftersales call-list: {e}", file=sys.stderr)
+        return 2
+    as_of = f" as of {result.as_of_date}" if result.as_of_date else ""
+    if result.rows:
+        print(
+            f"aftersales call-list: {result.rows} customers to call at {result.store_code}{as_of} written to "
+            f"{result.path}. It holds real phone numbers: keep it private and delete it after use."
+        )
+    else:
+        print(
+            f"aftersales call-list: no customers to call at {result.store_code}{as_of}; "
+            f"wrote the header only to {result.path}."
+        )
+    return 0
+
+
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from orchestration.dbt_docs import DEFAULT_OUT_DIR, DbtDocsError, build_dbt_docs
+
+    warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse_path()
+    try:
+        index = build_dbt_docs(warehouse, Path(args.out) if args.out else DEFAULT_OUT_DIR)
+    except DbtDocsError as e:
+        print(f"aftersales docs: {e}", file=sys.stderr)
+        return 2
+    print(f"aftersales docs: the dbt docs site is {index}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aftersales", description="The aftersales retention warehouse.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -73,6 +111,21 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=7)
     bench.add_argument("--workdir", default=str(settings.VAR_DIR / "bench"), help="where the landing and warehouse go")
     bench.set_defaults(func=_cmd_bench)
+
+    call_list = sub.add_parser(
+        "call-list", help="Export one store's call list with real names and phone numbers (CSV for Excel)."
+    )
+    call_list.add_argument("--store", required=True, help="store code, e.g. S001")
+    call_list.add_argument("--out", required=True, help="CSV file to write (UTF-8 with BOM, Chinese headers)")
+    call_list.add_argument("--warehouse", help=f"DuckDB warehouse file; default {settings.warehouse_path()}")
+    call_list.set_defaults(func=_cmd_call_list)
+
+    from orchestration.dbt_docs import DEFAULT_OUT_DIR
+
+    docs = sub.add_parser("docs", help="Build the dbt docs site as one HTML file (dbt docs generate --static).")
+    docs.add_argument("--warehouse", help=f"DuckDB warehouse file; default {settings.warehouse_path()}")
+    docs.add_argument("--out", help=f"folder for index.html; default {DEFAULT_OUT_DIR}")
+    docs.set_defaults(func=_cmd_docs)
     return parser
 
 

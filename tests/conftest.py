@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -12,25 +14,37 @@ from sources.demo import generate_landing
 E2E_STORES = 3
 
 
+@dataclass(frozen=True)
+class DemoBuild:
+    root: Path
+    landing: Path
+    warehouse: Path
+    first_run: subprocess.CompletedProcess
+    second_run: subprocess.CompletedProcess
+    kpis_after_first_run: list
+
+
 @pytest.fixture(scope="session")
-def built(tmp_path_factory):
-    """`aftersales run` twice over a generated 3-store, 2-year landing, through the
-    real CLI: (root, landing, first run, second run, kpi rows after the first run).
-    One build shared by every module that checks the marts end to end."""
+def demo_build(tmp_path_factory) -> DemoBuild:
+    """A generated 3-store, 2-year demo landing and the warehouse `aftersales
+    run` builds from it through the real CLI, run twice (the second run finds
+    nothing new). One build shared by every module that checks the finished
+    warehouse; tests read it and do not write it (copy it to break it)."""
     import duckdb
 
-    root = tmp_path_factory.mktemp("e2e")
-    landing = root / "landing"
+    root = tmp_path_factory.mktemp("demo_build")
+    landing, warehouse = root / "landing", root / "warehouse.duckdb"
     generate_landing(landing, seed=11, stores=E2E_STORES, years=2, vehicles_per_store=60)
     args = [
         sys.executable, "-m", "orchestration.cli", "run",
         "--landing", str(landing),
-        "--warehouse", str(root / "warehouse.duckdb"),
+        "--warehouse", str(warehouse),
         "--dashboards", str(root / "dashboards"),
         "--data-docs", str(root / "data_docs"),
     ]
     first = subprocess.run(args, capture_output=True, text=True)
-    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
-        kpis_after_first = con.execute("select * from marts.kpi_store_month order by store_code, month_end").fetchall()
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        kpis = con.execute("select * from marts.kpi_store_month order by store_code, month_end").fetchall()
     second = subprocess.run(args, capture_output=True, text=True)
-    return root, landing, first, second, kpis_after_first
+    return DemoBuild(root, landing, warehouse, first, second, kpis)

@@ -2,7 +2,7 @@
 status, group transfers, hidden churn, lost value, breakdowns, and the
 analyst's one-query answers of docs/analyst_queries.md, each compared with the
 independent plain-Python computation of tests/independent.py on the landing
-that the shared `built` fixture generates and runs."""
+that the shared `demo_build` fixture generates and runs."""
 
 from __future__ import annotations
 
@@ -20,13 +20,13 @@ ANALYST_QUERIES = Path(__file__).resolve().parent.parent / "docs" / "analyst_que
 
 
 @pytest.fixture(scope="module")
-def model(built):
-    return Landing(built[1])
+def model(demo_build):
+    return Landing(demo_build.landing)
 
 
 @pytest.fixture(scope="module")
-def con(built):
-    with duckdb.connect(str(built[0] / "warehouse.duckdb"), read_only=True) as connection:
+def con(demo_build):
+    with duckdb.connect(str(demo_build.warehouse), read_only=True) as connection:
         yield connection
 
 

@@ -34,16 +34,16 @@ def _independent_figures(landing: Path):
     return model, visits, paid, revenue
 
 
-def test_run_succeeds_and_says_where_things_are(built):
-    root, _, first, _, _ = built
+def test_run_succeeds_and_says_where_things_are(demo_build):
+    root, first = demo_build.root, demo_build.first_run
     assert first.returncode == 0, first.stdout + first.stderr
     assert "aftersales run: OK" in first.stdout
     assert str(root / "warehouse.duckdb") in first.stdout
     assert str(root / "dashboards" / "index.html") in first.stdout
 
 
-def test_visits_and_revenue_equal_an_independent_computation(built):
-    root, landing, _, _, _ = built
+def test_visits_and_revenue_equal_an_independent_computation(demo_build):
+    root, landing = demo_build.root, demo_build.landing
     _, visits, paid, revenue = _independent_figures(landing)
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute(
@@ -60,8 +60,8 @@ def test_visits_and_revenue_equal_an_independent_computation(built):
     assert checked == sum(visits.values()) > 0
 
 
-def test_churn_status_at_the_last_month_equals_an_independent_computation(built):
-    root, landing, _, _, _ = built
+def test_churn_status_at_the_last_month_equals_an_independent_computation(demo_build):
+    root, landing = demo_build.root, demo_build.landing
     model = Landing(landing)
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         as_of = con.execute("select max(as_of_date) from marts.kpi_store_month").fetchone()[0]
@@ -80,8 +80,8 @@ def test_churn_status_at_the_last_month_equals_an_independent_computation(built)
     assert sum(r[4] for r in got) > 0, "the demo should have churned customers"
 
 
-def test_marts_agree_with_each_other(built):
-    root, _, _, _, _ = built
+def test_marts_agree_with_each_other(demo_build):
+    root = demo_build.root
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         mismatches = con.execute(
             """select count(*) from marts.kpi_store_month k
@@ -94,8 +94,8 @@ def test_marts_agree_with_each_other(built):
     assert len(stores) == STORES
 
 
-def test_pages_exist_for_the_group_and_every_store(built):
-    root, _, _, _, _ = built
+def test_pages_exist_for_the_group_and_every_store(demo_build):
+    root = demo_build.root
     index = (root / "dashboards" / "index.html").read_text(encoding="utf-8")
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         stores = [r[0] for r in con.execute("select store_code from marts.dim_stores order by 1").fetchall()]
@@ -104,8 +104,8 @@ def test_pages_exist_for_the_group_and_every_store(built):
         assert list((root / "dashboards").rglob(f"{store}.html")), store
 
 
-def test_league_table_shows_each_stores_latest_kpis(built):
-    root, _, _, _, _ = built
+def test_league_table_shows_each_stores_latest_kpis(demo_build):
+    root = demo_build.root
     index = (root / "dashboards" / "index.html").read_text(encoding="utf-8")
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         latest = con.execute(
@@ -125,8 +125,9 @@ def test_league_table_shows_each_stores_latest_kpis(built):
             assert cell["per_ticket_value"] == f"¥{per_ticket:,.2f}"
 
 
-def test_rerun_changes_nothing(built):
-    root, landing, _, second, kpis_after_first = built
+def test_rerun_changes_nothing(demo_build):
+    root, landing = demo_build.root, demo_build.landing
+    second, kpis_after_first = demo_build.second_run, demo_build.kpis_after_first_run
     assert second.returncode == 0, second.stdout + second.stderr
     assert _kpis(root / "warehouse.duckdb") == kpis_after_first
     assert "loaded       0 files, 0 rows" in second.stdout

@@ -158,7 +158,7 @@ def clean_warehouse(workdir) -> Path:
 
 
 # The hand-built warehouse holds the raw tables and the first three marts; the
-# other marts are checked on the real pipeline's warehouse (the `built` fixture).
+# other marts are checked on the real pipeline's warehouse (the `demo_build` fixture).
 HAND_BUILT = (*suites.RAW_TABLES, "marts.dim_stores", "marts.fct_customer_month", "marts.kpi_store_month")
 
 
@@ -509,9 +509,9 @@ NEW_MART_CASES = {
 
 
 @pytest.fixture(scope="module")
-def pipeline_outcomes(built, workdir) -> dict[str, ValidationOutcome]:
+def pipeline_outcomes(demo_build, workdir) -> dict[str, ValidationOutcome]:
     """Every mart suite on the warehouse `aftersales run` built from a generated landing."""
-    outcomes = validate_all(built[0] / "warehouse.duckdb", list(suites.MART_TABLES), workdir / "pipeline_docs")
+    outcomes = validate_all(demo_build.warehouse, list(suites.MART_TABLES), workdir / "pipeline_docs")
     return {o.table: o for o in outcomes}
 
 
@@ -524,10 +524,10 @@ def test_the_pipelines_marts_pass_every_mart_suite(pipeline_outcomes):
 
 
 @pytest.mark.parametrize("case", list(NEW_MART_CASES))
-def test_one_break_of_a_roll_up_mart_fails_its_check(case, built, pipeline_outcomes, tmp_path):
+def test_one_break_of_a_roll_up_mart_fails_its_check(case, demo_build, pipeline_outcomes, tmp_path):
     table, statement, name = NEW_MART_CASES[case]
     assert pipeline_outcomes[table].success
-    path = broken_copy(built[0] / "warehouse.duckdb", tmp_path / f"{case}.duckdb", statement)
+    path = broken_copy(demo_build.warehouse, tmp_path / f"{case}.duckdb", statement)
     outcome = validate_table(path, table)
     assert outcome.failed_names == [name], outcome.summary()
     assert outcome.critical_failed

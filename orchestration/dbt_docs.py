@@ -1,0 +1,66 @@
+"""`aftersales docs` / `make docs`: the dbt documentation site as one file.
+
+`dbt docs generate --static` writes static_index.html with the manifest and
+the catalog inside, which opens from disk without a web server. It runs
+against the warehouse file (the catalog reads the built tables), so nothing
+else may be writing that file meanwhile: DuckDB allows one writing process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from orchestration import settings
+
+DEFAULT_OUT_DIR = settings.VAR_DIR / "dbt_docs"
+
+# The compiled SQL in the site would show the pseudonym key (SPEC section 9);
+# the docs are compiled with this placeholder in its place.
+PSEUDONYM_KEY_ENV = "AFTERSALES_PSEUDONYM_KEY"
+PSEUDONYM_KEY_PLACEHOLDER = "<the key in AFTERSALES_PSEUDONYM_KEY>"
+
+
+class DbtDocsError(Exception):
+    """A problem the command reports in one line (exit code 2)."""
+
+
+def build_dbt_docs(warehouse: Path, out_dir: Path = DEFAULT_OUT_DIR) -> Path:
+    """Generate the dbt docs of the project against `warehouse` and write the
+    single-file site to out_dir/index.html; return its path."""
+    warehouse, out_dir = Path(warehouse).resolve(), Path(out_dir).resolve()
+    if not warehouse.is_file():
+        raise DbtDocsError(f"no warehouse at {warehouse}: run `aftersales run` first")
+    env = {**os.environ, settings.WAREHOUSE_ENV: str(warehouse), PSEUDONYM_KEY_ENV: PSEUDONYM_KEY_PLACEHOLDER}
+    with tempfile.TemporaryDirectory(prefix="dbt_docs_") as tmp:
+        target = Path(tmp) / "target"
+        proc = subprocess.run(
+            [
+                # The dbt installed beside this interpreter, found without PATH.
+                str(Path(sys.executable).with_name("dbt")), "docs", "generate", "--static",
+                "--project-dir", str(settings.DBT_PROJECT_DIR),
+                "--profiles-dir", str(settings.DBT_PROJECT_DIR),
+                "--target-path", str(target),
+                "--log-path", str(Path(tmp) / "logs"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        site = target / "static_index.html"
+        if proc.returncode != 0 or not site.is_file():
+            output = (proc.stdout + proc.stderr).strip()
+            hint = ""
+            if "lock" in output.lower():
+                hint = " (another process is writing the warehouse; try again when it has finished)"
+            raise DbtDocsError(f"dbt docs generate failed{hint}:\n" + "\n".join(output.splitlines()[-20:]))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        index = out_dir / "index.html"
+        partial = out_dir / ".index.html.partial"
+        shutil.copyfile(site, partial)
+        os.replace(partial, index)
+    return index

@@ -1,0 +1,238 @@
+"""`aftersales call-list` on a warehouse the real pipeline built (SPEC
+section 9): the file holds exactly the store's rows of marts.call_list in call
+order, with each owner's real name and phone, which are found here again
+independently from the landing CSVs; the marts themselves hold only the
+masked phone."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.call_list import COLUMNS, LABELS
+from sources.contract import CUSTOMERS, REPAIR_ORDERS, VEHICLES
+
+BOM = b"\xef\xbb\xbf"
+CONTACT_COLUMNS = ("name", "phone", "customer_id")  # from raw, not from the mart
+
+
+def _call_list(warehouse: Path, store: str, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "call-list",
+         "--store", store, "--out", str(out), "--warehouse", str(warehouse)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def _read_export(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
+    return rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+@pytest.fixture(scope="module")
+def exported(demo_build, tmp_path_factory):
+    """Every store's call list, exported through the CLI."""
+    out_dir = tmp_path_factory.mktemp("call_lists")
+    with duckdb.connect(str(demo_build.warehouse), read_only=True) as con:
+        stores = [r[0] for r in con.execute("select store_code from marts.dim_stores order by 1").fetchall()]
+    return {store: (_call_list(demo_build.warehouse, store, out_dir / f"{store}.csv"), out_dir / f"{store}.csv")
+            for store in stores}
+
+
+# ------------------------------------------------- the landing, read here again
+
+
+def _landing_rows(landing: Path, table) -> list[tuple[str, int, dict[str, str]]]:
+    """(drop date, line, row) of every delivered row of a DMS file, with
+    English column names whatever the file's encoding and header language."""
+    zh_to_en = {c.zh: c.name for c in table.columns}
+    found = []
+    for path in sorted(landing.glob(f"dms/*/*/{table.file_name}")):
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("gb18030")
+        rows = list(csv.reader(io.StringIO(text)))
+        header = [zh_to_en.get(h, h) for h in rows[0]]
+        found += [(path.parent.name, line, dict(zip(header, r))) for line, r in enumerate(rows[1:], start=2)]
+    return found
+
+
+def _timestamp(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("/", "-"))
+
+
+def _latest(rows, key: tuple[str, ...]) -> dict[tuple, dict[str, str]]:
+    """The latest version of each key: latest updated_at, then the later drop, then the later line."""
+    best: dict[tuple, tuple] = {}
+    for drop, line, row in rows:
+        k = tuple(row[c] for c in key)
+        version = (_timestamp(row["updated_at"]), drop, line)
+        if k not in best or version > best[k][0]:
+            best[k] = (version, row)
+    return {k: row for k, (_, row) in best.items()}
+
+
+def _owners_contacts(landing: Path) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """(store, vin) -> (customer_id, name, phone) of the vehicle's owner: the
+    owner on the latest vehicle record, else on the VIN's latest repair order."""
+    vehicles = _latest(_landing_rows(landing, VEHICLES), ("store_code", "vin"))
+    customers = _latest(_landing_rows(landing, CUSTOMERS), ("store_code", "customer_id"))
+    orders = _latest(_landing_rows(landing, REPAIR_ORDERS), ("store_code", "ro_number"))
+    ro_owner: dict[tuple, tuple] = {}
+    for (store, ro_number), ro in orders.items():
+        if ro["customer_id"]:
+            k, seen = (store, ro["vin"]), (_timestamp(ro["opened_at"]), ro_number)
+            if k not in ro_owner or seen > ro_owner[k][0]:
+                ro_owner[k] = (seen, ro["customer_id"])
+    contacts = {}
+    for k in set(vehicles) | set(ro_owner):
+        owner = (vehicles.get(k) or {}).get("customer_id") or (ro_owner.get(k) or (None, None))[1]
+        customer = customers.get((k[0], owner)) or {}
+        contacts[k] = (owner or "", customer.get("name", ""), customer.get("phone", ""))
+    return contacts
+
+
+def _masked(phone: str) -> str:
+    """SPEC section 9's mask: 13812345678 -> 138****5678."""
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) >= 7 else "*" * len(phone)
+
+
+def _text(value) -> str:
+    """A value as DuckDB's CSV writer spells it."""
+    return "" if value is None else str(value)
+
+
+# ------------------------------------------------------------------- the tests
+
+
+def test_each_export_says_how_many_where_and_that_the_phones_are_real(exported):
+    for store, (proc, path) in exported.items():
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        lines = proc.stdout.strip().splitlines()
+        assert len(lines) == 1, proc.stdout
+        _, rows = _read_export(path)
+        if rows:
+            assert f"{len(rows)} customers to call at {store}" in lines[0]
+            assert str(path) in lines[0] and "real phone numbers" in lines[0]
+        else:
+            assert f"no customers to call at {store}" in lines[0]
+
+
+def test_file_is_utf8_with_bom_chinese_headers_and_private(exported):
+    for _, path in exported.values():
+        assert path.read_bytes().startswith(BOM)
+        header, _ = _read_export(path)
+        assert header == list(COLUMNS.values())
+        assert path.stat().st_mode & 0o077 == 0, "the file must be readable by its owner only"
+        assert not list(path.parent.glob(".*partial"))
+
+
+def test_rows_are_the_marts_rows_in_call_order(demo_build, exported):
+    mart_columns = [c for c in COLUMNS if c not in CONTACT_COLUMNS]
+    total = 0
+    with duckdb.connect(str(demo_build.warehouse), read_only=True) as con:
+        for store, (_, path) in exported.items():
+            cursor = con.execute(
+                f"select {', '.join(mart_columns)} from marts.call_list where store_code = ? order by call_rank",
+                [store],
+            )
+            expected = [dict(zip(mart_columns, r)) for r in cursor.fetchall()]
+            _, rows = _read_export(path)
+            assert [r[COLUMNS["call_rank"]] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
+            assert len(rows) == len(expected), store
+            for got, want in zip(rows, expected):
+                for column in mart_columns:
+                    value = _text(want[column])
+                    value = LABELS.get(column, {}).get(value, value)
+                    assert got[COLUMNS[column]] == value, (store, want["call_rank"], column)
+            total += len(rows)
+    assert total > 0, "the demo should give someone to call"
+
+
+def test_names_and_phones_are_the_owners_latest_in_the_landing(demo_build, exported):
+    contacts = _owners_contacts(demo_build.landing)
+    phones = 0
+    for store, (_, path) in exported.items():
+        _, rows = _read_export(path)
+        for row in rows:
+            owner, name, phone = contacts[(store, row[COLUMNS["vin"]])]
+            assert row[COLUMNS["customer_id"]] == owner, row
+            assert row[COLUMNS["name"]] == name, row
+            assert row[COLUMNS["phone"]] == phone, row
+            phones += bool(phone)
+    assert phones > 0
+
+
+def test_the_marts_hold_only_the_masked_phone(demo_build, exported):
+    phones = {}
+    for store, (_, path) in exported.items():
+        for row in _read_export(path)[1]:
+            if row[COLUMNS["phone"]]:
+                phones[(store, row[COLUMNS["vin"]])] = row[COLUMNS["phone"]]
+    assert phones
+    with duckdb.connect(str(demo_build.warehouse), read_only=True) as con:
+        masked = dict(
+            ((store, vin), mask)
+            for store, vin, mask in con.execute("select store_code, vin, phone_masked from marts.call_list").fetchall()
+        )
+        text_columns = con.execute(
+            """select table_name, column_name from information_schema.columns
+               where table_schema = 'marts' and data_type = 'VARCHAR'"""
+        ).fetchall()
+        values = set()
+        for table, column in text_columns:
+            values |= {v for (v,) in con.execute(f'select distinct "{column}" from marts."{table}"').fetchall() if v}
+    for key, phone in phones.items():
+        assert masked[key] == _masked(phone), key
+    leaked = {p for p in phones.values() if any(p in v for v in values)}
+    assert not leaked, f"real phone numbers in the marts: {sorted(leaked)[:5]}"
+
+
+def test_unknown_store_exits_2_naming_the_known_stores(demo_build, exported, tmp_path):
+    proc = _call_list(demo_build.warehouse, "NOPE", tmp_path / "x.csv")
+    assert proc.returncode == 2
+    assert "unknown store 'NOPE'" in proc.stderr
+    for store in exported:
+        assert store in proc.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_store_with_no_one_to_call_gets_the_header_only(demo_build, exported, tmp_path):
+    store = sorted(exported)[0]
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_build.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from marts.call_list where store_code = ?", [store])
+    out = tmp_path / "empty.csv"
+    proc = _call_list(warehouse, store, out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"no customers to call at {store}" in proc.stdout
+    header, rows = _read_export(out)
+    assert out.read_bytes().startswith(BOM)
+    assert header == list(COLUMNS.values()) and rows == []
+
+
+def test_missing_warehouse_or_mart_says_run_first(tmp_path):
+    proc = _call_list(tmp_path / "none.duckdb", "S001", tmp_path / "x.csv")
+    assert proc.returncode == 2
+    assert "no warehouse at" in proc.stderr and "aftersales run" in proc.stderr
+
+    warehouse = tmp_path / "old.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.dim_stores as select 'S001' as store_code")
+    proc = _call_list(warehouse, "S001", tmp_path / "x.csv")
+    assert proc.returncode == 2
+    assert "marts.call_list" in proc.stderr and "aftersales run" in proc.stderr
+    assert not (tmp_path / "x.csv").exists()
