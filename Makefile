@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
 # dagster-dbt reads the manifest when the code location loads.
-$(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f) dbt_project/dbt_project.yml
+$(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f) dbt_project/dbt_project.yml
 	@cd dbt_project && ../$(BIN)/dbt parse --profiles-dir . --quiet
 
 $(DAGSTER_HOME)/dagster.yaml:

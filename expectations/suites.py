@@ -228,6 +228,10 @@ KPI_COLUMNS = (
     "visits", "paid_visits", "revenue", "per_ticket_value", "labor_amount", "parts_amount",
     "labor_parts_ratio", "labor_share", "parts_cost", "gross_profit", "gross_margin",
     "policies_expiring", "policies_renewed", "renewal_rate", "value_at_risk",
+    "newly_churned", "churned_group_transfers", "churned_to_competitors", "churned_natural",
+    "churned_insurer_assigned", "newly_churned_annual_spend", "lifetime_value_lost", "surveys",
+    "reached_surveys", "confirmed_lost", "insurer_assigned_only", "confirmed_lost_rate", "win_back_booked",
+    "win_back_eligible", "won_back_after_survey", "win_back_pending", "win_back_rate",
 )
 FCT_COLUMNS = (
     "store_code", "vin", "month_end", "as_of_date", "customer_key", "brand", "model", "visits",

@@ -2,11 +2,10 @@
 numbers, for the service manager who exports it on purpose (SPEC section 9).
 
 The marts carry pseudonyms and masked contacts only. This export takes the
-store's rows of marts.call_list in call order and adds the contact details
-from the raw layer, which keeps every delivered version of a key: the latest
-version of the vehicle gives its owner (else the owner on the VIN's latest
-repair order, as the marts attribute it), the latest version of that customer
-gives the name and phone. The warehouse is opened read-only and the file is
+store's rows of marts.call_list in call order, each with the owner's DMS
+customer id as the marts attribute it, and adds the name and phone of that
+customer's latest version in the raw layer (which keeps every delivered
+version of a key). The warehouse is opened read-only and the file is
 written by DuckDB in one COPY: UTF-8 with a BOM and Chinese headers, so Excel
 on a Chinese desktop opens it as it is.
 """
@@ -36,7 +35,7 @@ class ExportResult:
 
 
 # The file's columns, in order: source column -> Chinese header. `name`,
-# `phone` and `customer_id` come from the raw layer, the rest from marts.call_list.
+# `phone` come from the raw layer, the rest from marts.call_list.
 COLUMNS: dict[str, str] = {
     "call_rank": "序号",
     "store_code": "门店代码",
@@ -92,29 +91,6 @@ call_list as (
     select * from marts.call_list where store_code = $store
 ),
 
-vehicles as (
-    select vin, customer_id
-    from raw.dms_vehicles
-    where store_code = $store
-    qualify row_number() over (partition by vin order by {_LATEST_FIRST}) = 1
-),
-
-repair_orders as (
-    select vin, ro_number, customer_id, opened_at
-    from raw.dms_repair_orders
-    where store_code = $store
-    qualify row_number() over (partition by ro_number order by {_LATEST_FIRST}) = 1
-),
-
--- The owner on the VIN's latest repair order that names one, for a VIN the
--- vehicle master does not hold (as the marts attribute owners).
-repair_order_owners as (
-    select vin, customer_id
-    from repair_orders
-    where customer_id is not null
-    qualify row_number() over (partition by vin order by opened_at desc, ro_number desc) = 1
-),
-
 customers as (
     select customer_id, name, phone
     from raw.dms_customers
@@ -122,18 +98,9 @@ customers as (
     qualify row_number() over (partition by customer_id order by {_LATEST_FIRST}) = 1
 ),
 
-owned as (
-    select
-        call_list.*,
-        coalesce(vehicles.customer_id, repair_order_owners.customer_id) as customer_id
-    from call_list
-    left join vehicles using (vin)
-    left join repair_order_owners using (vin)
-),
-
 final as (
-    select owned.*, customers.name, customers.phone
-    from owned
+    select call_list.*, customers.name, customers.phone
+    from call_list
     left join customers using (customer_id)
 )
 

@@ -133,9 +133,11 @@ def build_clean_warehouse(path: Path, rows: int = 3) -> None:
                    churned::BIGINT AS newly_churned, 0::BIGINT AS churned_group_transfers,
                    churned::BIGINT AS churned_to_competitors, 0::BIGINT AS churned_natural,
                    0::BIGINT AS churned_insurer_assigned, 2::BIGINT AS surveys, 2::BIGINT AS reached_surveys,
-                   1::BIGINT AS confirmed_lost, 0.5::DOUBLE AS confirmed_lost_rate, 1::BIGINT AS win_back_eligible,
+                   1::BIGINT AS confirmed_lost, 0::BIGINT AS insurer_assigned_only,
+                   0.5::DOUBLE AS confirmed_lost_rate, 0::BIGINT AS win_back_booked, 1::BIGINT AS win_back_eligible,
                    0::BIGINT AS won_back_after_survey, 1::BIGINT AS win_back_pending, 0.0::DOUBLE AS win_back_rate,
-                   (churned * 1000)::DECIMAL(18,2) AS lifetime_value_lost
+                   (churned * 1000)::DECIMAL(18,2) AS newly_churned_annual_spend,
+                   (churned * 5000)::DECIMAL(18,2) AS lifetime_value_lost
             FROM (VALUES
               ('S1', '2024-01-31', 2, 1, 1, 0, 4, 3),
               ('S1', '2024-02-29', 2, 1, 1, 0, 0, 0),

@@ -3,8 +3,8 @@
 -- churn (active by time, overdue by mileage). Customers whose latest survey
 -- says the car was sold or the owner moved, and vehicles now served by a
 -- sibling store, are left off: a call cannot win them back. Ranked by annual
--- spend, the most valuable first. Contacts are masked; the real phone number
--- is only in the per-store export (`aftersales call-list`).
+-- spend, the most valuable first. Contacts are masked; the export
+-- (`aftersales call-list`) looks the real ones up in raw by customer_id.
 with
 
 customer_months as (
@@ -48,6 +48,7 @@ final as (
         call_reason,
         churn_status,
         customer_key,
+        customer_id,
         vin,
         name_masked,
         phone_masked,
