@@ -65,6 +65,10 @@ def month_end(d: dt.date) -> dt.date:
     return d.replace(day=calendar.monthrange(d.year, d.month)[1])
 
 
+def parse_timestamp(value: str) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value.replace("/", "-")) if value.strip() else None
+
+
 def _latest(landing: Path, pattern: str, table: str, key) -> dict:
     """Latest version per key: latest updated_at, ties to the later drop, then the later line."""
     latest: dict = {}
@@ -72,7 +76,7 @@ def _latest(landing: Path, pattern: str, table: str, key) -> dict:
         drop = path.parent.name
         for r in read_landing_csv(path, table):
             k = key(r)
-            version = (r.get("updated_at", ""), drop, r["_line"])
+            version = (parse_timestamp(r.get("updated_at", "")) or dt.datetime.min, drop, r["_line"])
             if k not in latest or version >= latest[k][0]:
                 latest[k] = (version, r)
     return {k: r for k, (_, r) in latest.items()}
@@ -109,6 +113,8 @@ class Landing:
         self.store_brand = {r["store_code"]: r["brand"]
                             for r in read_landing_csv(landing / "reference" / "stores.csv", "reference_stores")}
         self.vehicles = _latest(landing, "dms/*/*/vehicles.csv", "dms_vehicles", lambda r: (r["store_code"], r["vin"]))
+        self.owners = _latest(landing, "dms/*/*/customers.csv", "dms_customers",
+                              lambda r: (r["store_code"], r["customer_id"]))
         self.rules = {}
         with open(SEEDS / "churn_rules.csv", encoding="utf-8") as fh:
             for r in csv.DictReader(fh):
@@ -117,6 +123,12 @@ class Landing:
         self.customers: dict[tuple[str, str], Customer] = {}
         ros = _latest(landing, "dms/*/*/repair_orders.csv", "dms_repair_orders",
                       lambda r: (r["store_code"], r["ro_number"]))
+        # (store, vin) -> the customer on the VIN's latest RO that names one
+        self.ro_owner: dict[tuple[str, str], tuple[tuple, str]] = {}
+        for (store, ro_number), r in ros.items():
+            seen = (parse_timestamp(r["opened_at"]), ro_number)
+            if r["customer_id"] and ((store, r["vin"]) not in self.ro_owner or seen > self.ro_owner[(store, r["vin"])][0]):
+                self.ro_owner[(store, r["vin"])] = (seen, r["customer_id"])
         for (store, _), r in ros.items():
             status, payer = english("ro_status", r["status"]), english("payer", r["payer"])
             if status != "closed" or payer == "internal":
@@ -144,6 +156,12 @@ class Landing:
 
     def vehicle(self, store: str, vin: str) -> dict:
         return self.vehicles.get((store, vin), {})
+
+    def owner(self, store: str, vin: str) -> dict:
+        """The owner's latest customer record: the vehicle master's owner, else
+        the customer on the VIN's latest repair order."""
+        customer_id = self.vehicle(store, vin).get("customer_id") or self.ro_owner.get((store, vin), (None, None))[1]
+        return self.owners.get((store, customer_id), {"customer_id": customer_id or ""})
 
     def thresholds(self, store: str, vin: str) -> tuple[int, int, int, int]:
         v = self.vehicle(store, vin)

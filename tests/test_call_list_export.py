@@ -7,7 +7,6 @@ masked phone."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import shutil
 import subprocess
@@ -16,9 +15,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from independent import Landing
 
 from orchestration.call_list import COLUMNS, LABELS
-from sources.contract import CUSTOMERS, REPAIR_ORDERS, VEHICLES
 
 BOM = b"\xef\xbb\xbf"
 CONTACT_COLUMNS = ("name", "phone", "customer_id")  # from raw, not from the mart
@@ -48,58 +47,14 @@ def exported(demo_build, tmp_path_factory):
             for store in stores}
 
 
-# ------------------------------------------------- the landing, read here again
-
-
-def _landing_rows(landing: Path, table) -> list[tuple[str, int, dict[str, str]]]:
-    """(drop date, line, row) of every delivered row of a DMS file, with
-    English column names whatever the file's encoding and header language."""
-    zh_to_en = {c.zh: c.name for c in table.columns}
-    found = []
-    for path in sorted(landing.glob(f"dms/*/*/{table.file_name}")):
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("gb18030")
-        rows = list(csv.reader(io.StringIO(text)))
-        header = [zh_to_en.get(h, h) for h in rows[0]]
-        found += [(path.parent.name, line, dict(zip(header, r))) for line, r in enumerate(rows[1:], start=2)]
-    return found
-
-
-def _timestamp(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value.replace("/", "-"))
-
-
-def _latest(rows, key: tuple[str, ...]) -> dict[tuple, dict[str, str]]:
-    """The latest version of each key: latest updated_at, then the later drop, then the later line."""
-    best: dict[tuple, tuple] = {}
-    for drop, line, row in rows:
-        k = tuple(row[c] for c in key)
-        version = (_timestamp(row["updated_at"]), drop, line)
-        if k not in best or version > best[k][0]:
-            best[k] = (version, row)
-    return {k: row for k, (_, row) in best.items()}
-
-
 def _owners_contacts(landing: Path) -> dict[tuple[str, str], tuple[str, str, str]]:
-    """(store, vin) -> (customer_id, name, phone) of the vehicle's owner: the
-    owner on the latest vehicle record, else on the VIN's latest repair order."""
-    vehicles = _latest(_landing_rows(landing, VEHICLES), ("store_code", "vin"))
-    customers = _latest(_landing_rows(landing, CUSTOMERS), ("store_code", "customer_id"))
-    orders = _latest(_landing_rows(landing, REPAIR_ORDERS), ("store_code", "ro_number"))
-    ro_owner: dict[tuple, tuple] = {}
-    for (store, ro_number), ro in orders.items():
-        if ro["customer_id"]:
-            k, seen = (store, ro["vin"]), (_timestamp(ro["opened_at"]), ro_number)
-            if k not in ro_owner or seen > ro_owner[k][0]:
-                ro_owner[k] = (seen, ro["customer_id"])
+    """(store, vin) -> (customer_id, name, phone) of the vehicle's owner, found
+    again from the landing files by the independent model of tests/independent.py."""
+    model = Landing(landing)
     contacts = {}
-    for k in set(vehicles) | set(ro_owner):
-        owner = (vehicles.get(k) or {}).get("customer_id") or (ro_owner.get(k) or (None, None))[1]
-        customer = customers.get((k[0], owner)) or {}
-        contacts[k] = (owner or "", customer.get("name", ""), customer.get("phone", ""))
+    for key in set(model.vehicles) | set(model.ro_owner):
+        owner = model.owner(*key)
+        contacts[key] = (owner.get("customer_id", ""), owner.get("name", ""), owner.get("phone", ""))
     return contacts
 
 

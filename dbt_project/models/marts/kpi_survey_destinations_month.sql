@@ -13,6 +13,11 @@ stores_scoped as (
     select * from {{ ref('int_stores_scoped') }}
 ),
 
+-- The denominator: every reached response of the scope-month, once.
+scope_months as (
+    select * from {{ ref('int_surveys_aggregated_to_scope_months') }}
+),
+
 response_destinations as (
     select
         store_code,
@@ -42,19 +47,6 @@ counted as (
         stores_scoped.scope_code,
         response_destinations.month_end,
         response_destinations.destination
-),
-
--- The denominator: every reached response of the scope-month, once.
-scope_months as (
-    select
-        stores_scoped.scope_level,
-        stores_scoped.scope_code,
-        responses.month_end,
-        count(*) as reached_surveys
-    from responses
-    inner join stores_scoped
-        on stores_scoped.store_code = responses.store_code
-    group by stores_scoped.scope_level, stores_scoped.scope_code, responses.month_end
 ),
 
 final as (

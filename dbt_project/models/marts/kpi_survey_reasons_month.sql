@@ -14,6 +14,11 @@ stores_scoped as (
     select * from {{ ref('int_stores_scoped') }}
 ),
 
+-- The denominator: every reached response of the scope-month, once.
+scope_months as (
+    select * from {{ ref('int_surveys_aggregated_to_scope_months') }}
+),
+
 response_reasons as (
     select
         store_code,
@@ -36,19 +41,6 @@ counted as (
     inner join stores_scoped
         on stores_scoped.store_code = response_reasons.store_code
     group by stores_scoped.scope_level, stores_scoped.scope_code, response_reasons.month_end, response_reasons.reason
-),
-
--- The denominator: every reached response of the scope-month, once.
-scope_months as (
-    select
-        stores_scoped.scope_level,
-        stores_scoped.scope_code,
-        responses.month_end,
-        count(*) as reached_surveys
-    from responses
-    inner join stores_scoped
-        on stores_scoped.store_code = responses.store_code
-    group by stores_scoped.scope_level, stores_scoped.scope_code, responses.month_end
 ),
 
 final as (
