@@ -397,6 +397,16 @@ def _call_list_checks() -> tuple[Check, ...]:
     )
 
 
+def _source_freshness_checks() -> tuple[Check, ...]:
+    return (
+        Check("unique:store_code+source", COMPOUND_UNIQUE, {"column_list": ["store_code", "source"]},
+              "store_code,source", True, "One row per store and drop source."),
+        Check("not_null:is_late", NOT_NULL, {"column": "is_late"}, "is_late", True),
+        Check("in_set:source", IN_SET, {"column": "source", "value_set": ["dms", "insurance", "survey"]},
+              "source", True),
+    )
+
+
 def _fct_customer_month_checks() -> tuple[Check, ...]:
     key = ("store_code", "vin", "month_end")
     checks = [
@@ -435,6 +445,7 @@ def _build() -> dict[str, tuple[Check, ...]]:
     for table, (key, identities) in LONG_MARTS.items():
         suites[table] = _long_mart_checks(key, identities)
     suites["marts.call_list"] = _call_list_checks()
+    suites["marts.source_freshness"] = _source_freshness_checks()
     for table, checks in suites.items():
         names = [c.name for c in checks]
         assert len(names) == len(set(names)), f"duplicate check names in {table}"

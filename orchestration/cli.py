@@ -27,6 +27,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"No landing given and none at {landing}: generating the demo landing there first.")
         generate_landing(landing)
     warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse_path()
+    try:
+        settings.pseudonym_key(landing)
+    except settings.SettingsError as e:
+        print(f"aftersales run: {e}", file=sys.stderr)
+        return 2
     with quiet_run_output(warehouse, verbose=args.verbose) as log_file:
         summary = run_pipeline(
             landing=landing,

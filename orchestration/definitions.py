@@ -7,13 +7,14 @@ from dagster import Definitions, in_process_executor
 from orchestration.assets.checks import gx_expectations
 from orchestration.assets.dashboards import dashboard_pages
 from orchestration.assets.dbt import warehouse_dbt_models
+from orchestration.assets.freshness import drops_on_time
 from orchestration.assets.raw import raw_landing_drops, raw_reference_stores
 from orchestration.resources import default_resources
 from orchestration.schedules import daily_job, daily_schedule
 
 defs = Definitions(
     assets=[raw_landing_drops, raw_reference_stores, warehouse_dbt_models, dashboard_pages],
-    asset_checks=[gx_expectations],
+    asset_checks=[gx_expectations, drops_on_time],
     jobs=[daily_job],
     schedules=[daily_schedule],
     resources=default_resources(),

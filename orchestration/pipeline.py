@@ -30,6 +30,7 @@ class RunSummary:
     failed_store_dates: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)  # ERROR severity: the run fails
     warned_checks: list[str] = field(default_factory=list)  # WARN severity: findings
+    late_drops: list[str] = field(default_factory=list)  # store and source behind the data date
     errors: list[str] = field(default_factory=list)
     step_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -49,7 +50,9 @@ def run_pipeline(
     warehouse = Path(warehouse).resolve()
     dashboards_dir = Path(dashboards_dir or settings.dashboards_path()).resolve()
     data_docs_dir = Path(data_docs_dir or settings.data_docs_path()).resolve()
-    # dbt runs in a subprocess and reads the warehouse path from this variable.
+    # dbt runs in a subprocess and reads the warehouse path and the pseudonym
+    # key from these variables; a missing key stops the run before it starts.
+    os.environ[settings.PSEUDONYM_KEY_ENV] = settings.pseudonym_key(landing)
     os.environ[settings.WAREHOUSE_ENV] = str(warehouse)
     os.environ[settings.LANDING_ENV] = str(landing)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -130,6 +133,8 @@ def _collect(result, summary: RunSummary) -> None:
     """Fill the summary from the run's events: load metadata, failed checks, step errors."""
     from dagster import AssetCheckSeverity
 
+    from orchestration.assets.freshness import FRESHNESS_CHECK
+
     counted: set[str] = set()
     for event in result.all_events:
         if event.is_step_materialization:
@@ -152,6 +157,9 @@ def _collect(result, summary: RunSummary) -> None:
                 # A WARN check is a data-quality finding to read, not a failed run.
                 if evaluation.severity == AssetCheckSeverity.WARN:
                     summary.warned_checks.append(failure)
+                    if evaluation.check_name == FRESHNESS_CHECK:
+                        md = {k: v.value for k, v in evaluation.metadata.items()}
+                        summary.late_drops += [m for m in str(md.get("late", "")).splitlines() if m != "none"]
                     continue
                 summary.failed_checks.append(failure)
                 md = {k: v.value for k, v in evaluation.metadata.items()}

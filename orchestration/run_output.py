@@ -55,6 +55,10 @@ def print_summary(summary: RunSummary, log_file: Path | None = None, stream=None
         p(f"  failed checks ({len(summary.failed_checks)}):")
         for check in summary.failed_checks[:20]:
             p(f"    - {check}")
+    if summary.late_drops:
+        p(f"  late drops   {len(summary.late_drops)} store sources behind (table marts.source_freshness):")
+        for line in summary.late_drops[:20]:
+            p(f"    - {line}")
     if summary.warned_checks:
         p(f"  warnings     {len(summary.warned_checks)} checks found data-quality issues:")
         for check in summary.warned_checks[:20]:

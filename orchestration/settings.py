@@ -16,6 +16,12 @@ LANDING_ENV = "AFTERSALES_LANDING"
 DASHBOARDS_ENV = "AFTERSALES_DASHBOARDS"
 DATA_DOCS_ENV = "AFTERSALES_DATA_DOCS"
 FIRST_DATE_ENV = "AFTERSALES_FIRST_DROP_DATE"
+PSEUDONYM_KEY_ENV = "AFTERSALES_PSEUDONYM_KEY"
+
+# The key the demo's pseudonyms are made with (dbt_project/macros/privacy.sql
+# falls back to it too). It is public, so it protects nothing: only a landing
+# the demo generator wrote may use it.
+DEMO_PSEUDONYM_KEY = "demo-only-pseudonym-key"
 
 # Daily partitions start here unless the environment says otherwise; a landing
 # with older drops needs AFTERSALES_FIRST_DROP_DATE set before Dagster loads.
@@ -40,3 +46,26 @@ def data_docs_path() -> Path:
 
 def first_drop_date() -> str:
     return os.environ.get(FIRST_DATE_ENV, DEFAULT_FIRST_DROP_DATE)
+
+
+class SettingsError(Exception):
+    """A setting the job cannot run with; the message says what to set."""
+
+
+def pseudonym_key(landing: Path) -> str:
+    """The key of the customer pseudonyms (SPEC section 9): AFTERSALES_PSEUDONYM_KEY.
+    Unset (or set to the public demo key) it is refused, except for a landing
+    the demo generator wrote, whose data is made up."""
+    from sources.demo import is_demo_landing
+
+    key = os.environ.get(PSEUDONYM_KEY_ENV, "")
+    if key and key != DEMO_PSEUDONYM_KEY:
+        return key
+    if is_demo_landing(landing):
+        return DEMO_PSEUDONYM_KEY
+    problem = "is not set" if not key else "is the public demo key"
+    raise SettingsError(
+        f"{PSEUDONYM_KEY_ENV} {problem}, and {landing} is not a demo landing: set it to a long random "
+        f"secret (e.g. `export {PSEUDONYM_KEY_ENV}=$(openssl rand -hex 32)`) and keep it; "
+        "changing it changes every customer_key"
+    )

@@ -90,12 +90,15 @@ def pipeline_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hand_worked")
     wh = tmp / "wh.duckdb"
     before = _fixture_hashes()
-    summary = run_pipeline(
-        landing=FIXTURE,
-        warehouse=wh,
-        dashboards_dir=tmp / "dash",
-        data_docs_dir=tmp / "docs",
-    )
+    # Not a demo landing: the run needs a pseudonym key of its own (SPEC section 9).
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AFTERSALES_PSEUDONYM_KEY", "hand-worked-test-key")
+        summary = run_pipeline(
+            landing=FIXTURE,
+            warehouse=wh,
+            dashboards_dir=tmp / "dash",
+            data_docs_dir=tmp / "docs",
+        )
     # SPEC 4: raw files are never modified or deleted by the pipeline.
     assert _fixture_hashes() == before, "the pipeline modified the landing tree"
     assert wh.exists(), f"run_pipeline built no warehouse file: {summary!r}"
@@ -670,3 +673,38 @@ def test_fct_customer_month_spans_first_visit_to_last_month_of_data(con):
         ).fetchall()
     )
     assert per_store == {"S1": 9, "S2": 5}
+
+
+# --------------------------------------------------------------------------- freshness
+
+
+def test_source_freshness_follows_the_drop_folders(con, pipeline_run):
+    """The hand landing's data date is 2024-07-31 (its last drop folder). Each
+    store's last drop per source, read here from the folder names: S1's
+    insurance stops at 2024-03-31 (122 days behind) and S2's at 2024-07-29 (2
+    days behind): both late; dms and survey are on time."""
+    sources = ("dms", "insurance", "survey")
+    last = {
+        (store.name, source): max(d.name for d in store.iterdir() if d.is_dir())
+        for source in sources
+        for store in (FIXTURE / source).iterdir()
+    }
+    data_date = max(last.values())
+    assert data_date == "2024-07-31"
+    rows = con.execute(
+        "select store_code, source, last_drop_date, days_behind, is_late from marts.source_freshness"
+    ).fetchall()
+    got = {(s, src): (str(d), behind, late) for s, src, d, behind, late in rows}
+    expected = {}
+    for key, day in last.items():
+        behind = (date.fromisoformat(data_date) - date.fromisoformat(day)).days
+        expected[key] = (day, behind, behind >= 1)
+    assert got == expected
+    assert {k for k, v in got.items() if v[2]} == {("S1", "insurance"), ("S2", "insurance")}
+    # the Dagster check warns and the run's summary names the late store sources
+    summary = pipeline_run[1]
+    assert "marts/source_freshness: drops_on_time" in summary.warned_checks
+    assert summary.late_drops == [
+        "S1 insurance: last drop 2024-03-31, 122 days behind the data date 2024-07-31",
+        "S2 insurance: last drop 2024-07-29, 2 days behind the data date 2024-07-31",
+    ]

@@ -1,13 +1,17 @@
 """The dbt models as Dagster assets; dbt tests surface as asset checks."""
 
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from orchestration import settings
 from orchestration.dbt_project import dbt_project
+from orchestration.resources import LandingResource
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -25,7 +29,10 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=WarehouseTranslator())
-def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, landing: LandingResource):
+    # The pseudonyms need the group's own key outside the demo (SPEC section 9):
+    # refuse to build with the public demo key on real data.
+    os.environ[settings.PSEUDONYM_KEY_ENV] = settings.pseudonym_key(Path(landing.root))
     # The models are tables rebuilt from the whole raw layer: a new day's
     # drops can change any earlier month (late-closing ROs), and at the
     # design scale a full rebuild takes seconds in DuckDB.

@@ -2,13 +2,13 @@
 -- Months after it do not exist yet; the month holding it is measured as of it.
 with
 
-load_log as (
-    select * from {{ source('reference', 'load_log') }}
+file_loads as (
+    select * from {{ ref('stg_reference__file_loads') }}
 ),
 
 final as (
     select max(drop_date) as data_as_of_date
-    from load_log
+    from file_loads
     where status = 'loaded' and drop_date is not null
 )
 

@@ -1,0 +1,124 @@
+"""Private data stays private (SPEC section 9): no phone number, name or
+plate delivered in the landing appears in any relation analysts can read
+(every schema of the warehouse but raw) or in the dashboards, while the raw
+layer does hold them (so the scan looks for values that are really there)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from independent import read_landing_csv
+from orchestration import settings
+
+HAND_LANDING = Path(__file__).resolve().parent / "fixtures" / "hand_landing"
+
+ANALYST_SCHEMAS = ("staging", "intermediate", "marts", "seeds")
+
+
+@pytest.fixture(scope="module")
+def private_values(demo_build) -> set[str]:
+    """Every name, phone and plate of the landing's customer and vehicle files."""
+    values = set()
+    for path in demo_build.landing.glob("dms/*/*/customers.csv"):
+        for row in read_landing_csv(path, "dms_customers"):
+            values.update(v for v in (row["name"], row["phone"]) if v.strip())
+    for path in demo_build.landing.glob("dms/*/*/vehicles.csv"):
+        for row in read_landing_csv(path, "dms_vehicles"):
+            if row["plate_no"].strip():
+                values.add(row["plate_no"])
+    assert len(values) > 100
+    return values
+
+
+@pytest.fixture(scope="module")
+def scan(demo_build, private_values):
+    """A connection with the warehouse attached read-only and the private
+    values in a table of its own in-memory database."""
+    con = duckdb.connect()
+    con.execute(f"attach '{demo_build.warehouse}' as wh (read_only)")
+    con.execute("create table private_values (value varchar)")
+    con.executemany("insert into private_values values (?)", [(v,) for v in private_values])
+    yield con
+    con.close()
+
+
+def _text_columns(con, schemas) -> list[tuple[str, str, str, str]]:
+    return con.execute(
+        f"""select schema_name, table_name, column_name, data_type from duckdb_columns()
+            where database_name = 'wh' and schema_name in {tuple(schemas)!r}
+              and data_type in ('VARCHAR', 'VARCHAR[]')"""
+    ).fetchall()
+
+
+def _leaks(con, schema: str, table: str, column: str, data_type: str) -> int:
+    """Values of the column that equal a private value, or contain a phone or
+    plate (7 characters or more); list columns are checked element by element."""
+    values = f'unnest("{column}")' if data_type == "VARCHAR[]" else f'"{column}"'
+    return con.execute(
+        f"""select count(*) from (select {values} as cell from wh."{schema}"."{table}")
+            where cell in (select value from private_values)
+               or exists (select 1 from private_values where length(value) >= 7 and contains(cell, value))"""
+    ).fetchone()[0]
+
+
+def test_the_scan_finds_the_private_values_in_raw(scan):
+    # the same check on the raw layer, where they belong: it does find them
+    for table, column in (("dms_customers", "name"), ("dms_customers", "phone"), ("dms_vehicles", "plate_no")):
+        assert _leaks(scan, "raw", table, column, "VARCHAR") > 50, column
+
+
+def test_no_relation_analysts_read_holds_a_name_phone_or_plate(scan):
+    columns = _text_columns(scan, ANALYST_SCHEMAS)
+    assert len({(s, t) for s, t, _, _ in columns}) > 20  # every staging, intermediate and mart model
+    leaks = {f"{s}.{t}.{c}": n for s, t, c, d in columns if (n := _leaks(scan, s, t, c, d))}
+    assert leaks == {}
+
+
+def test_the_dashboards_hold_no_name_phone_or_plate(demo_build, private_values):
+    pages = list((demo_build.root / "dashboards").rglob("*.html"))
+    assert pages
+    long_values = [v for v in private_values if len(v) >= 3]
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert not [v for v in long_values if v in text], page
+
+
+# ------------------------------------------------------------ the pseudonym key
+
+
+def _run(landing: Path, tmp_path: Path, key: str | None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != settings.PSEUDONYM_KEY_ENV}
+    if key is not None:
+        env[settings.PSEUDONYM_KEY_ENV] = key
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(landing),
+         "--warehouse", str(tmp_path / "w.duckdb")],
+        capture_output=True, text=True, env=env,
+    )
+
+
+@pytest.mark.parametrize("key", [None, "", settings.DEMO_PSEUDONYM_KEY])
+def test_a_real_landing_is_refused_without_a_key_of_its_own(tmp_path, key):
+    landing = tmp_path / "landing"
+    shutil.copytree(HAND_LANDING, landing)
+    proc = _run(landing, tmp_path, key)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert settings.PSEUDONYM_KEY_ENV in proc.stderr and str(landing) in proc.stderr
+    assert not (tmp_path / "w.duckdb").exists(), "nothing is built with the demo key"
+
+
+def test_only_a_demo_landing_may_use_the_demo_key(tmp_path, demo_build, monkeypatch):
+    monkeypatch.delenv(settings.PSEUDONYM_KEY_ENV, raising=False)
+    assert settings.pseudonym_key(demo_build.landing) == settings.DEMO_PSEUDONYM_KEY
+    with pytest.raises(settings.SettingsError):
+        settings.pseudonym_key(HAND_LANDING)
+    monkeypatch.setenv(settings.PSEUDONYM_KEY_ENV, "a-group-secret")
+    assert settings.pseudonym_key(HAND_LANDING) == "a-group-secret"
+    assert settings.pseudonym_key(demo_build.landing) == "a-group-secret"
