@@ -1,9 +1,8 @@
 """`aftersales docs` / `make docs`: the dbt documentation site as one file.
 
 `dbt docs generate --static` writes static_index.html with the manifest and
-the catalog inside, which opens from disk without a web server. It runs
-against the warehouse file (the catalog reads the built tables), so nothing
-else may be writing that file meanwhile: DuckDB allows one writing process.
+the catalog inside, which opens from disk without a web server. The catalog
+reads the built tables of a copy of the published warehouse.
 """
 
 from __future__ import annotations
@@ -35,8 +34,12 @@ def build_dbt_docs(warehouse: Path, out_dir: Path = DEFAULT_OUT_DIR) -> Path:
     warehouse, out_dir = Path(warehouse).resolve(), Path(out_dir).resolve()
     if not warehouse.is_file():
         raise DbtDocsError(f"no warehouse at {warehouse}: run `aftersales run` first")
-    env = {**os.environ, settings.WAREHOUSE_ENV: str(warehouse), PSEUDONYM_KEY_ENV: PSEUDONYM_KEY_PLACEHOLDER}
     with tempfile.TemporaryDirectory(prefix="dbt_docs_") as tmp:
+        # dbt opens its database for writing: give it a copy, so analysts
+        # reading the published warehouse are never in its way.
+        copy = Path(tmp) / "warehouse.duckdb"
+        shutil.copyfile(warehouse, copy)
+        env = {**os.environ, settings.WAREHOUSE_ENV: str(copy), PSEUDONYM_KEY_ENV: PSEUDONYM_KEY_PLACEHOLDER}
         target = Path(tmp) / "target"
         proc = subprocess.run(
             [
@@ -54,10 +57,7 @@ def build_dbt_docs(warehouse: Path, out_dir: Path = DEFAULT_OUT_DIR) -> Path:
         site = target / "static_index.html"
         if proc.returncode != 0 or not site.is_file():
             output = (proc.stdout + proc.stderr).strip()
-            hint = ""
-            if "lock" in output.lower():
-                hint = " (another process is writing the warehouse; try again when it has finished)"
-            raise DbtDocsError(f"dbt docs generate failed{hint}:\n" + "\n".join(output.splitlines()[-20:]))
+            raise DbtDocsError("dbt docs generate failed:\n" + "\n".join(output.splitlines()[-20:]))
         out_dir.mkdir(parents=True, exist_ok=True)
         index = out_dir / "index.html"
         partial = out_dir / ".index.html.partial"

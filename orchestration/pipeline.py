@@ -31,6 +31,8 @@ class RunSummary:
     failed_checks: list[str] = field(default_factory=list)  # ERROR severity: the run fails
     warned_checks: list[str] = field(default_factory=list)  # WARN severity: findings
     late_drops: list[str] = field(default_factory=list)  # store and source behind the data date
+    published: bool = False  # the build passed the audit and was swapped in for analysts
+    working_copy: Path | None = None
     errors: list[str] = field(default_factory=list)
     step_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -57,7 +59,13 @@ def run_pipeline(
     os.environ[settings.LANDING_ENV] = str(landing)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
 
-    first, last = _partition_range(landing, warehouse)
+    # The job writes a working copy and publishes it when its marts pass the
+    # audit (orchestration/publish.py); the raw layer lives in the working copy.
+    from orchestration.publish import ensure_working_copy, working_copy_path
+
+    working = working_copy_path(warehouse)
+    ensure_working_copy(warehouse, working)
+    first, last = _partition_range(landing, working)
     if first < settings.first_drop_date():
         raise SystemExit(
             f"{landing} has drops from {first}, before the first partition {settings.first_drop_date()}: "
@@ -67,11 +75,11 @@ def run_pipeline(
     from dagster import DagsterInstance, materialize
 
     from orchestration.definitions import defs
-    from orchestration.resources import LandingResource, OutputsResource, WarehouseResource
+    from orchestration.resources import LandingResource, OutputsResource, warehouse_resource
 
     resources = dict(defs.resources)
     resources.update(
-        warehouse=WarehouseResource(path=str(warehouse)),
+        warehouse=warehouse_resource(warehouse),
         landing=LandingResource(root=str(landing)),
         outputs=OutputsResource(dashboards_dir=str(dashboards_dir), data_docs_dir=str(data_docs_dir)),
     )
@@ -103,6 +111,7 @@ def run_pipeline(
         _collect(result, summary)
     index = dashboards_dir / "index.html"
     summary.dashboards_index = index if index.exists() else None
+    summary.working_copy = working
     return summary
 
 
@@ -142,6 +151,8 @@ def _collect(result, summary: RunSummary) -> None:
             key = "/".join(mat.asset_key.path)
             # A run over a range of partitions repeats the metadata of its one
             # load on every partition's materialization: count it once.
+            if key == "warehouse/published":
+                summary.published = True
             if key in ("raw/load_log", "raw/reference_stores") and key not in counted:
                 counted.add(key)
                 md = {k: v.value for k, v in mat.metadata.items()}

@@ -13,20 +13,38 @@ from orchestration import settings
 
 
 class WarehouseResource(ConfigurableResource):
-    """The DuckDB warehouse file. DuckDB allows one writing process, so every
-    use opens a connection for the step and closes it before the next step
-    (dbt runs in its own process and must find the file free)."""
+    """The DuckDB warehouse: `path` is the working copy the job writes,
+    `published_path` the file analysts read, which only changes when the
+    publish step swaps a checked build in (orchestration/publish.py).
+
+    DuckDB allows one writing process, so every use opens a connection for
+    the step and closes it before the next step (dbt runs in its own process
+    and must find the file free)."""
 
     path: str
+    published_path: str
+
+    def ensure_working_copy(self) -> None:
+        from orchestration.publish import ensure_working_copy
+
+        ensure_working_copy(Path(self.published_path), Path(self.path))
 
     @contextmanager
     def connect(self, read_only: bool = False):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        if not read_only:
+            self.ensure_working_copy()
         con = duckdb.connect(self.path, read_only=read_only)
         try:
             yield con
         finally:
             con.close()
+
+
+def warehouse_resource(published: Path) -> WarehouseResource:
+    from orchestration.publish import working_copy_path
+
+    return WarehouseResource(path=str(working_copy_path(published)), published_path=str(published))
 
 
 class LandingResource(ConfigurableResource):
@@ -48,7 +66,7 @@ def default_resources() -> dict:
     from orchestration.dbt_project import dbt_project
 
     return {
-        "warehouse": WarehouseResource(path=str(settings.warehouse_path())),
+        "warehouse": warehouse_resource(settings.warehouse_path()),
         "landing": LandingResource(root=str(settings.landing_path())),
         "outputs": OutputsResource(
             dashboards_dir=str(settings.dashboards_path()), data_docs_dir=str(settings.data_docs_path())

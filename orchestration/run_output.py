@@ -65,7 +65,11 @@ def print_summary(summary: RunSummary, log_file: Path | None = None, stream=None
             p(f"    - {check}")
     for error in summary.errors:
         p(f"  error        {error}")
-    p(f"  warehouse    {summary.warehouse}")
+    if summary.published:
+        p(f"  warehouse    {summary.warehouse} (published; built in {summary.working_copy})")
+    else:
+        p(f"  warehouse    {summary.warehouse} NOT updated: analysts keep the last good warehouse"
+          f" (the new build is in {summary.working_copy})")
     p(f"  data docs    {summary.data_docs_dir / 'index.html'}")
     if summary.dashboards_index:
         p(f"  dashboards   {summary.dashboards_index}")

@@ -19,6 +19,11 @@ def test_definitions_hold_raw_dbt_and_dashboard_assets():
     # dbt sources resolve to the raw assets that load them
     parents = graph.get(AssetKey(["staging", "stg_dms__repair_orders"])).parent_keys
     assert AssetKey(["raw", "dms_repair_orders"]) in parents
+    # write-audit-publish: every mart feeds the publish step, the pages read what it published
+    published = AssetKey(["warehouse", "published"])
+    marts = {k for k in keys if k.path[0] == "marts"}
+    assert len(marts) > 10 and marts <= graph.get(published).parent_keys
+    assert graph.get(AssetKey(["dashboards", "pages"])).parent_keys == {published}
 
 
 def test_checks_cover_files_dbt_tests_and_expectations():
@@ -26,6 +31,7 @@ def test_checks_cover_files_dbt_tests_and_expectations():
     assert ("raw/dms_repair_orders", "files_accepted") in checks
     assert any(asset == "marts/kpi_store_month" and "statuses_add_up" in name for asset, name in checks)
     assert any(asset == "marts/kpi_store_month" and name.startswith("gx_") for asset, name in checks)
+    assert ("marts/source_freshness", "drops_on_time") in checks
 
 
 def test_daily_schedule_targets_the_partitioned_job():

@@ -5,16 +5,14 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
+from orchestration.assets.publish import PUBLISHED_KEY
 from orchestration.resources import OutputsResource, WarehouseResource
 
 
 @asset(
     key=AssetKey(["dashboards", "pages"]),
-    deps=[
-        AssetKey(["marts", "kpi_store_month"]),
-        AssetKey(["marts", "fct_customer_month"]),
-        AssetKey(["marts", "dim_stores"]),
-    ],
+    # The pages show what analysts see: the published warehouse.
+    deps=[PUBLISHED_KEY],
     group_name="dashboards",
     kinds={"html"},
     description="Group overview and one page per store: static HTML that works with no network.",
@@ -22,7 +20,7 @@ from orchestration.resources import OutputsResource, WarehouseResource
 def dashboard_pages(context: AssetExecutionContext, warehouse: WarehouseResource, outputs: OutputsResource):
     from dashboards.render import render_dashboards
 
-    result = render_dashboards(Path(warehouse.path), Path(outputs.dashboards_dir))
+    result = render_dashboards(Path(warehouse.published_path), Path(outputs.dashboards_dir))
     return MaterializeResult(
         metadata={
             "index_page": str(result.index_page),
