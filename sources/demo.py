@@ -197,7 +197,11 @@ def _prepare_out(out_dir: Path) -> None:
                 "choose an empty or new folder"
             )
         for e in entries:  # an earlier demo tree: replace it whole
-            shutil.rmtree(out_dir / e)
+            path = out_dir / e
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:  # the demo marker
+                path.unlink()
     out_dir.mkdir(parents=True, exist_ok=True)
 
 

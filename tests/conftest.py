@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -12,6 +13,9 @@ import pytest
 from sources.demo import generate_landing
 
 E2E_STORES = 3
+HAND_LANDING = Path(__file__).resolve().parent / "fixtures" / "hand_landing"
+# The hand landing is not a demo landing: its runs need a pseudonym key of their own.
+HAND_KEY = "hand-landing-test-key"
 
 
 @dataclass(frozen=True)
@@ -48,3 +52,25 @@ def demo_build(tmp_path_factory) -> DemoBuild:
         kpis = con.execute("select * from marts.kpi_store_month order by store_code, month_end").fetchall()
     second = subprocess.run(args, capture_output=True, text=True)
     return DemoBuild(root, landing, warehouse, first, second, kpis)
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def hand_run(tmp_path_factory):
+    """The pipeline over tests/fixtures/hand_landing (whose README works every
+    figure out by hand), in-process: (warehouse, run summary, the landing's
+    file hashes before and after the run)."""
+    from orchestration.pipeline import run_pipeline
+
+    tmp = tmp_path_factory.mktemp("hand_worked")
+    before = _hashes(HAND_LANDING)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AFTERSALES_PSEUDONYM_KEY", HAND_KEY)
+        summary = run_pipeline(
+            landing=HAND_LANDING, warehouse=tmp / "wh.duckdb", dashboards_dir=tmp / "dash", data_docs_dir=tmp / "docs"
+        )
+    return tmp / "wh.duckdb", summary, before, _hashes(HAND_LANDING)

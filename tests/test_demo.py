@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 
 from sources import contract
-from sources.demo import add_arguments, generate_landing, run_from_args
+from sources.demo import (
+    DEMO_MARKER,
+    add_arguments,
+    generate_landing,
+    is_demo_landing,
+    run_from_args,
+)
 
 SMALL = dict(seed=7, end_date=date(2026, 11, 20), stores=3, years=1, vehicles_per_store=150)
 STORES = ("S001", "S002", "S003")
@@ -127,7 +133,8 @@ def test_every_store_sends_every_source_every_day(tree):
                 assert names == sorted(t.file_name for t in tables)
                 n_files += len(names)
     assert summary.files_written == n_files
-    assert sorted(p.name for p in root.iterdir()) == ["dms", "insurance", "reference", "survey"]
+    assert sorted(p.name for p in root.iterdir()) == sorted([DEMO_MARKER, "dms", "insurance", "reference", "survey"])
+    assert is_demo_landing(root)
 
 
 def test_reference_stores(tree):

@@ -34,16 +34,13 @@ S2 vehicles Q, P, R, A (the same VIN as at S1), T.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 
 import duckdb
 import pytest
-
-FIXTURE = Path(__file__).parent / "fixtures" / "hand_landing"
+from conftest import HAND_LANDING as FIXTURE
 
 VIN = {
     "A": "LHASA15F5NH100001",
@@ -75,32 +72,12 @@ def cents(x: Decimal) -> Decimal:
 # ---------------------------------------------------------------------------
 
 
-def _fixture_hashes() -> dict[str, str]:
-    return {
-        str(p.relative_to(FIXTURE)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(FIXTURE.rglob("*"))
-        if p.is_file()
-    }
-
-
 @pytest.fixture(scope="module")
-def pipeline_run(tmp_path_factory):
-    from orchestration.pipeline import run_pipeline
-
-    tmp = tmp_path_factory.mktemp("hand_worked")
-    wh = tmp / "wh.duckdb"
-    before = _fixture_hashes()
-    # Not a demo landing: the run needs a pseudonym key of its own (SPEC section 9).
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AFTERSALES_PSEUDONYM_KEY", "hand-worked-test-key")
-        summary = run_pipeline(
-            landing=FIXTURE,
-            warehouse=wh,
-            dashboards_dir=tmp / "dash",
-            data_docs_dir=tmp / "docs",
-        )
+def pipeline_run(hand_run):
+    """The pipeline over the hand landing, run once for the session (conftest.py)."""
+    wh, summary, hashes_before, hashes_after = hand_run
     # SPEC 4: raw files are never modified or deleted by the pipeline.
-    assert _fixture_hashes() == before, "the pipeline modified the landing tree"
+    assert hashes_after == hashes_before, "the pipeline modified the landing tree"
     assert wh.exists(), f"run_pipeline built no warehouse file: {summary!r}"
     c = duckdb.connect(str(wh), read_only=True)
     try:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from independent import read_landing_csv
+
 from orchestration import settings
 
 HAND_LANDING = Path(__file__).resolve().parent / "fixtures" / "hand_landing"
