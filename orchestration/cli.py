@@ -16,6 +16,11 @@ from pathlib import Path
 from orchestration import settings
 
 
+def _warehouse_arg(args: argparse.Namespace) -> Path:
+    """--warehouse, else the published warehouse of the settings."""
+    return Path(args.warehouse) if args.warehouse else settings.warehouse_path()
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from orchestration.pipeline import run_pipeline
     from orchestration.run_output import print_summary, quiet_run_output
@@ -26,7 +31,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         print(f"No landing given and none at {landing}: generating the demo landing there first.")
         generate_landing(landing)
-    warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse_path()
+    warehouse = _warehouse_arg(args)
     try:
         settings.pseudonym_key(landing)
     except settings.SettingsError as e:
@@ -58,7 +63,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 def _cmd_call_list(args: argparse.Namespace) -> int:
     from orchestration.call_list import CallListError, export_call_list
 
-    warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse_path()
+    warehouse = _warehouse_arg(args)
     try:
         result = export_call_list(warehouse, args.store, Path(args.out))
     except CallListError as e:
@@ -81,7 +86,7 @@ def _cmd_call_list(args: argparse.Namespace) -> int:
 def _cmd_docs(args: argparse.Namespace) -> int:
     from orchestration.dbt_docs import DEFAULT_OUT_DIR, DbtDocsError, build_dbt_docs
 
-    warehouse = Path(args.warehouse) if args.warehouse else settings.warehouse_path()
+    warehouse = _warehouse_arg(args)
     try:
         index = build_dbt_docs(warehouse, Path(args.out) if args.out else DEFAULT_OUT_DIR)
     except DbtDocsError as e:

@@ -61,10 +61,11 @@ def run_pipeline(
 
     # The job writes a working copy and publishes it when its marts pass the
     # audit (orchestration/publish.py); the raw layer lives in the working copy.
-    from orchestration.publish import ensure_working_copy, working_copy_path
+    from orchestration.resources import LandingResource, OutputsResource, warehouse_resource
 
-    working = working_copy_path(warehouse)
-    ensure_working_copy(warehouse, working)
+    warehouse_res = warehouse_resource(warehouse)
+    warehouse_res.ensure_working_copy()
+    working = Path(warehouse_res.path)
     first, last = _partition_range(landing, working)
     if first < settings.first_drop_date():
         raise SystemExit(
@@ -75,11 +76,10 @@ def run_pipeline(
     from dagster import DagsterInstance, materialize
 
     from orchestration.definitions import defs
-    from orchestration.resources import LandingResource, OutputsResource, warehouse_resource
 
     resources = dict(defs.resources)
     resources.update(
-        warehouse=warehouse_resource(warehouse),
+        warehouse=warehouse_res,
         landing=LandingResource(root=str(landing)),
         outputs=OutputsResource(dashboards_dir=str(dashboards_dir), data_docs_dir=str(data_docs_dir)),
     )
@@ -165,15 +165,14 @@ def _collect(result, summary: RunSummary) -> None:
             if not evaluation.passed:
                 key = "/".join(evaluation.asset_key.path)
                 failure = f"{key}: {evaluation.check_name}"
+                md = {k: v.value for k, v in evaluation.metadata.items()}
                 # A WARN check is a data-quality finding to read, not a failed run.
                 if evaluation.severity == AssetCheckSeverity.WARN:
                     summary.warned_checks.append(failure)
                     if evaluation.check_name == FRESHNESS_CHECK:
-                        md = {k: v.value for k, v in evaluation.metadata.items()}
                         summary.late_drops += [m for m in str(md.get("late", "")).splitlines() if m != "none"]
                     continue
                 summary.failed_checks.append(failure)
-                md = {k: v.value for k, v in evaluation.metadata.items()}
                 if evaluation.check_name == "files_accepted":
                     summary.rejected += [m for m in str(md.get("rejected", "")).splitlines() if m and m != "none"]
                     summary.failed_store_dates += [
