@@ -1,11 +1,14 @@
--- Churn-rate trend of every store over all months (流失率趋势, one line per store).
--- churn_rate = churned / on_file at each month_end (NULL when on_file = 0).
+-- Churn rate per store and for the group over every month (流失率趋势), from
+-- marts.kpi_scope_month: churn_rate = churned / on_file at each month end.
 select
-    store_code,
-    month_end,
-    as_of_date,
-    churned,
-    on_file,
-    churn_rate
-from marts.kpi_store_month
-order by store_code, month_end
+    k.scope_level,
+    k.scope_code,
+    d.store_name,
+    k.month_end,
+    k.churned,
+    k.on_file,
+    k.churn_rate
+from marts.kpi_scope_month k
+left join marts.dim_stores d on k.scope_level = 'store' and d.store_code = k.scope_code
+where k.scope_level in ('store', 'group')
+order by k.scope_level, k.scope_code, k.month_end

@@ -1,5 +1,5 @@
--- The stores that get a page: every store of marts.dim_stores, plus any store
--- that has KPI rows without a dimension row (shown with its code only).
+-- The stores that get pages (门店): every store of marts.dim_stores, plus any
+-- store that has KPI rows without a dimension row (shown with its code only).
 with stores as (
     select store_code from marts.dim_stores
     union
@@ -15,4 +15,4 @@ select
     d.opened_on
 from stores s
 left join marts.dim_stores d on d.store_code = s.store_code
-order by s.store_code
+order by d.region nulls last, s.store_code

@@ -1,0 +1,1 @@
+"""One module per kind of page: collect(con, site) once, build(data, site, t) per language."""

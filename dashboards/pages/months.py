@@ -1,0 +1,37 @@
+"""Month axes for the trend charts: every calendar month from the first to
+the last, so a month missing from the marts shows as a gap rather than
+silently joining its neighbours."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from typing import Any
+
+
+def month_axis(month_ends) -> list:
+    distinct = sorted(set(month_ends))
+    if not distinct:
+        return []
+    first, last = distinct[0], distinct[-1]
+    axis, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        axis.append(date(year, month, calendar.monthrange(year, month)[1]))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    if not set(distinct) <= set(axis):  # month_end values that are not month ends
+        return distinct
+    return axis
+
+
+class Aligned:
+    """Rows of one scope laid on a month axis."""
+
+    def __init__(self, rows: list[dict[str, Any]], axis: list) -> None:
+        self.by_month = {r["month_end"]: r for r in rows}
+        self.axis = axis
+
+    def values(self, key: str) -> list:
+        return [self.by_month[m][key] if m in self.by_month else None for m in self.axis]
+
+    def tips(self, text) -> list[str | None]:
+        return [text(self.by_month[m]) if m in self.by_month else None for m in self.axis]
