@@ -260,7 +260,7 @@ def _empty(title: str, width: int, height: int, css_class: str) -> Markup:
     parts = [
         f'<rect x="0.5" y="0.5" width="{width - 1}" height="{height - 1}" fill="none" stroke="{GRID_COLOR}"/>',
         f'<text x="{width / 2:.0f}" y="{height / 2:.0f}" text-anchor="middle" font-size="{FONT_SIZE + 2}" '
-        f'fill="#888">无数据 (no data)</text>',
+        f'fill="#888">{formatting.NULL}</text>',
     ]
     return _wrap(parts, width, height, title, css_class + " empty")
 

@@ -71,7 +71,8 @@ def print_summary(summary: RunSummary, log_file: Path | None = None, stream=None
         p(f"  warehouse    {summary.warehouse} NOT updated: analysts keep the last good warehouse"
           f" (the new build is in {summary.working_copy})")
     p(f"  data docs    {summary.data_docs_dir / 'index.html'}")
-    if summary.dashboards_index:
-        p(f"  dashboards   {summary.dashboards_index}")
     if log_file:
         p(f"  full log     {log_file}")
+    # last, so that `make run` ends with the page to open
+    if summary.dashboards_index:
+        p(f"  group page   {summary.dashboards_index}")

@@ -6,7 +6,6 @@ import datetime as dt
 
 from dagster import AssetSelection, RunRequest, ScheduleEvaluationContext, define_asset_job, schedule
 
-
 # Everything: the day's drops, the reference file, the dbt models and their
 # tests, the Great Expectations checks and the dashboards.
 daily_job = define_asset_job(

@@ -1,6 +1,8 @@
-"""The dashboards in a real browser: headless Chromium opens the pages from
-file://, offline. No console errors, no request leaves file:// (or data:), the
-SVG charts are laid out with a size, and a screenshot is not blank.
+"""The dashboards in a real browser: headless Chromium opens the pages the
+pipeline rendered for the demo landing from file://, offline. No console
+errors, no request leaves file:// (or data:), the SVG charts are laid out with
+a size, a screenshot is not blank; the month, region and store filters and the
+language switch work without a server.
 
 Needs Debian's chromium and chromium-driver:
     apt-get install -y chromium chromium-driver
@@ -96,14 +98,18 @@ def pixel_stats(png: bytes) -> tuple[int, float]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> dict:
-    from dashboards.render import render_dashboards
-    from dashboards.sample_marts import write_sample_marts
-
-    root = tmp_path_factory.mktemp("browser")
-    warehouse = write_sample_marts(root / "sample.duckdb", stores=4, months=14, customers_per_store=80)
-    result = render_dashboards(warehouse, root / "site")
-    return {"index": result.index_page, "store": result.store_pages["S002"]}
+def site(demo_build) -> dict:
+    """The pages `aftersales run` rendered for the demo landing."""
+    root = demo_build.root / "dashboards"
+    store = sorted((root / "stores").glob("*.html"))[0]
+    return {
+        "root": root,
+        "index": root / "index.html",
+        "index_en": root / "en" / "index.html",
+        "store": store,
+        "call_list": root / "call_lists" / store.name,
+        "data_quality": root / "data_quality.html",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +162,7 @@ def requests(driver) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------- tests
 
 
-@pytest.mark.parametrize("page", ["index", "store"])
+@pytest.mark.parametrize("page", ["index", "index_en", "store", "call_list", "data_quality"])
 def test_page_loads_offline_without_errors(driver, site, page, tmp_path):
     from selenium.webdriver.common.by import By
 
@@ -175,15 +181,16 @@ def test_page_loads_offline_without_errors(driver, site, page, tmp_path):
     own = [u for u, doc in seen if doc == uri and not u.startswith(("file://", "data:"))]
     assert own == [], own
 
-    svgs = driver.find_elements(By.CSS_SELECTOR, "svg.chart")
-    assert len(svgs) >= (1 if page == "index" else 6)
+    # charts of the months not chosen are hidden: only the shown ones are laid out
+    svgs = [svg for svg in driver.find_elements(By.CSS_SELECTOR, "svg.chart") if svg.is_displayed()]
+    assert len(svgs) >= {"index": 3, "index_en": 3, "store": 6}.get(page, 0)
     for svg in svgs:
         size = svg.size
         assert size["width"] > 100 and size["height"] > 50, (svg.get_attribute("class"), size)
     # every chart drew something: lines or bars
     marks = driver.execute_script(
-        "return Array.from(document.querySelectorAll('svg.chart')).map("
-        "s => s.querySelectorAll('polyline, rect, circle').length)"
+        "return Array.from(document.querySelectorAll('svg.chart')).filter(s => s.getBoundingClientRect().width > 0)"
+        ".map(s => s.querySelectorAll('polyline, rect, circle').length)"
     )
     assert all(n > 0 for n in marks), marks
 
@@ -226,3 +233,65 @@ def test_store_page_prints(driver, site):
     assert pdf.startswith(b"%PDF")
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
     assert 1 <= pages <= 12, pages
+
+
+# ------------------------------------------------------------------ filters
+
+
+def visible_months(driver) -> list[str]:
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('[data-month-panel]'))"
+        ".filter(e => e.offsetParent !== null).map(e => e.dataset.monthPanel)"
+        ".filter((m, i, a) => a.indexOf(m) === i)"
+    )
+
+
+def test_month_filter_shows_the_chosen_month_and_carries_it_to_the_next_page(driver, site):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    open_page(driver, site["index"])
+    months = [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, "#month-filter option")]
+    assert len(months) >= 12 and months == sorted(months, reverse=True)
+    assert visible_months(driver) == [months[0]]  # the latest month when the page opens
+
+    Select(driver.find_element(By.ID, "month-filter")).select_by_value(months[6])
+    assert visible_months(driver) == [months[6]]
+    assert driver.execute_script("return location.hash") == f"#month={months[6]}"
+    # the league table of that month is the one on screen
+    shown = driver.execute_script(
+        "return Array.from(document.querySelectorAll('table.league')).filter(e => e.offsetParent !== null)"
+        ".map(e => e.dataset.month)"
+    )
+    assert shown == [months[6]]
+
+    # the month travels with a link to a store page and with the language switch
+    link = driver.find_element(By.CSS_SELECTOR, "table.league[data-month='%s'] a" % months[6])
+    assert link.get_attribute("href").endswith(f"#month={months[6]}")
+    link.click()
+    assert "/stores/" in driver.current_url
+    assert driver.find_element(By.ID, "month-filter").get_attribute("value") == months[6]
+    panels = visible_months(driver)
+    assert panels in ([months[6]], []), panels
+    driver.find_element(By.CSS_SELECTOR, "a.lang").click()
+    assert "/en/stores/" in driver.current_url and driver.current_url.endswith(f"#month={months[6]}")
+    assert driver.find_element(By.ID, "month-filter").get_attribute("value") == months[6]
+
+
+def test_store_filter_opens_the_store_page_and_region_filter_hides_other_regions(driver, site):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    open_page(driver, site["index"])
+    regions = [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, "#region-filter option")]
+    if len(regions) > 2:  # "all" and at least two regions
+        Select(driver.find_element(By.ID, "region-filter")).select_by_value(regions[1])
+        shown = driver.execute_script(
+            "return Array.from(document.querySelectorAll('table.league tr[data-region-row]'))"
+            ".filter(e => e.offsetParent !== null).map(e => e.dataset.regionRow)"
+        )
+        assert shown and set(shown) == {regions[1]}
+    store = site["store"].stem
+    Select(driver.find_element(By.ID, "store-filter")).select_by_value(store)
+    assert driver.current_url.split("#")[0].endswith(f"/stores/{store}.html")
+    assert Select(driver.find_element(By.ID, "store-filter")).first_selected_option.get_attribute("value") == store

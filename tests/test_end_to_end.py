@@ -4,7 +4,6 @@ here in plain Python straight from the landing CSVs (SPEC sections 3, 5, 6)."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -39,7 +38,8 @@ def test_run_succeeds_and_says_where_things_are(demo_build):
     assert first.returncode == 0, first.stdout + first.stderr
     assert "aftersales run: OK" in first.stdout
     assert str(root / "warehouse.duckdb") in first.stdout
-    assert str(root / "dashboards" / "index.html") in first.stdout
+    # `make run` ends with the group page to open
+    assert first.stdout.rstrip().splitlines()[-1].split() == ["group", "page", str(root / "dashboards" / "index.html")]
 
 
 def test_visits_and_revenue_equal_an_independent_computation(demo_build):
@@ -102,27 +102,6 @@ def test_pages_exist_for_the_group_and_every_store(demo_build):
     for store in stores:
         assert store in index
         assert list((root / "dashboards").rglob(f"{store}.html")), store
-
-
-def test_league_table_shows_each_stores_latest_kpis(demo_build):
-    root = demo_build.root
-    index = (root / "dashboards" / "index.html").read_text(encoding="utf-8")
-    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
-        latest = con.execute(
-            """select store_code, on_file, churned, churn_rate, revenue, paid_visits, per_ticket_value
-               from marts.kpi_store_month
-               where month_end = (select max(month_end) from marts.kpi_store_month)"""
-        ).fetchall()
-    assert len(latest) == STORES
-    for store, on_file, churned, churn_rate, revenue, paid_visits, per_ticket in latest:
-        row = re.search(rf'<tr data-store="{store}">(.*?)</tr>', index, re.S).group(1)
-        cell = dict(re.findall(r'data-col="(\w+)"[^>]*>([^<]*)<', row))
-        assert cell["on_file"] == f"{on_file:,}"
-        assert cell["churned"] == f"{churned:,}"
-        assert cell["churn_rate"] == f"{churn_rate * 100:.1f}%"
-        assert f'data-col="churn_rate" title="{churned}/{on_file}"' in row
-        if paid_visits:
-            assert cell["per_ticket_value"] == f"¥{per_ticket:,.2f}"
 
 
 def test_rerun_changes_nothing(demo_build):

@@ -15,15 +15,24 @@ from orchestration.resources import OutputsResource, WarehouseResource
     deps=[PUBLISHED_KEY],
     group_name="dashboards",
     kinds={"html"},
-    description="Group overview and one page per store: static HTML that works with no network.",
+    description="Group overview, a page and a call list per store, and the data-quality page, in Chinese and "
+    "English: static HTML that works with no network.",
 )
 def dashboard_pages(context: AssetExecutionContext, warehouse: WarehouseResource, outputs: OutputsResource):
     from dashboards.render import render_dashboards
+    from orchestration.dbt_docs import DEFAULT_OUT_DIR as DBT_DOCS_DIR
 
-    result = render_dashboards(Path(warehouse.published_path), Path(outputs.dashboards_dir))
+    result = render_dashboards(
+        Path(warehouse.published_path),
+        Path(outputs.dashboards_dir),
+        # the data-quality page links to both docs sites (when they are built)
+        data_docs_index=Path(outputs.data_docs_dir) / "index.html",
+        dbt_docs_index=DBT_DOCS_DIR / "index.html",
+    )
     return MaterializeResult(
         metadata={
             "index_page": str(result.index_page),
             "store_pages": len(result.store_pages),
+            "pages": len(result.pages),
         }
     )
