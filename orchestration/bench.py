@@ -84,8 +84,10 @@ def run_bench(args: argparse.Namespace) -> int:
         load = r["steps"].get("raw_landing_drops", 0.0)
         rate = r["rows_loaded"] / load if load else 0.0
         dbt = r["steps"].get("warehouse_dbt_models", 0.0)
+        pages = r["steps"].get("dashboards__pages", 0.0)
         return (f"{name:<22} wall {r['wall_seconds']:7.1f} s  peak RSS {r['peak_rss_mib']:7.0f} MiB  "
-                f"rows loaded {r['rows_loaded']:>9}  load {load:6.1f} s ({rate:,.0f} rows/s)  dbt {dbt:6.1f} s")
+                f"rows loaded {r['rows_loaded']:>9}  load {load:6.1f} s ({rate:,.0f} rows/s)  dbt {dbt:6.1f} s  "
+                f"pages {pages:5.1f} s")
 
     print(line("full history load", initial))
     print(line("daily run (one day)", daily))
