@@ -10,11 +10,15 @@ customers: the page shows the first PAGE_ROWS, the export has them all.
 
 from __future__ import annotations
 
+import html
 import shlex
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
+from dashboards import formatting
 from dashboards.i18n import Translator
 from dashboards.site import Page, Site, store_file_name
 from dashboards.sql import run_query
@@ -32,6 +36,60 @@ def export_command(store_code: str) -> str:
     """The command that writes the store's list with real contacts (orchestration/cli.py)."""
     out = f"call_list_{Path(store_file_name(store_code)).stem}.csv"
     return f"aftersales call-list --store {shlex.quote(store_code)} --out {out}"
+
+
+# The list's columns: (data-col, kind). kind is a formatting kind (count,
+# money, day), "text" for a value shown as it is, or the label prefix of an
+# enumeration ("call_reason" -> call_reason.at_risk in labels.yml).
+ROW_COLUMNS = (
+    ("call_rank", "count"),
+    ("call_reason", "call_reason"),
+    ("churn_status", "kpi"),
+    ("name_masked", "text"),
+    ("phone_masked", "text"),
+    ("customer_id", "text"),
+    ("customer_type", "customer_type"),
+    ("vehicle", "text"),
+    ("vin", "text"),
+    ("last_visit_date", "day"),
+    ("last_service_type", "service_type"),
+    ("days_since_last_visit", "count"),
+    ("estimated_mileage_km", "count"),
+    ("mileage_due_date", "day"),
+    ("annual_spend", "money"),
+    ("lifetime_revenue", "money"),
+    ("total_visits", "count"),
+    ("churned_on", "day"),
+    ("last_survey_date", "day"),
+    ("loss_type", "loss_type"),
+    ("loss_destination", "loss_destination"),
+)
+NUMERIC = {"count", "money"}
+
+
+def row_html(row: dict[str, Any], t: Translator, labels: dict | None = None) -> Markup:
+    """One <tr> of the list (built in Python, not in the template: a site
+    holds up to stores x PAGE_ROWS of them per language). `labels` caches
+    the enumeration labels across rows."""
+    labels = {} if labels is None else labels
+    cells = []
+    for col, kind in ROW_COLUMNS:
+        value = row[col] if col != "vehicle" else " ".join(v for v in (row["brand"], row["model"]) if v)
+        if kind == "text":
+            text = html.escape(value) if value else formatting.NULL
+        elif kind in formatting.FORMATTERS:
+            text = html.escape(formatting.value(value, kind))
+        else:
+            key = (kind, value)
+            if key not in labels:
+                labels[key] = html.escape(t.value(kind, value))
+            text = labels[key]
+        cls = ' class="num"' if kind in NUMERIC else ""
+        cells.append(f'<td{cls} data-col="{col}">{text}</td>')
+    return Markup(
+        f'<tr data-rank="{row["call_rank"]}" data-customer-key="{html.escape(row["customer_key"] or "")}" '
+        f'data-reason="{html.escape(row["call_reason"] or "")}">{"".join(cells)}</tr>'
+    )
 
 
 def collect(con, site: Site) -> dict[str, Any]:
@@ -56,6 +114,7 @@ def collect(con, site: Site) -> dict[str, Any]:
 
 def build(data: dict[str, Any], site: Site, t: Translator) -> list[Page]:
     pages = []
+    labels: dict = {}  # enumeration labels in t's language, shared by the stores' rows
     for store in site.stores:
         code = store["store_code"]
         by_reason = data["reasons"].get(code, {})
@@ -74,7 +133,7 @@ def build(data: dict[str, Any], site: Site, t: Translator) -> list[Page]:
             store_code=code,
             context={
                 "store": store,
-                "rows": rows,
+                "rows": [row_html(r, t, labels) for r in rows],
                 "reason_rows": reason_rows,
                 "total_customers": total,
                 "total_annual_spend": sum(spend) if spend else None,
