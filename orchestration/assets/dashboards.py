@@ -22,10 +22,11 @@ def dashboard_pages(context: AssetExecutionContext, warehouse: WarehouseResource
     from dashboards.render import render_dashboards
     from orchestration.dbt_docs import DEFAULT_OUT_DIR as DBT_DOCS_DIR
 
+    # The data-quality page links to the Data Docs the checks wrote in this
+    # run and to the dbt docs site of `make docs` (when it has been built).
     result = render_dashboards(
         Path(warehouse.published_path),
         Path(outputs.dashboards_dir),
-        # the data-quality page links to both docs sites (when they are built)
         data_docs_index=Path(outputs.data_docs_dir) / "index.html",
         dbt_docs_index=DBT_DOCS_DIR / "index.html",
     )
@@ -34,5 +35,7 @@ def dashboard_pages(context: AssetExecutionContext, warehouse: WarehouseResource
             "index_page": str(result.index_page),
             "store_pages": len(result.store_pages),
             "pages": len(result.pages),
+            "call_list_pages": len(result.call_list_pages),
+            "data_quality_page": str(result.data_quality_page),
         }
     )
