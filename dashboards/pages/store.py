@@ -16,14 +16,15 @@ Each query runs once for every store; the rows are split by store and month here
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from dashboards import charts, formatting
 from dashboards.i18n import Translator
 from dashboards.pages.months import Aligned, month_axis
-from dashboards.site import Page, Site, month_key
+from dashboards.site import Page, Site, month_key, rate_td, value_td
 from dashboards.sql import run_query
 
 QUERIES = (
@@ -65,7 +66,7 @@ BAND_ORDER = {
     "annual_spend_band": ("none", "under_1k", "1k_3k", "3k_5k", "5k_10k", "10k_plus", "unknown"),
 }
 
-STATUSES = ("active", "at_risk", "churned")
+STATUSES = ("active", "at_risk", "churned")  # the status mix chart
 
 
 def collect(con, site: Site) -> dict[str, Any]:
@@ -86,16 +87,116 @@ def collect(con, site: Site) -> dict[str, Any]:
                 month[name] = row
             else:
                 month[name].append(row)
+    for store in by_store.values():
+        for rows in store["months"].values():
+            for name, spec in ROW_CELLS.items():
+                for row in rows.get(name, []):
+                    row["cells"] = cells(row, spec)
+        for row in store["series"]["store_monthly_kpis"]:
+            key = month_key(row["month_end"])
+            row["html"] = Markup(
+                f'<tr data-month="{key}"><td data-col="month">{key}</td>'
+                f'<td data-col="as_of_date">{escape(formatting.day(row["as_of_date"]))}</td>'
+                f"{cells(row, MONTHLY_CELLS)}</tr>\n"
+            )
     return {"by_store": by_store}
+
+
+# ------------------------------------------------------------- table cells
+#
+# The number cells of the tables are the same in every language: they are
+# formatted once, in collect(), and the rows (whose labels differ by
+# language) are joined in Python, not cell by cell in the template: a store
+# page of 36 months holds thousands of rows, a render has 100 stores x 2
+# languages of them. The cells are those of site.rate_td / site.value_td
+# (a test holds them equal), with a fast path for the common cases.
+
+# (column, kind) for a value; (column, 'rate', numerator, denominator, kind) for a rate.
+CellSpec = tuple
+ROW_CELLS: dict[str, tuple[CellSpec, ...]] = {
+    "store_breakdowns": (
+        ("on_file", "count"), ("at_risk", "count"), ("churned", "count"), ("hidden_churn", "count"),
+        ("churn_rate", "rate", "churned", "on_file", "count"),
+        ("value_weighted_churn_rate", "rate", "churned_annual_spend", "on_file_annual_spend", "money"),
+    ),
+    "store_loss_type": (("at_risk", "count"), ("churned", "count"), ("churned_annual_spend", "money")),
+    "store_survey_reasons": (
+        ("responses", "count"),
+        ("share", "rate", "responses", "reached_surveys", "count", "reason_share"),
+        ("confirmed_lost", "count", "confirmed_lost_responses"),
+    ),
+    "store_survey_destinations": (
+        ("responses", "count"),
+        ("share", "rate", "responses", "reached_surveys", "count", "destination_share"),
+        ("confirmed_lost", "count"),
+    ),
+}
+MONTHLY_CELLS: tuple[CellSpec, ...] = (
+    ("on_file", "count"), ("active", "count"), ("at_risk", "count"), ("churned", "count"),
+    ("new_customers", "count"), ("won_back", "count"), ("hidden_churn", "count"),
+    ("churn_rate", "rate", "churned", "on_file", "count"),
+    ("value_weighted_churn_rate", "rate", "churned_annual_spend", "on_file_annual_spend", "money"),
+    ("cohort_churn_rate", "rate", "cohort_lost", "cohort_size", "count"),
+    ("visits", "count"), ("paid_visits", "count"), ("revenue", "money"),
+    ("per_ticket_value", "money_per", "revenue", "paid_visits"),
+    ("labor_parts_ratio", "ratio_of", "parts_amount", "labor_amount"),
+    ("gross_margin", "rate", "gross_profit", "revenue", "money"),
+    ("renewal_rate", "rate", "policies_renewed", "policies_expiring", "count"),
+    ("value_at_risk", "money"),
+)
+
+
+def count_td(col: str, value: Any) -> str:
+    if type(value) is int:
+        return f'<td class="num" data-col="{col}">{value:,}</td>'
+    return str(value_td(col, value))
+
+
+def money_td(col: str, value: Any, title: str | None = None) -> str:
+    if isinstance(value, Decimal) and value.is_finite() and not value.is_signed() and title is None:
+        return f'<td class="num" data-col="{col}">¥{value:,.2f}</td>'
+    return str(value_td(col, value, "money", title))
+
+
+def share_td(col: str, value: Any, num: Any, den: Any, kind: str = "count") -> str:
+    if type(value) is float and value == value:
+        if kind == "count" and type(num) is int and type(den) is int:
+            return f'<td class="num" data-col="{col}" title="{num:,}/{den:,}">{value * 100:.1f}%</td>'
+        if kind == "money" and isinstance(num, Decimal) and isinstance(den, Decimal):
+            title = f"{formatting.money(num)}/{formatting.money(den)}"
+            return f'<td class="num" data-col="{col}" title="{title}">{value * 100:.1f}%</td>'
+    return str(rate_td(col, value, num, den, kind))
+
+
+def cells(row: dict[str, Any], spec: tuple[CellSpec, ...]) -> Markup:
+    """The <td>s of `row` by `spec` (see ROW_CELLS)."""
+    out = []
+    for c in spec:
+        col, kind = c[0], c[1]
+        if kind == "count":
+            out.append(count_td(col, row[c[2] if len(c) > 2 else col]))
+        elif kind == "money":
+            out.append(money_td(col, row[col]))
+        elif kind == "rate":
+            out.append(share_td(col, row[c[5] if len(c) > 5 else col], row[c[2]], row[c[3]], c[4]))
+        elif kind == "money_per":
+            out.append(str(value_td(col, row[col], "money",
+                                    formatting.fraction(row[c[2]], row[c[3]], "money", "count"))))
+        elif kind == "ratio_of":
+            out.append(str(value_td(col, row[col], "ratio", formatting.fraction(row[c[2]], row[c[3]], "money"))))
+        else:
+            raise ValueError(f"unknown cell kind {kind!r}")
+    return Markup("".join(out))
 
 
 def build(data: dict[str, Any], site: Site, t: Translator) -> list[Page]:
     pages = []
     stores = site.stores
+    heads = table_heads(t)
     for pos, store in enumerate(stores):
         code = store["store_code"]
         collected = data["by_store"][code]
-        months = [_month(m, collected["months"].get(month_key(m["month_end"]), {})) for m in site.months]
+        months = [_month(m, collected["months"].get(month_key(m["month_end"]), {}), t) for m in site.months]
         series = collected["series"]
         has_data = any(mo["headline"] for mo in months)
         monthly = sorted(series.get("store_monthly_kpis", []), key=lambda r: r["month_end"], reverse=True)
@@ -110,13 +211,41 @@ def build(data: dict[str, Any], site: Site, t: Translator) -> list[Page]:
                 "next_store": _neighbour(site, stores[pos + 1]) if pos + 1 < len(stores) else None,
                 "has_data": has_data,
                 "months": months,
-                "dimensions": DIMENSIONS,
-                "statuses": STATUSES,
+                "dimensions": [d for d, _ in DIMENSIONS],
+                "heads": heads,
                 "charts": store_charts(series, t) if has_data else {},
-                "monthly": monthly,
+                "monthly_rows": Markup("").join(r["html"] for r in monthly),
             },
         ))
     return pages
+
+
+# The header row of each per-month table: (label key, is a number column).
+_HEADS = {
+    "loss_type": (("store.loss_type", False), ("kpi.at_risk", True), ("kpi.churned", True),
+                  ("store.churned_annual_spend", True)),
+    "reasons": (("store.reason", False), ("store.responses", True), ("store.share_of_reached", True),
+                ("kpi.confirmed_lost", True)),
+    "destinations": (("store.destination", False), ("store.responses", True), ("store.share_of_reached", True),
+                     ("kpi.confirmed_lost", True)),
+}
+_BREAKDOWN_COLUMNS = ("kpi.on_file", "kpi.at_risk", "kpi.churned", "kpi.hidden_churn", "kpi.churn_rate",
+                      "kpi.value_weighted_churn_rate")
+
+
+NUM_CLASS = ' class="num"'
+
+
+def table_heads(t: Translator) -> dict[str, Markup]:
+    """<thead> of every per-month table in one language (the same in every month)."""
+    def head(columns) -> Markup:
+        ths = "".join(f"<th{NUM_CLASS if num else ''}>{escape(t(key))}</th>" for key, num in columns)
+        return Markup(f"<thead><tr>{ths}</tr></thead>")
+
+    heads = {name: head(columns) for name, columns in _HEADS.items()}
+    for dimension, _ in DIMENSIONS:
+        heads[dimension] = head(((f"store.dimension.{dimension}", False),) + tuple((k, True) for k in _BREAKDOWN_COLUMNS))
+    return heads
 
 
 def store_label(store_code: str, store_name: str | None) -> str:
@@ -131,8 +260,9 @@ def _neighbour(site: Site, store: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _month(m: dict[str, Any], rows: dict[str, Any]) -> dict[str, Any]:
-    """One month's panel of a store: its rows of every per-month query."""
+def _month(m: dict[str, Any], rows: dict[str, Any], t: Translator) -> dict[str, Any]:
+    """One month's panel of a store: its rows of every per-month query, the
+    table rows joined in the page's language."""
     headline = rows.get("store_headline")
     breakdowns = defaultdict(list)
     for r in rows.get("store_breakdowns", []):
@@ -147,13 +277,116 @@ def _month(m: dict[str, Any], rows: dict[str, Any]) -> dict[str, Any]:
         "as_of_date": as_of,
         "in_progress": bool(as_of and as_of < m["month_end"]),
         "headline": headline,
-        "funnel": rows.get("store_status_funnel"),
-        "breakdowns": breakdowns,
-        "loss_type": rows.get("store_loss_type", []),
-        "surveys": rows.get("store_surveys"),
-        "reasons": rows.get("store_survey_reasons", []),
-        "destinations": rows.get("store_survey_destinations", []),
+        "funnel": funnel_steps(rows["store_status_funnel"], t) if rows.get("store_status_funnel") else None,
+        "funnel_row": rows.get("store_status_funnel"),
+        "cards": headline_cards(headline, t) if headline else [],
+        "survey_cards": survey_cards(rows["store_surveys"], t) if rows.get("store_surveys") else [],
+        "breakdowns": {
+            dimension: _rows(breakdowns.get(dimension, []), "dimension_value", prefix, t,
+                             f'data-dimension="{dimension}" data-value', "value")
+            for dimension, prefix in DIMENSIONS
+        },
+        "loss_type": _rows(rows.get("store_loss_type", []), "loss_type", "loss_type", t, "data-loss-type"),
+        "reasons": _rows(rows.get("store_survey_reasons", []), "reason", "survey_reason", t, "data-reason"),
+        "destinations": _rows(rows.get("store_survey_destinations", []), "destination", "destination", t,
+                              "data-destination"),
     }
+
+
+# The funnel and the cards are worked out here, not in the template: the
+# page repeats them in every month panel.
+
+FUNNEL_STEPS = (
+    # (step, label key, share column, bar colour)
+    ("on_file", "kpi.on_file", None, "#607d8b"),
+    ("active", "kpi.active", "active_share", charts.STATUS_COLORS["active"]),
+    ("at_risk", "kpi.at_risk", "at_risk_share", charts.STATUS_COLORS["at_risk"]),
+    ("churned", "kpi.churned", "churned_share", charts.STATUS_COLORS["churned"]),
+    ("hidden_churn", "store.funnel_hidden", "hidden_churn_share", "#ef6c00"),
+)
+
+
+def funnel_steps(f: dict[str, Any], t: Translator) -> list[dict[str, Any]]:
+    """The status funnel of a month: each step's count and its share of on file."""
+    steps = []
+    for step, label, share_col, color in FUNNEL_STEPS:
+        share = (1.0 if f["on_file"] else None) if share_col is None else f[share_col]
+        steps.append({
+            "step": step,
+            "label": t(label),
+            "count": formatting.count(f[step]),
+            "share": formatting.rate(share),
+            "title": formatting.fraction(f[step], f["on_file"]),
+            "width": f"{(0.0 if formatting.is_null(share) else float(share)) * 100:.1f}%",
+            "color": color,
+        })
+    return steps
+
+
+def _card(key: str, label: str, value: str, title: str | None = None, detail: str | None = None) -> dict[str, Any]:
+    return {"key": key, "label": label, "value": value, "title": title, "detail": detail}
+
+
+def headline_cards(h: dict[str, Any], t: Translator) -> list[dict[str, Any]]:
+    """The month's headline KPIs: every rate with its numerator/denominator as the title."""
+    fr, rate, money, count = formatting.fraction, formatting.rate, formatting.money, formatting.count
+    churn_detail = fr(h["churned"], h["on_file"])
+    if not formatting.is_null(h["churn_rate"]) and not formatting.is_null(h["prev_churn_rate"]):
+        churn_detail += f" · {t('store.vs_prev')} {formatting.points(h['churn_rate'] - h['prev_churn_rate'])}"
+    vw = fr(h["churned_annual_spend"], h["on_file_annual_spend"], "money")
+    cohort = fr(h["cohort_returned"], h["cohort_size"])
+    per_ticket = fr(h["revenue"], h["paid_visits"], "money", "count")
+    labor_parts = fr(h["parts_amount"], h["labor_amount"], "money")
+    margin = fr(h["gross_profit"], h["revenue"], "money")
+    renewal = fr(h["policies_renewed"], h["policies_expiring"])
+    win_back = fr(h["won_back_after_survey"], h["win_back_eligible"])
+    return [
+        _card("churn_rate", t("kpi.churn_rate"), rate(h["churn_rate"]), fr(h["churned"], h["on_file"]), churn_detail),
+        _card("value_weighted_churn_rate", t("kpi.value_weighted_churn_rate"), rate(h["value_weighted_churn_rate"]),
+              vw, vw),
+        _card("cohort_retention_rate", t("kpi.cohort_retention_rate"), rate(h["cohort_retention_rate"]),
+              cohort, cohort),
+        _card("per_ticket_value", t("kpi.per_ticket_value"), money(h["per_ticket_value"]), per_ticket, per_ticket),
+        _card("labor_parts_ratio", t("kpi.labor_parts_ratio"), formatting.ratio(h["labor_parts_ratio"]), labor_parts,
+              f"{labor_parts} · {t('kpi.labor_share')} {rate(h['labor_share'])}"),
+        _card("gross_margin", t("kpi.gross_margin"), rate(h["gross_margin"]), margin, margin),
+        _card("renewal_rate", t("kpi.renewal_rate"), rate(h["renewal_rate"]), renewal, renewal),
+        _card("win_back_rate", t("kpi.win_back_rate"), rate(h["win_back_rate"]), win_back,
+              t("store.win_back_detail", won=count(h["won_back_after_survey"]),
+                eligible=count(h["win_back_eligible"]), pending=count(h["win_back_pending"]))),
+        _card("value_at_risk", t("kpi.value_at_risk"), money(h["value_at_risk"]), None,
+              t("store.value_at_risk_detail", at_risk=count(h["at_risk"]))),
+        _card("lifetime_value_lost", t("kpi.lifetime_value_lost"), money(h["lifetime_value_lost"]), None,
+              t("store.lifetime_value_lost_detail", newly_churned=count(h["newly_churned"]),
+                spend=money(h["newly_churned_annual_spend"]))),
+        _card("revenue", t("kpi.revenue"), money(h["revenue"]), None,
+              t("store.revenue_detail", visits=count(h["visits"]), paid=count(h["paid_visits"]))),
+    ]
+
+
+def survey_cards(s: dict[str, Any], t: Translator) -> list[dict[str, Any]]:
+    """The month's surveys: sent, reached, confirmed lost."""
+    fr, count = formatting.fraction, formatting.count
+    reached = fr(s["reached_surveys"], s["surveys"])
+    lost = fr(s["confirmed_lost"], s["reached_surveys"])
+    return [
+        _card("surveys", t("kpi.surveys"), count(s["surveys"])),
+        _card("reached_surveys", t("kpi.reached_surveys"), count(s["reached_surveys"]), reached, reached),
+        _card("confirmed_lost", t("kpi.confirmed_lost"), count(s["confirmed_lost"]), lost,
+              f"{t('kpi.confirmed_lost_rate')} {formatting.rate(s['confirmed_lost_rate'])} ({lost})"),
+    ]
+
+
+def _rows(rows: list[dict[str, Any]], key: str, prefix: str, t: Translator, attr: str,
+          col: str | None = None) -> Markup:
+    """Table rows: `<tr attr="value"><td data-col=...>label</td>cells</tr>`; '' when none."""
+    out = []
+    for r in rows:
+        value = r[key]
+        raw = escape("none" if value is None else value)
+        out.append(f'<tr {attr}="{raw}"><td data-col="{col or key}">{escape(t.value(prefix, value))}</td>'
+                   f'{r["cells"]}</tr>\n')
+    return Markup("".join(out))
 
 
 # ----------------------------------------------------------------------- charts
