@@ -26,11 +26,28 @@ class LabelError(KeyError):
     """A label key that the dictionary lacks."""
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice (plain YAML keeps the last)."""
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise ValueError(f"{key_node.start_mark.name}:{key_node.start_mark.line + 1}: label {key!r} is given twice")
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 @lru_cache(maxsize=None)
 def load_labels(path: Path = LABELS_FILE) -> dict[str, dict[str, str]]:
-    """key -> {language: text}; every key must have every language."""
+    """key -> {language: text}; every key must have every language, once."""
     with open(path, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
+        raw = yaml.load(fh, Loader=_UniqueKeyLoader) or {}
     labels: dict[str, dict[str, str]] = {}
     for key, texts in raw.items():
         if not isinstance(texts, dict) or set(texts) != set(LANGUAGES):

@@ -364,6 +364,19 @@ def test_a_missing_label_is_an_error_not_a_blank():
     assert t.value("no_prefix", "A4L") == "A4L"  # a model name shows as it is
 
 
+def test_a_label_given_twice_is_an_error(tmp_path):
+    """Plain YAML would keep the second silently: two pages' blocks naming the
+    same enumeration value differently must not pass unnoticed."""
+    twice = tmp_path / "labels.yml"
+    twice.write_text("kpi.x: {zh: 甲, en: A}\nkpi.y: {zh: 乙, en: B}\nkpi.x: {zh: 丙, en: C}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"labels.yml:3: label 'kpi.x' is given twice"):
+        load_labels(twice)
+    one_language = tmp_path / "one.yml"
+    one_language.write_text("kpi.x: {zh: 甲}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="must give exactly zh, en"):
+        load_labels(one_language)
+
+
 # --------------------------------------------------------------- the build
 
 
