@@ -348,7 +348,8 @@ def test_every_label_comes_from_the_one_dictionary():
     used = set()
     for path in [*TEMPLATES_DIR.glob("*.html"), *(PACKAGE_DIR / "pages").glob("*.py")]:
         used |= set(re.findall(r"""\bt\(\s*['"]([a-z_]+\.[a-z0-9_.]+)['"]""", path.read_text(encoding="utf-8")))
-    missing = sorted(used - set(labels))
+    # a key built from a prefix (t('store.dimension.' ~ name)) is checked on the rendered pages
+    missing = sorted(k for k in used - set(labels) if not k.endswith("."))
     assert not missing, f"keys used but not in labels.yml: {missing}"
     for key, texts in labels.items():
         assert set(texts) == set(LANGUAGES) and all(v.strip() for v in texts.values()), key
