@@ -295,3 +295,20 @@ def test_store_filter_opens_the_store_page_and_region_filter_hides_other_regions
     Select(driver.find_element(By.ID, "store-filter")).select_by_value(store)
     assert driver.current_url.split("#")[0].endswith(f"/stores/{store}.html")
     assert Select(driver.find_element(By.ID, "store-filter")).first_selected_option.get_attribute("value") == store
+
+
+def test_every_page_of_the_site_loads_offline_without_errors(driver, site):
+    """Every page the run wrote, in both languages: no console error and no
+    request that leaves file:// (the per-kind test above looks closer)."""
+    pages = sorted(site["root"].rglob("*.html"))
+    assert len(pages) >= 4 * 2 + 2
+    for page in pages:
+        open_page(driver, page)
+        severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert severe == [], (page, severe)
+        network = [u for u, _ in requests(driver) if not u.startswith(LOCAL_SCHEMES)]
+        assert network == [], (page, network)
+        # the filter script ran: the month select shows a month the page has
+        assert driver.execute_script(
+            "var s = document.getElementById('month-filter'); return s === null || s.value !== ''"
+        ), page
