@@ -3,7 +3,7 @@ warehouse, and analysts read a published copy that only ever changes by an
 atomic swap, after the critical Great Expectations checks of the marts pass.
 In the Dagster job those checks are the blocking `gx_expectations` asset
 checks, which keep the publish step from running when they fail; `publish`
-then only checkpoints, copies and renames (audit=False). Called on its own,
+then only checkpoints, copies and renames (audit_first=False). Called on its own,
 `publish` audits first.
 
 - The **published** file is the one AFTERSALES_DUCKDB names: analysts,
