@@ -448,3 +448,45 @@ def _jsonable(value):
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
+
+
+# --------------------------------------------------------------------------- results table
+
+RESULTS_SCHEMA = "ops"
+RESULTS_TABLE = f"{RESULTS_SCHEMA}.validation_results"
+RESULTS_DDL = f"""
+create or replace table {RESULTS_TABLE} (
+    validated_at timestamp not null,      -- when this validation ran (UTC)
+    table_name varchar not null,          -- the validated table, schema.name
+    expectations_evaluated integer not null,
+    expectations_failed integer not null,
+    success boolean not null,             -- every expectation of the suite passed
+    critical_failed boolean not null,     -- a critical expectation failed: the build is not published
+    failed_expectations varchar           -- names of the failed expectations, comma separated; NULL if none
+)"""
+
+
+def record_results(warehouse: Path | str, outcomes: Sequence[ValidationOutcome], validated_at: _dt.datetime) -> None:
+    """Replace ops.validation_results in the warehouse with these outcomes, so the
+    build carries the results of the validation that let it be published.
+
+    Only counts and expectation names are written: never the failing values or
+    example rows, which may be private data of the raw tables (SPEC section 9)."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("begin transaction")
+        con.execute(f"create schema if not exists {RESULTS_SCHEMA}")
+        con.execute(RESULTS_DDL)
+        con.executemany(
+            f"insert into {RESULTS_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (validated_at, o.table, o.evaluated, len(o.failed), o.success, o.critical_failed,
+                 ", ".join(o.failed_names) or None)
+                for o in outcomes
+            ],
+        )
+        con.execute("commit")
+    finally:
+        con.close()

@@ -407,6 +407,28 @@ def _source_freshness_checks() -> tuple[Check, ...]:
     )
 
 
+DQ_SOURCES = ["dms", "insurance", "survey", "reference"]
+
+
+def _data_quality_quarantine_checks() -> tuple[Check, ...]:
+    key = ["store_code", "source", "table_name", "drop_date", "reason"]
+    return (
+        Check("unique:" + "+".join(key), COMPOUND_UNIQUE, {"column_list": key}, ",".join(key), True,
+              "One row per store, source, table, drop date and reason."),
+        *(Check(f"not_null:{c}", NOT_NULL, {"column": c}, c, True) for c in ("source", "table_name", "reason", "rows")),
+        Check("in_set:source", IN_SET, {"column": "source", "value_set": DQ_SOURCES}, "source", True),
+        Check("positive:rows", BETWEEN, {"column": "rows", "min_value": 1}, "rows", True),
+    )
+
+
+def _data_quality_rejected_files_checks() -> tuple[Check, ...]:
+    return (
+        Check("unique:source_file", UNIQUE, {"column": "source_file"}, "source_file", True, "One row per file."),
+        *(Check(f"not_null:{c}", NOT_NULL, {"column": c}, c, True) for c in ("source_file", "reason", "logged_at")),
+        Check("in_set:source", IN_SET, {"column": "source", "value_set": DQ_SOURCES}, "source", True),
+    )
+
+
 def _fct_customer_month_checks() -> tuple[Check, ...]:
     key = ("store_code", "vin", "month_end")
     checks = [
@@ -446,6 +468,8 @@ def _build() -> dict[str, tuple[Check, ...]]:
         suites[table] = _long_mart_checks(key, identities)
     suites["marts.call_list"] = _call_list_checks()
     suites["marts.source_freshness"] = _source_freshness_checks()
+    suites["marts.data_quality_quarantine"] = _data_quality_quarantine_checks()
+    suites["marts.data_quality_rejected_files"] = _data_quality_rejected_files_checks()
     for table, checks in suites.items():
         names = [c.name for c in checks]
         assert len(names) == len(set(names)), f"duplicate check names in {table}"

@@ -31,7 +31,7 @@ class RunSummary:
     failed_checks: list[str] = field(default_factory=list)  # ERROR severity: the run fails
     warned_checks: list[str] = field(default_factory=list)  # WARN severity: findings
     late_drops: list[str] = field(default_factory=list)  # store and source behind the data date
-    published: bool = False  # the build passed the audit and was swapped in for analysts
+    published: bool = False  # the marts passed the blocking checks and the build was swapped in for analysts
     working_copy: Path | None = None
     errors: list[str] = field(default_factory=list)
     step_seconds: dict[str, float] = field(default_factory=dict)
@@ -172,6 +172,11 @@ def _collect(result, summary: RunSummary) -> None:
                     if evaluation.check_name == FRESHNESS_CHECK:
                         summary.late_drops += [m for m in str(md.get("late", "")).splitlines() if m != "none"]
                     continue
+                # Name what failed: the expectations of a suite, the files whose rows do not add up.
+                if md.get("failed_expectations") not in (None, "", "none"):
+                    failure += f" ({md['failed_expectations']})"
+                if md.get("unreconciled") not in (None, "", "none"):
+                    failure += " (" + "; ".join(str(md["unreconciled"]).splitlines()[:5]) + ")"
                 summary.failed_checks.append(failure)
                 if evaluation.check_name == "files_accepted":
                     summary.rejected += [m for m in str(md.get("rejected", "")).splitlines() if m and m != "none"]

@@ -2,8 +2,10 @@
 
 A file's rows land in `raw.<table>` typed, with load metadata; rows that do
 not parse land in `raw.quarantine` with the reason; a file that cannot be read
-at all is rejected and logged. Every file load is logged in `raw.load_log`,
-and for every loaded file rows read = rows loaded + rows quarantined.
+at all is rejected and logged. Every file load is logged in `raw.load_log`.
+Its rows_read is counted apart from DuckDB's reader (sources.encoding.
+count_records), so that rows read = rows loaded + rows quarantined, which the
+`rows_reconciled` check proves for every loaded file, means no row was lost.
 
 Loading is idempotent per file: a file whose bytes were already loaded is
 skipped; a re-delivered file (same path, new bytes) replaces the rows of its
@@ -24,7 +26,15 @@ from pathlib import Path
 import duckdb
 
 from sources.contract import LANDING_TABLES, LOAD_METADATA_COLUMNS, LandingTable
-from sources.encoding import GB18030, FileProblem, Inspection, inspect, read_lines, transcode_to_utf8
+from sources.encoding import (
+    GB18030,
+    FileProblem,
+    Inspection,
+    count_records,
+    inspect,
+    read_lines,
+    transcode_to_utf8,
+)
 from sources.landing import LandingFile
 from sources.parsing import (
     QUOTE_TEXT_MACRO,
@@ -52,7 +62,7 @@ create table if not exists {RAW_SCHEMA}.load_log (
     encoding varchar,
     status varchar not null,          -- loaded | rejected
     message varchar,
-    rows_read bigint,
+    rows_read bigint,                 -- data records in the file, counted apart from the reader
     rows_loaded bigint,
     rows_quarantined bigint,
     loaded_at timestamp not null
@@ -189,6 +199,7 @@ class _Pending:
     encoding: str
     read_path: Path
     names: tuple[str | None, ...]
+    records: int  # data records, counted independently of DuckDB's reader
 
 
 def load_files(
@@ -224,7 +235,10 @@ def load_files(
             if info.encoding == GB18030:
                 read_path = transcode_to_utf8(lf.path, GB18030, Path(scratch) / f"{i}.csv")
             groups[(lf.table.name, names)].append(
-                _Pending(lf, info.sha256, stat.st_size, stat.st_mtime_ns, info.encoding, read_path, names)
+                _Pending(
+                    lf, info.sha256, stat.st_size, stat.st_mtime_ns, info.encoding, read_path, names,
+                    count_records(read_path),
+                )
             )
         for (_, _), pending in sorted(groups.items(), key=lambda kv: kv[0][0]):
             for start in range(0, len(pending), BATCH_FILES):
@@ -358,7 +372,7 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded_at
         for p in batch:
             loaded, quarantined = counts.get(p.file.relative_path, (0, 0))
             loads.append(
-                FileLoad(p.file, "loaded", rows_read=loaded + quarantined, rows_loaded=loaded, rows_quarantined=quarantined)
+                FileLoad(p.file, "loaded", rows_read=p.records, rows_loaded=loaded, rows_quarantined=quarantined)
             )
         _insert_rows(
             con,
@@ -460,3 +474,49 @@ def _fill_quarantine_raw_lines(con: duckdb.DuckDBPyConnection, batch: list[_Pend
               and table_name = {quote_literal(table.name)}""",
         updates,
     )
+
+
+@dataclass(frozen=True)
+class Unreconciled:
+    """A loaded file whose rows in raw do not add up to the rows it holds."""
+
+    source_file: str
+    rows_read: int | None
+    rows_in_raw: int
+    rows_in_quarantine: int
+
+    def describe(self) -> str:
+        return (
+            f"{self.source_file}: {self.rows_read} rows read <> {self.rows_in_raw} in raw "
+            f"+ {self.rows_in_quarantine} in raw.quarantine"
+        )
+
+
+def unreconciled_files(con: duckdb.DuckDBPyConnection) -> tuple[int, list[Unreconciled]]:
+    """SPEC section 4 for every loaded file: rows read (raw.load_log, counted
+    apart from the reader) = its rows in its raw table + its rows in
+    raw.quarantine, counted now from the tables themselves. Returns the number
+    of loaded files checked and the ones that do not add up."""
+    in_raw = " union all ".join(
+        f"select _source_file as source_file, count(*) as n from {RAW_SCHEMA}.{t.name} group by 1"
+        for t in LANDING_TABLES
+    )
+    rows = con.execute(
+        f"""with in_raw as ({in_raw}),
+                 in_quarantine as (
+                     select source_file, count(*) as n from {RAW_SCHEMA}.quarantine group by 1
+                 ),
+                 files as (
+                     select l.source_file, l.rows_read, coalesce(r.n, 0) as rows_in_raw,
+                            coalesce(q.n, 0) as rows_in_quarantine
+                     from {RAW_SCHEMA}.load_log l
+                     left join in_raw r using (source_file)
+                     left join in_quarantine q using (source_file)
+                     where l.status = 'loaded'
+                 )
+            select * from files
+            where rows_read is distinct from rows_in_raw + rows_in_quarantine
+            order by source_file"""
+    ).fetchall()
+    (checked,) = con.execute(f"select count(*) from {RAW_SCHEMA}.load_log where status = 'loaded'").fetchone()
+    return checked, [Unreconciled(*row) for row in rows]

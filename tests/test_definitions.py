@@ -32,6 +32,20 @@ def test_checks_cover_files_dbt_tests_and_expectations():
     assert any(asset == "marts/kpi_store_month" and "statuses_add_up" in name for asset, name in checks)
     assert any(asset == "marts/kpi_store_month" and name.startswith("gx_") for asset, name in checks)
     assert ("marts/source_freshness", "drops_on_time") in checks
+    assert ("raw/load_log", "rows_reconciled") in checks
+
+
+def test_the_mart_expectations_block_the_publish_and_the_raw_ones_do_not():
+    from orchestration.assets.checks import gx_expectations
+
+    blocking = {spec.asset_key.to_user_string(): spec.blocking for spec in gx_expectations.check_specs}
+    assert blocking["marts/kpi_store_month"] and blocking["marts/data_quality_quarantine"]
+    assert not blocking["raw/dms_repair_orders"]
+    # so the publish step waits for the check step, and a failed blocking check skips it
+    structure = defs.resolve_job_def("daily_warehouse_job").graph.dependency_structure
+    upstream = structure.input_to_upstream_outputs_for_node("warehouse__published")
+    assert {output.node.name for outputs in upstream.values() for output in outputs} == {
+        "gx_expectations", "warehouse_dbt_models"}
 
 
 def test_daily_schedule_targets_the_partitioned_job():

@@ -522,7 +522,9 @@ def test_the_pipelines_marts_pass_every_mart_suite(pipeline_outcomes):
     for table, outcome in pipeline_outcomes.items():
         assert outcome.success, outcome.summary()
         assert outcome.evaluated == len(suites.checks_for(table))
-        assert outcome.row_count and outcome.row_count > 0, table
+        # the data-quality marts are empty when no row or file was bad, as in the demo landing
+        if table not in ("marts.data_quality_quarantine", "marts.data_quality_rejected_files"):
+            assert outcome.row_count and outcome.row_count > 0, table
 
 
 @pytest.mark.parametrize("case", list(NEW_MART_CASES))

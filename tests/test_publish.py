@@ -178,3 +178,62 @@ def test_a_failed_audit_leaves_the_last_good_warehouse_published(demo_build, tmp
     result = publish(working, published)
     assert result.path == published and _sha256(published) == _sha256(working)
     assert not list(tmp_path.glob(".*partial"))
+
+
+def test_a_failed_critical_check_in_a_real_run_keeps_the_last_good_warehouse_published(
+    hand_run, tmp_path, monkeypatch, capsys
+):
+    """`aftersales run` (in-process, the real Dagster, dbt and Great Expectations)
+    with one more critical expectation on marts.kpi_store_month, one that no
+    build can meet: the blocking check fails, Dagster does not run the publish
+    step, the command exits non-zero naming the check, and analysts keep the
+    last good warehouse, byte for byte."""
+    from types import MappingProxyType
+
+    import expectations.suites as suites
+    from orchestration import cli, run_output
+
+    never = suites.Check(
+        "never_holds", suites.UNEXPECTED_ROWS,
+        {"unexpected_rows_query": "SELECT store_code, month_end FROM {batch}"},
+        None, True, "Every row is unexpected: a critical check no build can pass.",
+    )
+    patched = dict(suites.SUITES)
+    patched["marts.kpi_store_month"] = (*patched["marts.kpi_store_month"], never)
+    monkeypatch.setattr(suites, "SUITES", MappingProxyType(patched))
+
+    published = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(hand_run[0], published)
+    shutil.copyfile(working_copy_path(hand_run[0]), working_copy_path(published))
+    before = _sha256(published)
+    # run_pipeline sets these for dbt's subprocess: restore them after the test
+    for name in (settings.WAREHOUSE_ENV, settings.LANDING_ENV):
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+    monkeypatch.setenv(settings.PSEUDONYM_KEY_ENV, HAND_KEY)
+    summaries = []
+    print_summary = run_output.print_summary
+    monkeypatch.setattr(run_output, "print_summary", lambda s, *a, **k: (summaries.append(s), print_summary(s, *a, **k)))
+
+    code = cli.main(["run", "--landing", str(HAND_LANDING), "--warehouse", str(published),
+                     "--dashboards", str(tmp_path / "dashboards"), "--data-docs", str(tmp_path / "docs")])
+    out = capsys.readouterr().out
+
+    assert code == 1, out
+    assert "aftersales run: FAILED" in out
+    assert "marts/kpi_store_month: gx_expectations (never_holds (critical))" in out
+    assert "NOT updated: analysts keep the last good warehouse" in out
+    assert _sha256(published) == before
+    (summary,) = summaries
+    assert not summary.published and summary.exit_code == 1
+    assert "marts/kpi_store_month: gx_expectations (never_holds (critical))" in summary.failed_checks
+    # Dagster failed the check step, which is what kept it from running the publish step
+    assert any(e.startswith("gx_expectations:") and "blocking asset check" in e for e in summary.errors), summary.errors
+    assert "warehouse__published" not in summary.step_seconds
+    assert not (tmp_path / "dashboards" / "index.html").exists()
+    # the new build, in the working copy, holds the validation that stopped it; the published file the last good one
+    with duckdb.connect(str(working_copy_path(published)), read_only=True) as con:
+        failed = con.execute("select table_name, critical_failed, failed_expectations from ops.validation_results "
+                             "where not success").fetchall()
+    assert ("marts.kpi_store_month", True, "never_holds") in failed
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert not con.execute("select count(*) from ops.validation_results where critical_failed").fetchone()[0]

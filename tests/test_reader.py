@@ -252,3 +252,53 @@ def test_many_files_in_one_scan_keep_their_own_line_numbers(tmp_path):
         day, index = ro_number[1:].split("-")
         assert line == int(index) + 2
         assert drop_date == dt.date(2025, 2, int(day))
+
+
+def test_rows_read_is_counted_apart_from_the_reader(tmp_path):
+    """rows_read comes from counting the file's records, not from what DuckDB
+    returned: blank lines are no rows, a quoted comment may span lines, a
+    line DuckDB cannot split is still a row read (and quarantined)."""
+    landing = tmp_path / "landing"
+    header = ",".join(c.name for c in SURVEY_RESPONSES.columns)
+    write(
+        landing / "survey/S1/2025-01-02/responses.csv",
+        f"{header}\r\n"
+        f"Q1,S1,C1,{VIN_A},2025-01-02 10:00:00,phone,Y,,,,,\"two\r\nlines, one comment\",N,2025-01-02 10:00:00\r\n"
+        "\r\n"
+        f"Q2,S1,C2,{VIN_B},2025-01-02 11:00:00,phone,N,,,,,,N,2025-01-02 11:00:00\r\n",
+        "gb18030",
+    )
+    write(
+        landing / "dms/S1/2025-01-02/repair_orders.csv",
+        f"{RO_EN}\n\n{ro_line('R1')}\n{ro_line('R2', total='1.00')}\nR3,S1,too,few\n\n\n{ro_line('R4')}",
+    )
+    result, con = load(landing, tmp_path / "wh.duckdb")
+    with con:
+        log = dict(con.execute("select table_name, rows_read from raw.load_log").fetchall())
+        from orchestration.assets.raw import rows_reconciled_result
+
+        check = rows_reconciled_result(con)
+    assert log == {"survey_responses": 2, "dms_repair_orders": 4}
+    assert {f.file.table.name: (f.rows_loaded, f.rows_quarantined) for f in result.files} == {
+        "survey_responses": (2, 0), "dms_repair_orders": (2, 2)}
+    assert check.passed and check.metadata["files_checked"].value == 2
+
+
+def test_the_rows_reconciled_check_names_a_file_whose_rows_do_not_add_up(tmp_path):
+    landing = tmp_path / "landing"
+    write(landing / "dms/S1/2025-01-02/repair_orders.csv", f"{RO_EN}\n{ro_line('R1')}\n{ro_line('R2')}\n")
+    write(landing / "dms/S1/2025-01-03/repair_orders.csv", f"{RO_EN}\n{ro_line('R3', total='1.00')}\n")
+    _, con = load(landing, tmp_path / "wh.duckdb")
+    from orchestration.assets.raw import rows_reconciled_result
+
+    with con:
+        assert rows_reconciled_result(con).passed
+        con.execute("delete from raw.dms_repair_orders where ro_number = 'R2'")  # a row lost
+        con.execute("delete from raw.quarantine")  # and the quarantined one
+        check = rows_reconciled_result(con)
+    assert not check.passed and check.severity.value == "ERROR"
+    assert check.metadata["files_unreconciled"].value == 2
+    assert check.metadata["unreconciled"].value.splitlines() == [
+        "dms/S1/2025-01-02/repair_orders.csv: 2 rows read <> 1 in raw + 0 in raw.quarantine",
+        "dms/S1/2025-01-03/repair_orders.csv: 1 rows read <> 0 in raw + 0 in raw.quarantine",
+    ]

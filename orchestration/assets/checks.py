@@ -5,8 +5,16 @@ the marts are built so Great Expectations is imported and its context made
 once per run. A failed critical expectation is an ERROR, any other failure a
 WARN; the failed expectations and their examples are in the metadata, and
 Data Docs are written to the outputs folder.
+
+The checks of the marts are *blocking*: when a critical expectation of a mart
+fails, Dagster fails this step and does not run `warehouse/published`, so the
+last good warehouse stays published (write-audit-publish: this op is the
+audit). The results, counts and expectation names only, are written to
+`ops.validation_results` in the working copy before the publish step copies
+it, so the published warehouse carries the validation that let it through.
 """
 
+import datetime as dt
 from pathlib import Path
 
 from dagster import (
@@ -35,15 +43,20 @@ def _asset_key(table: str) -> AssetKey:
         AssetCheckSpec(
             GX_CHECK,
             asset=_asset_key(table),
-            description=f"Great Expectations suite of {table} ({len(checks)} expectations).",
+            description=f"Great Expectations suite of {table} ({len(checks)} expectations)"
+            + ("; a critical failure blocks the publish." if table.startswith("marts.") else "."),
+            # A raw table's downstream is the dbt build, which runs before this op: only marts can block.
+            blocking=table.startswith("marts."),
         )
         for table, checks in SUITES.items()
     ],
 )
 def gx_expectations(context: AssetCheckExecutionContext, warehouse: WarehouseResource, outputs: OutputsResource):
-    from expectations.runner import validate_all
+    from expectations.runner import record_results, validate_all
 
+    validated_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     outcomes = validate_all(Path(warehouse.path), list(SUITES), docs_dir=Path(outputs.data_docs_dir))
+    record_results(warehouse.path, outcomes, validated_at)
     for outcome in outcomes:
         yield AssetCheckResult(
             asset_key=_asset_key(outcome.table),
@@ -53,6 +66,9 @@ def gx_expectations(context: AssetCheckExecutionContext, warehouse: WarehouseRes
             metadata={
                 "expectations_evaluated": outcome.evaluated,
                 "expectations_failed": len(outcome.failed),
+                "failed_expectations": ", ".join(
+                    f"{f.name}{' (critical)' if f.critical else ''}" for f in outcome.failed
+                ) or "none",
                 "rows": outcome.row_count if outcome.row_count is not None else -1,
                 "summary": MetadataValue.text(outcome.summary()),
                 "data_docs": str(outcome.docs_index or ""),
