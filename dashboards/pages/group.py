@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from dashboards import charts, formatting
 from dashboards.i18n import Translator
-from dashboards.pages.months import Aligned, month_axis
+from dashboards.pages.months import Aligned, month_axis, rate_series
 from dashboards.site import Page, Site, month_key
 from dashboards.sql import run_query
 
@@ -188,14 +188,7 @@ def group_rates_chart(rows: list[dict[str, Any]], t: Translator) -> Markup:
     )
     return charts.line_chart(
         [formatting.month(m) for m in axis],
-        [
-            charts.Series(
-                t(f"kpi.{key}"), aligned.values(key), color=color,
-                tooltips=aligned.tips(lambda r, k=key, n=num, d=den, kind=kind: (
-                    f"{formatting.month(r['month_end'])} {t(f'kpi.{k}')}: {formatting.rate(r[k])} "
-                    f"({formatting.fraction(r[n], r[d], kind)})")),
-            )
-            for key, num, den, kind, color in rates
-        ],
+        [rate_series(aligned, t(f"kpi.{key}"), key, num, den, color=color, kind=kind)
+         for key, num, den, kind, color in rates],
         title=t("group.rates_trend"), y_label=t("axis.rate"), kind="rate", css_class="group-rates", y_max=1.0,
     )

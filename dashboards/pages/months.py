@@ -1,12 +1,14 @@
 """Month axes for the trend charts: every calendar month from the first to
 the last, so a month missing from the marts shows as a gap rather than
-silently joining its neighbours."""
+silently joining its neighbours; and the line of a rate over them."""
 
 from __future__ import annotations
 
 import calendar
 from datetime import date
 from typing import Any
+
+from dashboards import charts, formatting
 
 
 def month_axis(month_ends) -> list:
@@ -35,3 +37,14 @@ class Aligned:
 
     def tips(self, text) -> list[str | None]:
         return [text(self.by_month[m]) if m in self.by_month else None for m in self.axis]
+
+
+def rate_series(aligned: Aligned, label: str, key: str, numerator: str, denominator: str, *,
+                color: str, kind: str = "count", dash: str | None = None):
+    """A rate's line over the months, each point's tooltip giving the rate with
+    its numerator and denominator: '2024-03 Churn rate: 2.5% (11/432)'."""
+    return charts.Series(
+        label, aligned.values(key), color=color, dash=dash,
+        tooltips=aligned.tips(lambda r: f"{formatting.month(r['month_end'])} {label}: {formatting.rate(r[key])} "
+                              f"({formatting.fraction(r[numerator], r[denominator], kind)})"),
+    )

@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 
 from dashboards import charts, formatting
 from dashboards.i18n import Translator
-from dashboards.pages.months import Aligned, month_axis
+from dashboards.pages.months import Aligned, month_axis, rate_series
 from dashboards.site import Page, Site, month_key, rate_td, value_td
 from dashboards.sql import run_query
 
@@ -422,23 +422,11 @@ def store_charts(series: dict[str, list[dict[str, Any]]], t: Translator) -> dict
     out["churn_trend"] = charts.line_chart(
         labels,
         [
-            charts.Series(
-                t("kpi.churn_rate"), ct.values("churn_rate"), color="#c62828",
-                tooltips=ct.tips(lambda r: f"{fm(r['month_end'])} {t('kpi.churn_rate')}: "
-                                 f"{rate(r['churn_rate'])} ({frac(r['churned'], r['on_file'])})"),
-            ),
-            charts.Series(
-                t("kpi.cohort_churn_rate"), ct.values("cohort_churn_rate"), color="#1f77b4",
-                tooltips=ct.tips(lambda r: f"{fm(r['month_end'])} {t('kpi.cohort_churn_rate')}: "
-                                 f"{rate(r['cohort_churn_rate'])} ({frac(r['cohort_lost'], r['cohort_size'])})"),
-            ),
-            charts.Series(
-                t("kpi.value_weighted_churn_rate"), ct.values("value_weighted_churn_rate"),
-                color="#9467bd", dash="6 3",
-                tooltips=ct.tips(lambda r: f"{fm(r['month_end'])} {t('kpi.value_weighted_churn_rate')}: "
-                                 f"{rate(r['value_weighted_churn_rate'])} "
-                                 f"({frac(r['churned_annual_spend'], r['on_file_annual_spend'], 'money')})"),
-            ),
+            rate_series(ct, t("kpi.churn_rate"), "churn_rate", "churned", "on_file", color="#c62828"),
+            rate_series(ct, t("kpi.cohort_churn_rate"), "cohort_churn_rate", "cohort_lost", "cohort_size",
+                        color="#1f77b4"),
+            rate_series(ct, t("kpi.value_weighted_churn_rate"), "value_weighted_churn_rate",
+                        "churned_annual_spend", "on_file_annual_spend", color="#9467bd", kind="money", dash="6 3"),
         ],
         title=t("store.churn_trend"), y_label=t("axis.rate"), kind="rate", css_class="churn-trend",
     )
@@ -446,11 +434,8 @@ def store_charts(series: dict[str, list[dict[str, Any]]], t: Translator) -> dict
     co = Aligned(series.get("store_cohort_retention", []), axis)
     out["cohort_retention"] = charts.line_chart(
         labels,
-        [charts.Series(
-            t("kpi.cohort_retention_rate"), co.values("cohort_retention_rate"), color="#2ca02c",
-            tooltips=co.tips(lambda r: f"{fm(r['month_end'])} {t('kpi.cohort_retention_rate')}: "
-                             f"{rate(r['cohort_retention_rate'])} ({frac(r['cohort_returned'], r['cohort_size'])})"),
-        )],
+        [rate_series(co, t("kpi.cohort_retention_rate"), "cohort_retention_rate", "cohort_returned", "cohort_size",
+                     color="#2ca02c")],
         title=t("store.cohort_retention"), y_label=t("store.axis.cohort_retention"), kind="rate",
         css_class="cohort-retention", y_max=1.0, legend=False,
     )
@@ -495,11 +480,8 @@ def store_charts(series: dict[str, list[dict[str, Any]]], t: Translator) -> dict
     rn = Aligned(series.get("store_renewal_trend", []), axis)
     out["renewal"] = charts.line_chart(
         labels,
-        [charts.Series(
-            t("kpi.renewal_rate"), rn.values("renewal_rate"), color="#2ca02c",
-            tooltips=rn.tips(lambda r: f"{fm(r['month_end'])} {t('kpi.renewal_rate')}: "
-                             f"{rate(r['renewal_rate'])} ({frac(r['policies_renewed'], r['policies_expiring'])})"),
-        )],
+        [rate_series(rn, t("kpi.renewal_rate"), "renewal_rate", "policies_renewed", "policies_expiring",
+                     color="#2ca02c")],
         title=t("store.renewal"), y_label=t("store.axis.renewal"), kind="rate",
         css_class="renewal", y_max=1.0, **half,
     )
