@@ -44,9 +44,22 @@ class Element:
         assert len(found) == 1, f"expected one <{tag} {attrs}>, found {len(found)}"
         return found[0]
 
+    def first(self, tag: str | None = None, **attrs) -> Element | None:
+        """The first such element, or None when there is none."""
+        found = self.find_all(tag, **attrs)
+        return found[0] if found else None
+
+    def clean(self) -> str:
+        """The text with every run of white space made one space."""
+        return " ".join(self.text().split())
+
     def cell(self, col: str) -> str:
         """The text of the row's <td data-col=col>."""
         return self.find("td", data_col=col).text()
+
+    def cells(self) -> dict[str, tuple[str, str | None]]:
+        """data-col -> (text, title) of every cell below this element."""
+        return {c.attrs["data-col"]: (c.clean(), c.attrs.get("title")) for c in self.find_all(data_col=True)}
 
 
 class _Builder(HTMLParser):

@@ -16,11 +16,10 @@ import shutil
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from html.parser import HTMLParser
-from pathlib import Path
 
 import duckdb
 import pytest
+from page_tree import Element, read
 
 from dashboards.i18n import Translator
 from dashboards.pages import store as store_page
@@ -52,92 +51,6 @@ def yuan(value) -> str:
 
 def frac(num, den) -> str:
     return f"{n(num)}/{n(den)}"
-
-
-# ------------------------------------------------------------ a small DOM
-
-
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-
-
-class Node:
-    def __init__(self, tag: str, attrs: dict[str, str | None], parent: Node | None) -> None:
-        self.tag, self.attrs, self.parent = tag, attrs, parent
-        self.children: list[Node | str] = []
-
-    @property
-    def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text for c in self.children)
-
-    def clean(self) -> str:
-        return " ".join(self.text.split())
-
-    def iter(self):
-        for c in self.children:
-            if isinstance(c, Node):
-                yield c
-                yield from c.iter()
-
-    def find_all(self, tag: str | None = None, **attrs) -> list[Node]:
-        """Descendants with `tag` whose attributes match (value True = present)."""
-        out = []
-        for node in self.iter():
-            if tag and node.tag != tag:
-                continue
-            ok = True
-            for key, want in attrs.items():
-                key = key.replace("_", "-")
-                if want is True:
-                    ok = key in node.attrs
-                else:
-                    ok = node.attrs.get(key) == want
-                if not ok:
-                    break
-            if ok:
-                out.append(node)
-        return out
-
-    def find(self, tag: str | None = None, **attrs) -> Node | None:
-        found = self.find_all(tag, **attrs)
-        return found[0] if found else None
-
-    def cells(self) -> dict[str, tuple[str, str | None]]:
-        """data-col -> (text, title) of the cells of a row."""
-        return {c.attrs["data-col"]: (c.clean(), c.attrs.get("title"))
-                for c in self.find_all(data_col=True)}
-
-
-class TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#root", {}, None)
-        self.current = self.root
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, dict(attrs), self.current)
-        self.current.children.append(node)
-        if tag not in VOID:
-            self.current = node
-
-    def handle_startendtag(self, tag, attrs):
-        self.current.children.append(Node(tag, dict(attrs), self.current))
-
-    def handle_endtag(self, tag):
-        node = self.current
-        while node is not None and node.tag != tag:
-            node = node.parent
-        if node is not None and node.parent is not None:
-            self.current = node.parent
-
-    def handle_data(self, data):
-        self.current.children.append(data)
-
-
-def parse(path: Path) -> Node:
-    builder = TreeBuilder()
-    builder.feed(path.read_text(encoding="utf-8"))
-    builder.close()
-    return builder.root
 
 
 # ----------------------------------------------------------------- fixtures
@@ -200,11 +113,11 @@ def marts(demo_build):
 def pages(built, marts):
     """(store, language) -> parsed page."""
     out, _ = built
-    return {(code, lang): parse(out / ("" if lang == "zh" else "en/") / "stores" / f"{code}.html")
+    return {(code, lang): read(out / ("" if lang == "zh" else "en/") / "stores" / f"{code}.html")
             for code in marts["stores"] for lang in ("zh", "en")}
 
 
-def panels(page: Node) -> dict[str, Node]:
+def panels(page: Element) -> dict[str, Element]:
     return {p.attrs["data-month-panel"]: p for p in page.find_all(data_month_panel=True)}
 
 
@@ -227,7 +140,7 @@ def test_every_month_has_a_panel_and_only_the_latest_shows_without_script(pages,
         assert sorted(found) == marts["months"], (code, lang)
         visible = [key for key, p in found.items() if "hidden" not in p.attrs]
         assert visible == [latest], (code, lang)
-        assert page.find("body").attrs["data-latest-month"] == latest
+        assert page.first("body").attrs["data-latest-month"] == latest
 
 
 def test_funnel_counts_and_shares_equal_the_marts_in_every_month(pages, marts):
@@ -236,7 +149,7 @@ def test_funnel_counts_and_shares_equal_the_marts_in_every_month(pages, marts):
         for key, panel in panels(page).items():
             k = marts["kpi"].get((code, key))
             if k is None:
-                assert panel.find(data_row="no-month-row") is not None
+                assert panel.first(data_row="no-month-row") is not None
                 continue
             steps = {s.attrs["data-step"]: s for s in panel.find_all("div", data_step=True)}
             assert list(steps) == list(FUNNEL), (code, lang, key)
@@ -253,11 +166,11 @@ def test_funnel_counts_and_shares_equal_the_marts_in_every_month(pages, marts):
     assert checked >= 3 * 2 * 12
 
 
-def card(panel: Node, kpi: str) -> tuple[str, str | None, str]:
-    node = panel.find("div", data_kpi=kpi)
+def card(panel: Element, kpi: str) -> tuple[str, str | None, str]:
+    node = panel.first("div", data_kpi=kpi)
     assert node is not None, kpi
-    value = node.find("div", **{"class": "value"}).clean()
-    detail = node.find("div", **{"class": "detail"})
+    value = node.first("div", **{"class": "value"}).clean()
+    detail = node.first("div", **{"class": "detail"})
     return value, node.attrs.get("title"), detail.clean() if detail else ""
 
 
@@ -300,7 +213,7 @@ def test_breakdown_rows_equal_the_marts_for_every_dimension_and_month(pages, mar
                 continue
             for dimension in BREAKDOWN_DIMENSIONS:
                 expected = marts["breakdowns"].get((code, key, dimension), {})
-                table = panel.find("table", data_dimension=dimension)
+                table = panel.first("table", data_dimension=dimension)
                 if not expected:
                     assert table is None, (code, lang, key, dimension)
                     continue
@@ -361,7 +274,7 @@ def test_survey_reasons_destinations_and_counts_equal_the_marts(pages, marts):
     assert months_with_surveys > 0
 
 
-def figures(page: Node) -> list:
+def figures(page: Element) -> list:
     """Every number on a page with where it sits, but no words: the same in both languages."""
     out = []
     for node in page.iter():
@@ -373,7 +286,7 @@ def figures(page: Node) -> list:
             if attr in node.attrs:
                 out.append((attr, node.attrs[attr]))
         if "data-kpi" in node.attrs:
-            out.append(("kpi", node.find("div", **{"class": "value"}).clean(), node.attrs.get("title")))
+            out.append(("kpi", node.first("div", **{"class": "value"}).clean(), node.attrs.get("title")))
     return out
 
 
@@ -381,14 +294,14 @@ def test_both_languages_show_the_same_figures(pages, marts):
     for code in marts["stores"]:
         zh, en = pages[(code, "zh")], pages[(code, "en")]
         assert figures(zh) == figures(en), code
-        assert zh.find("html").attrs["lang"] == "zh-CN" and en.find("html").attrs["lang"] == "en"
+        assert zh.first("html").attrs["lang"] == "zh-CN" and en.first("html").attrs["lang"] == "en"
         # and the words are the dictionary's, in each language
         for lang, page in (("zh", zh), ("en", en)):
             t = Translator(lang)
             latest = panels(page)[marts["months"][-1]]
-            assert latest.find("div", data_kpi="win_back_rate").find("div", **{"class": "label"}).clean() == \
+            assert latest.first("div", data_kpi="win_back_rate").first("div", **{"class": "label"}).clean() == \
                 t("kpi.win_back_rate")
-            assert latest.find("div", data_step="hidden_churn").find("span", **{"class": "label"}).clean() == \
+            assert latest.first("div", data_step="hidden_churn").first("span", **{"class": "label"}).clean() == \
                 t("store.funnel_hidden")
 
 
@@ -397,9 +310,9 @@ def test_call_list_link_and_store_navigation(pages, marts):
     for lang in ("zh", "en"):
         for i, code in enumerate(order):
             page = pages[(code, lang)]
-            link = page.find("a", data_nav="call-list")
+            link = page.first("a", data_nav="call-list")
             assert link.attrs["href"] == f"../call_lists/{code}.html" and "data-keep-filters" in link.attrs
-            prev, nxt = page.find("a", data_nav="prev"), page.find("a", data_nav="next")
+            prev, nxt = page.first("a", data_nav="prev"), page.first("a", data_nav="next")
             if i == 0:
                 assert prev is None
             else:
@@ -440,6 +353,6 @@ def test_a_store_without_kpis_gets_a_page_with_a_note(demo_build, tmp_path):
     with duckdb.connect(str(warehouse)) as con:
         con.execute("insert into marts.dim_stores (store_code, store_name) values ('S999', '新店')")
     result = render_dashboards(warehouse, tmp_path / "site")
-    page = parse(result.store_pages["S999"])
+    page = read(result.store_pages["S999"])
     assert not panels(page)
     assert Translator("zh")("store.no_kpis") in html.unescape(page.clean())
