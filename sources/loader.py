@@ -81,6 +81,19 @@ create table if not exists {RAW_SCHEMA}.quarantine (
     loaded_at timestamp not null
 )"""
 
+# A re-delivered file replaces the rows of its earlier version. An incremental
+# build recomputes the customers whose rows changed, and the replaced rows are
+# gone from raw: their customers (store, VIN, owner) are logged here first.
+REPLACED_ROWS_DDL = f"""
+create table if not exists {RAW_SCHEMA}.replaced_rows (
+    table_name varchar not null,
+    source_file varchar not null,
+    store_code varchar,
+    vin varchar,
+    customer_id varchar,
+    replaced_at timestamp not null
+)"""
+
 
 @dataclass
 class FileLoad:
@@ -133,6 +146,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(raw_table_ddl(table))
     con.execute(LOAD_LOG_DDL)
     con.execute(QUARANTINE_DDL)
+    con.execute(REPLACED_ROWS_DDL)
 
 
 @dataclass(frozen=True)
@@ -330,6 +344,7 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded_at
         _renumber_around_rejects(con, rejected_lines)
 
         sources_sql = "(select source_file from _batch)"
+        _log_replaced_rows(con, table, sources_sql, loaded_at)
         con.execute(f"delete from {RAW_SCHEMA}.{table.name} where _source_file in {sources_sql}")
         con.execute(f"delete from {RAW_SCHEMA}.quarantine where source_file in {sources_sql}")
         con.execute(f"delete from {RAW_SCHEMA}.load_log where source_file in {sources_sql}")
@@ -404,6 +419,18 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded_at
         con.execute("rollback")
         raise
     return loads
+
+
+def _log_replaced_rows(con: duckdb.DuckDBPyConnection, table: LandingTable, sources_sql: str, at: dt.datetime) -> None:
+    """Before a re-delivery's earlier rows are deleted, log whose they were."""
+    names = {c.name for c in table.columns}
+    who = ", ".join(quote_ident(c) if c in names else "null" for c in ("store_code", "vin", "customer_id"))
+    con.execute(
+        f"""insert into {RAW_SCHEMA}.replaced_rows
+            select {quote_literal(table.name)}, _source_file, {who}, ?
+            from {RAW_SCHEMA}.{table.name} where _source_file in {sources_sql}""",
+        [at],
+    )
 
 
 def _sql_literal(value) -> str:

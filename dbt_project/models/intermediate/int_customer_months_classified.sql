@@ -3,6 +3,20 @@
 -- explains it -- thresholds, new / won back / newly churned, mileage-due and
 -- hidden churn, loss type and destination, group transfers -- and the owner
 -- and vehicle attributes the breakdowns of SPEC section 8 group by.
+--
+-- Incremental (docs/decisions.md, "Incremental builds"): a build classifies
+-- the customer-months int_customer_months_spined holds and replaces the part
+-- it recomputed, writing only the rows that changed; their keys go to
+-- intermediate.int_customer_months_changed for the models downstream.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_changed',
+    unique_key=['scope_level', 'scope_code', 'vin', 'month_end'],
+    changed_keys='int_customer_months_changed',
+    incremental_predicates=[in_rebuilt_customer_months()],
+    post_hook="create table if not exists {{ this.incorporate(path={'identifier': 'int_customer_months_changed'}) }}
+        as select scope_level, scope_code, vin, month_end from {{ this }} where false",
+) }}
 with
 
 customer_months as (
@@ -267,3 +281,7 @@ final as (
 )
 
 select * from final
+{% if is_incremental() -%}
+-- the month before the window's is there for the previous status only
+where {{ in_rebuilt_customer_months() }}
+{%- endif %}

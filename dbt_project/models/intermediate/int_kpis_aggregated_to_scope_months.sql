@@ -4,11 +4,21 @@
 -- region is one region customer); renewals are a store's own business and
 -- add up across stores, and so do survey responses (counted in the month of
 -- the survey). A rate over zero is NULL; counts are 0, not NULL.
+--
+-- Incremental: a build recomputes the scope-months with a changed
+-- customer-month, the months six on (whose cohort they are), and those whose
+-- renewal or survey counts moved (both are small and computed whole).
+{%- set cohort_month = "cast(last_day(month_end + interval 6 month) as date)" %}
+{%- set changed_here_or_in_cohort = in_changed_scope_months() ~ " or " ~ in_changed_scope_months(
+    month_end="cast(last_day(month_end - interval 6 month) as date)") %}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    unique_key=['scope_level', 'scope_code', 'month_end'],
+    on_schema_change='fail',
+    incremental_predicates=[changed_here_or_in_cohort],
+) }}
 with
-
-customer_months as (
-    select * from {{ ref('int_customer_months_classified') }}
-),
 
 renewals as (
     select * from {{ ref('int_policies_renewals_matched') }}
@@ -20,6 +30,57 @@ stores_scoped as (
 
 surveys as (
     select * from {{ ref('int_surveys_aggregated_to_scope_months') }}
+),
+
+policy_months as (
+    select
+        stores_scoped.scope_level,
+        stores_scoped.scope_code,
+        renewals.month_end,
+        count(*) as policies_expiring,
+        count(*) filter (where renewals.is_renewed) as policies_renewed
+    from renewals
+    inner join stores_scoped using (store_code)
+    group by stores_scoped.scope_level, stores_scoped.scope_code, renewals.month_end
+),
+
+{%- if is_incremental() %}
+
+-- The scope-months to recompute (see the header).
+recomputed as (
+    select scope_level, scope_code, month_end
+    from {{ this }}
+    where {{ changed_here_or_in_cohort }}
+    union
+    select distinct scope_level, scope_code, month_end
+    from {{ ref('int_customer_months_classified') }}
+    where {{ changed_here_or_in_cohort }}
+    union
+    select previous.scope_level, previous.scope_code, previous.month_end
+    from {{ this }} as previous
+    left join policy_months using (scope_level, scope_code, month_end)
+    left join surveys using (scope_level, scope_code, month_end)
+    where previous.policies_expiring <> coalesce(policy_months.policies_expiring, 0)
+        or previous.policies_renewed <> coalesce(policy_months.policies_renewed, 0)
+        or previous.surveys <> coalesce(surveys.surveys, 0)
+        or previous.reached_surveys <> coalesce(surveys.reached_surveys, 0)
+        or previous.confirmed_lost <> coalesce(surveys.confirmed_lost, 0)
+        or previous.insurer_assigned_only <> coalesce(surveys.insurer_assigned_only, 0)
+        or previous.win_back_booked <> coalesce(surveys.win_back_booked, 0)
+        or previous.win_back_eligible <> coalesce(surveys.win_back_eligible, 0)
+        or previous.won_back_after_survey <> coalesce(surveys.won_back_after_survey, 0)
+        or previous.win_back_pending <> coalesce(surveys.win_back_pending, 0)
+),
+{%- endif %}
+
+-- The customer-months of those scope-months and of their cohort months.
+customer_months as (
+    select * from {{ ref('int_customer_months_classified') }}
+    {%- if is_incremental() %}
+    where (scope_level, scope_code, month_end) in (select scope_level, scope_code, month_end from recomputed)
+        or (scope_level, scope_code, {{ cohort_month }})
+            in (select scope_level, scope_code, month_end from recomputed)
+    {%- endif %}
 ),
 
 statuses as (
@@ -74,17 +135,6 @@ cohorts as (
     group by scope_level, scope_code, month_end
 ),
 
-policy_months as (
-    select
-        stores_scoped.scope_level,
-        stores_scoped.scope_code,
-        renewals.month_end,
-        count(*) as policies_expiring,
-        count(*) filter (where renewals.is_renewed) as policies_renewed
-    from renewals
-    inner join stores_scoped using (store_code)
-    group by stores_scoped.scope_level, stores_scoped.scope_code, renewals.month_end
-),
 
 final as (
     select
@@ -146,6 +196,9 @@ final as (
     left join cohorts using (scope_level, scope_code, month_end)
     left join policy_months using (scope_level, scope_code, month_end)
     left join surveys using (scope_level, scope_code, month_end)
+    {%- if is_incremental() %}
+    where (scope_level, scope_code, month_end) in (select scope_level, scope_code, month_end from recomputed)
+    {%- endif %}
 )
 
 select * from final

@@ -3,11 +3,21 @@
 -- for the month the data runs into, as of the last data date), with what
 -- explains it and the attributes the breakdowns group by. A customer is a
 -- vehicle served by a store (SPEC section 2).
+-- Incremental: a build replaces the customer-months whose row changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[in_changed_customer_months(scope_level="'store'", scope_code='store_code')],
+) }}
 with
 
 customer_months as (
     select * from {{ ref('int_customer_months_classified') }}
     where scope_level = 'store'
+    {%- if is_incremental() %}
+        and ({{ in_changed_customer_months() }})
+    {%- endif %}
 ),
 
 stores as (

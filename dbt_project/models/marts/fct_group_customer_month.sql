@@ -2,11 +2,21 @@
 -- two stores of the group is one group customer, whose last visit is its last
 -- visit at any store; a move to a sibling store is not a loss to the group.
 -- The owner and vehicle attributes are those of the store of the last visit.
+-- Incremental: a build replaces the customer-months whose row changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[in_changed_customer_months(scope_level="'group'", scope_code="'" ~ var('group_code') ~ "'")],
+) }}
 with
 
 customer_months as (
     select * from {{ ref('int_customer_months_classified') }}
     where scope_level = 'group'
+    {%- if is_incremental() %}
+        and ({{ in_changed_customer_months() }})
+    {%- endif %}
 ),
 
 stores as (

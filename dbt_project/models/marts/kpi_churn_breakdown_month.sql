@@ -15,10 +15,20 @@
     'annual_spend_band': 'annual_spend_band',
     'vehicle_age_band': 'vehicle_age_band',
 } %}
+-- Incremental: a build recomputes the scope-months with a changed customer-month.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[in_changed_scope_months()],
+) }}
 with
 
 customer_months as (
     select * from {{ ref('int_customer_months_classified') }}
+    {%- if is_incremental() %}
+    where {{ in_changed_scope_months() }}
+    {%- endif %}
 ),
 
 counted as (

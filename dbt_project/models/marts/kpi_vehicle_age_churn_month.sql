@@ -3,11 +3,21 @@
 -- 003: under 5% within one year, 8% within two, 12% within three; seed
 -- industry_churn_lines). "Within n years" = purchase_date in (D - n years, D],
 -- D the as-of date, among the customers on file; the spans nest.
+-- Incremental: a build recomputes the scope-months with a changed customer-month.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[in_changed_scope_months()],
+) }}
 with
 
 customer_months as (
     select * from {{ ref('int_customer_months_classified') }}
     where sold_by_store
+    {%- if is_incremental() %}
+        and ({{ in_changed_scope_months() }})
+    {%- endif %}
 ),
 
 industry_lines as (

@@ -1,0 +1,76 @@
+{#- Incremental strategies of the warehouse (docs/decisions.md, "Incremental
+    builds"). A build recomputes a part of a model -- the customer-months of
+    the changed vehicles and of the months the new data date moves -- and
+    these strategies put that part in place of the old one.
+
+    replace_where: delete the target's rows matching the model's
+    incremental_predicates (the part this build recomputed) and, given a
+    unique_key, the rows the model returns anew; insert the model's rows.
+    Unlike delete+insert on a unique key alone, rows that no longer exist (a
+    re-delivered file dropped a repair order) are deleted too.
+
+    replace_changed: the same replacement, but it writes only the rows that
+    differ, and records their keys in the relation named by the model's
+    `changed_keys` config, so models downstream recompute only what changed.
+    Both run inside the model's transaction. -#}
+
+{% macro get_incremental_replace_where_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set keys = arg_dict['unique_key'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }}
+    where {{ _rebuilt_part(arg_dict) }}
+    {%- if keys %}
+        or ({{ keys | join(', ') }}) in (select {{ keys | join(', ') }} from {{ arg_dict['temp_relation'] }})
+    {%- endif %};
+
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+{% macro get_incremental_replace_changed_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set keys = arg_dict['unique_key'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set changed = target.incorporate(path={'identifier': config.require('changed_keys')}) -%}
+    {%- set on_keys = [] -%}
+    {%- for key in keys %}{% do on_keys.append('t.' ~ key ~ ' = c.' ~ key) %}{% endfor -%}
+    create or replace table {{ changed }} as
+    with
+
+    before as (
+        select {{ keys | join(', ') }}, hash({{ columns }}) as row_hash
+        from {{ target }}
+        where {{ _rebuilt_part(arg_dict) }}
+    ),
+
+    after as (
+        select {{ keys | join(', ') }}, hash({{ columns }}) as row_hash
+        from {{ source }}
+    )
+
+    select {{ keys | join(', ') }}
+    from before
+    full outer join after using ({{ keys | join(', ') }})
+    where before.row_hash is distinct from after.row_hash;
+
+    delete from {{ target }} as t
+    using {{ changed }} as c
+    where {{ on_keys | join(' and ') }};
+
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }}
+    from {{ source }}
+    semi join {{ changed }} using ({{ keys | join(', ') }})
+{%- endmacro %}
+
+{% macro _rebuilt_part(arg_dict) -%}
+    {%- set predicates = arg_dict['incremental_predicates'] -%}
+    {%- if not predicates -%}
+        {{ exceptions.raise_compiler_error(
+            "incremental strategies replace_where / replace_changed need incremental_predicates: "
+            ~ "the part of " ~ arg_dict['target_relation'] ~ " this build recomputes") }}
+    {%- endif -%}
+    ({{ predicates | join(') and (') }})
+{%- endmacro %}

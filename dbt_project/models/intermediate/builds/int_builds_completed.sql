@@ -1,0 +1,30 @@
+-- One row per build that completed: the window it built (int_build_window).
+-- It runs after every incremental model (the depends_on lines below), so a
+-- build that failed part-way leaves no row here, and the next build, not
+-- finding its predecessor, recomputes everything.
+-- depends_on: {{ ref('int_customer_months_classified') }}
+-- depends_on: {{ ref('int_kpis_aggregated_to_scope_months') }}
+-- depends_on: {{ ref('fct_customer_month') }}
+-- depends_on: {{ ref('fct_group_customer_month') }}
+-- depends_on: {{ ref('kpi_churn_breakdown_month') }}
+-- depends_on: {{ ref('kpi_vehicle_age_churn_month') }}
+{{ config(materialized='incremental', incremental_strategy='append') }}
+with
+
+build_window as (
+    select * from {{ ref('int_build_window') }}
+),
+
+final as (
+    select
+        build_id,
+        loaded_through,
+        data_as_of_date,
+        fingerprint,
+        is_full_rebuild,
+        rebuild_from_month_end,
+        current_timestamp::timestamp as completed_at
+    from build_window
+)
+
+select * from final
