@@ -50,6 +50,7 @@ import shutil
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from operator import itemgetter
@@ -341,6 +342,7 @@ def generate_landing(
     vehicles_per_store: int = 600,
     daily_days: int = DEFAULT_DAILY_DAYS,
     workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
     """Simulate `stores` stores over `years` years ending at `end_date` and
     write the landing tree under `out_dir` (an earlier demo tree there is
@@ -349,7 +351,8 @@ def generate_landing(
     drops (module docstring).
 
     `workers` processes share the stores (default: one per CPU, at most 4,
-    and none for small runs); the output does not depend on it."""
+    and none for small runs); the output does not depend on it.
+    `progress(done, stores)` is called as each store's drops are written."""
     if stores < 1 or years < 1 or vehicles_per_store < 1:
         raise ValueError("stores, years and vehicles_per_store must be at least 1")
     if daily_days < 0:
@@ -391,10 +394,12 @@ def generate_landing(
             results = (f.result() for f in futures)
         else:
             results = (_store(params, i, inbound[i], str(out_dir), daily_days) for i in idxs)
-        for n_files, store_rows in results:
+        for done, (n_files, store_rows) in enumerate(results, 1):
             files += n_files
             for k, n in store_rows.items():
                 rows[k] += n
+            if progress:
+                progress(done, stores)
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
