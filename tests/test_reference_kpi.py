@@ -32,10 +32,11 @@ def test_a_changed_cell_is_counted(demo_build, tmp_path):
     changed = tmp_path / "changed.duckdb"
     shutil.copyfile(demo_build.warehouse, changed)
     with duckdb.connect(str(changed)) as con:
-        con.execute("""update marts.kpi_store_month set revenue = revenue + 0.02, visits = visits + 1
-                       where (store_code, month_end) = (select (store_code, max(month_end))
-                                                         from marts.kpi_store_month group by 1 order by 1 limit 1)""")
-        con.execute("""update marts.kpi_store_month set labor_amount = labor_amount + 0.01
-                       where month_end = (select min(month_end) from marts.kpi_store_month)""")
+        store, last_month, first_month = con.execute(
+            "select min(store_code), max(month_end), min(month_end) from marts.kpi_store_month").fetchone()
+        con.execute("update marts.kpi_store_month set revenue = revenue + 0.02, visits = visits + 1 "
+                    "where store_code = ? and month_end = ?", [store, last_month])
+        con.execute("update marts.kpi_store_month set labor_amount = labor_amount + 0.01 where month_end = ?",
+                    [first_month])
     found = disagreements(measured["result"], changed)
     assert found["by_column"] == {"revenue": 1, "visits": 1}
