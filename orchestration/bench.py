@@ -1,21 +1,38 @@
-"""`make bench` / `aftersales bench`: the wall time and peak memory of
-`aftersales run` at a scale given on the command line, and rows loaded per
-second. A baseline to compare changes against, printed, never asserted.
+"""`aftersales bench`: what `aftersales run` costs at a scale given on the
+command line, against one hand-written DuckDB SQL script doing the
+kpi_store_month part of the work (orchestration/bench_reference.py).
+Printed and written as JSON, never asserted.
 
-Three runs are measured, each in a fresh child process so its peak memory is
-its own: the full load of every drop but the last day, the daily run that
-adds the last day, and a re-run that finds nothing new.
+The landing is a demo landing (sources/demo.py): each store's history
+extract, then daily drops; generated once per parameter set and kept under
+the workdir. Four runs are measured, each in a fresh child process so its peak
+memory is its own:
+
+  full build   from an empty warehouse, every drop but the last day's (one
+               store's drop of a mid-window day held back)
+  one day      the last day's drops arrive
+  late drop    the held-back drop arrives late, and an earlier daily drop is
+               re-delivered with one repair order's amount corrected
+  no change    a re-run that finds nothing new
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from orchestration import bench_landing, bench_reference
+from orchestration.bench_report import machine, write_report
+
+# About 18,000 repair orders per store and year (SPEC section 11: 5.5M at
+# 100 stores x 3 years): measured 17,893 with one store over 3 years.
+DEFAULT_VEHICLES_PER_STORE = 7800
 
 CHILD = """
 import json, resource, sys
@@ -28,6 +45,7 @@ with quiet_run_output(warehouse, verbose=False):
                      data_docs_dir=out / "data_docs")
 print(json.dumps({"rows_loaded": s.rows_loaded, "files_loaded": s.files_loaded, "exit_code": s.exit_code,
                   "steps": s.step_seconds, "errors": s.errors, "failed_checks": s.failed_checks,
+                  "rejected": s.rejected,
                   # Largest resident set of this process or of a dbt subprocess it ran, KiB.
                   "peak_kib": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)}))
@@ -35,62 +53,90 @@ print(json.dumps({"rows_loaded": s.rows_loaded, "files_loaded": s.files_loaded, 
 
 
 def _measure(landing: Path, warehouse: Path, out: Path) -> dict:
+    root = Path(__file__).resolve().parents[1]
     started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, str(landing), str(warehouse), str(out)],
-        capture_output=True,
-        text=True,
+        capture_output=True, text=True, cwd=root,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))},
     )
     wall = time.monotonic() - started
     if proc.returncode != 0:
         raise SystemExit(f"bench run failed:\n{proc.stderr[-4000:]}")
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    report.update(wall_seconds=wall, peak_rss_mib=report["peak_kib"] / 1024)
+    report.update(wall_seconds=wall, peak_rss_mib=report.pop("peak_kib") / 1024)
     return report
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from sources.demo import generate_landing
-    from sources.landing import drop_dates
-
-    workdir = Path(args.workdir).resolve() / f"s{args.stores}-y{args.years}-v{args.vehicles_per_store}-seed{args.seed}"
-    full = workdir / "landing_full"
-    if not full.exists():
-        t = time.monotonic()
-        generate_landing(full, seed=args.seed, stores=args.stores, years=args.years,
-                         vehicles_per_store=args.vehicles_per_store)
-        print(f"generated landing {full} in {time.monotonic() - t:.1f} s")
-    last_day = drop_dates(full)[-1].isoformat()
-    # The landing as it stood the day before: every drop but the last day's.
-    before = workdir / "landing_running"
-    shutil.rmtree(before, ignore_errors=True)
-    shutil.copytree(full, before, ignore=lambda d, names: [n for n in names if n == last_day])
-    warehouse = workdir / "warehouse.duckdb"
     from orchestration.publish import working_copy_path
 
-    for stale in (warehouse, working_copy_path(warehouse)):  # the full load starts from nothing
+    params = {"stores": args.stores, "years": args.years, "vehicles_per_store": args.vehicles_per_store,
+              "seed": args.seed, "daily_days": args.daily_days}
+    workdir = Path(args.workdir).resolve() / "s{stores}-y{years}-v{vehicles_per_store}-seed{seed}-d{daily_days}".format(
+        **params)
+    landing = bench_landing.cached_landing(workdir, params)
+    plan = bench_landing.plan(landing.path)
+    running = workdir / "landing_running"
+    warehouse = workdir / "warehouse.duckdb"
+    for stale in (warehouse, working_copy_path(warehouse)):  # the full build starts from nothing
         stale.unlink(missing_ok=True)
-    size_mib = sum(p.stat().st_size for p in full.rglob("*.csv")) / 2**20
-    files = sum(1 for _ in full.rglob("*.csv"))
     print(f"scale: {args.stores} stores x {args.years} years x {args.vehicles_per_store} vehicles/store; "
-          f"{files} files, {size_mib:.0f} MiB")
+          f"{landing.files} files, {landing.mib:.0f} MiB, {landing.rows['dms_repair_orders']:,} repair-order rows")
 
-    initial = _measure(before, warehouse, workdir)
-    shutil.copytree(full, before, dirs_exist_ok=True)  # the last day's drops arrive
-    daily = _measure(before, warehouse, workdir)
-    rerun = _measure(before, warehouse, workdir)
+    runs: dict[str, dict] = {}
+    comparisons: dict[str, dict] = {}
+    references: dict[str, dict] = {}
 
-    def line(name: str, r: dict) -> str:
-        load = r["steps"].get("raw_landing_drops", 0.0)
-        rate = r["rows_loaded"] / load if load else 0.0
-        dbt = r["steps"].get("warehouse_dbt_models", 0.0)
-        pages = r["steps"].get("dashboards__pages", 0.0)
-        return (f"{name:<22} wall {r['wall_seconds']:7.1f} s  peak RSS {r['peak_rss_mib']:7.0f} MiB  "
-                f"rows loaded {r['rows_loaded']:>9}  load {load:6.1f} s ({rate:,.0f} rows/s)  dbt {dbt:6.1f} s  "
-                f"pages {pages:5.1f} s")
+    def step(name: str, what: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {name}: {what}", flush=True)
 
-    print(line("full history load", initial))
-    print(line("daily run (one day)", daily))
-    print(line("re-run (nothing new)", rerun))
-    print("(peak RSS: the largest single process of that run, the run itself or its dbt subprocess)")
-    return 0 if all(r["exit_code"] == 0 for r in (initial, daily, rerun)) else 1
+    bench_landing.stage_before_last_day(landing.path, running, plan)
+    step("full build", f"every drop up to {plan.before_last_day} (held back: {plan.held_back_label})")
+    runs["full build"] = _measure(running, warehouse, workdir)
+    step("reference", "the SQL script over the same drops")
+    references["full build"] = bench_reference.measure_reference(running, workdir, "reference_full_build")
+    comparisons["full build"] = bench_reference.disagreements(Path(references["full build"]["result"]), warehouse)
+
+    bench_landing.deliver_last_day(landing.path, running, plan)
+    step("one day", f"the drops of {plan.last_day}")
+    runs["one day"] = _measure(running, warehouse, workdir)
+
+    corrected = bench_landing.deliver_late_and_corrected(landing.path, running, plan)
+    step("late drop", f"{plan.held_back_label} late; {corrected}")
+    runs["late drop"] = _measure(running, warehouse, workdir)
+
+    step("no change", "the same landing again")
+    runs["no change"] = _measure(running, warehouse, workdir)
+    step("reference", "the SQL script over the final landing")
+    references["final"] = bench_reference.measure_reference(running, workdir, "reference_final")
+    comparisons["final"] = bench_reference.disagreements(Path(references["final"]["result"]), warehouse)
+
+    report = {
+        "parameters": params,
+        "machine": machine(),
+        "landing": landing.describe(),
+        "cases": {"held_back": plan.held_back_label, "corrected": corrected, "last_day": plan.last_day},
+        "runs": runs,
+        "reference": references,
+        "reference_vs_mart": comparisons,
+        "full_build_over_reference": runs["full build"]["wall_seconds"] / references["full build"]["wall_seconds"],
+    }
+    write_report(report, workdir / "bench.json")
+    return 0 if all(r["exit_code"] == 0 for r in runs.values()) else 1
+
+
+def add_arguments(parser: argparse.ArgumentParser, default_workdir: Path) -> None:
+    from sources.demo import DEFAULT_DAILY_DAYS
+
+    parser.add_argument("--stores", type=int, default=5, help="stores in the group (default 5)")
+    parser.add_argument("--years", type=int, default=3, help="years of history (default 3)")
+    parser.add_argument("--vehicles-per-store", type=int, default=DEFAULT_VEHICLES_PER_STORE,
+                        help=f"vehicles per store (default {DEFAULT_VEHICLES_PER_STORE}: about 18,000 repair orders "
+                             "per store and year, the SPEC's size)")
+    parser.add_argument("--daily-days", type=int, default=DEFAULT_DAILY_DAYS,
+                        help=f"daily drops after each store's history extract (default {DEFAULT_DAILY_DAYS})")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workdir", default=str(default_workdir),
+                        help=f"where landings (kept per parameter set), warehouse and bench.json go "
+                             f"(default {default_workdir})")

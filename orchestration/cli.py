@@ -114,12 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_demo_arguments(demo)
     demo.set_defaults(func=_cmd_demo)
 
-    bench = sub.add_parser("bench", help="Generate a landing at a scale and measure `aftersales run` on it.")
-    bench.add_argument("--stores", type=int, default=5)
-    bench.add_argument("--years", type=int, default=3)
-    bench.add_argument("--vehicles-per-store", type=int, default=600)
-    bench.add_argument("--seed", type=int, default=7)
-    bench.add_argument("--workdir", default=str(settings.VAR_DIR / "bench"), help="where the landing and warehouse go")
+    from orchestration.bench import add_arguments as add_bench_arguments
+
+    bench = sub.add_parser("bench", help="Generate a landing at a scale and measure `aftersales run` on it "
+                                         "against a hand-written SQL reference.")
+    add_bench_arguments(bench, settings.VAR_DIR / "bench")
     bench.set_defaults(func=_cmd_bench)
 
     call_list = sub.add_parser(

@@ -1,17 +1,22 @@
 """Demo data: a dealer group's landing tree (SPEC section 3), simulated.
 
-`generate_landing(out_dir, ...)` writes `<out>/reference/stores.csv` and, for
-every store and every business day of the window, one folder per source:
+`generate_landing(out_dir, ...)` writes `<out>/reference/stores.csv` and, per
+store and source, drop folders as a real store delivers them:
 
     dms/<store>/<YYYY-MM-DD>/{customers,vehicles,repair_orders,repair_order_lines}.csv
     insurance/<store>/<YYYY-MM-DD>/{policies,claims}.csv
     survey/<store>/<YYYY-MM-DD>/responses.csv
 
-Each file is that day's delta: the rows created or changed that day (their
-`updated_at` falls on the folder's date). Every store sends every source every
-day, so a day without rows is a header-only file, never a missing folder. The
-first day of the window also carries each DMS's initial extract: every
-customer and vehicle on file and every insurance policy in force that day.
+The simulation covers `years` years ending at `end_date`. A store's first drop
+is its history extract, dated `daily_days` days before `end_date`: every row
+of the window up to that date, one version per key (the latest `updated_at`,
+SPEC section 3), so it holds years of repair orders. The last `daily_days`
+days follow as daily deltas: the rows created or changed that day (their
+`updated_at` falls on the folder's date). No row's `updated_at` is after its
+drop's date. Every store sends every source every day after the extract, so a
+day without rows is a header-only file, never a missing folder. With
+`daily_days` at least the window's length less one, every day is a daily drop
+(no extract); the first day then carries each DMS's initial master data.
 
 What is simulated (sources/demo_sim.py): vehicles with owners, daily mileage
 and their brand's service interval come for maintenance when due, have
@@ -45,6 +50,7 @@ import shutil
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from operator import itemgetter
@@ -64,6 +70,9 @@ from sources.contract import (
 )
 
 DEFAULT_END_DATE = date(2026, 11, 20)
+# Daily drops after each store's history extract: a month of daily runs to
+# look at, few enough files that the demo stays quick to write and load.
+DEFAULT_DAILY_DAYS = 30
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "var" / "demo_landing"
 
 # Landing tables in the simulation's bucket order (demo_sim.T_*).
@@ -93,16 +102,22 @@ class DemoSummary:
     out_dir: Path
     seed: int
     stores: tuple[str, ...]
-    first_drop: date
+    first_drop: date  # the history extract's date (the first daily drop's when there is no extract)
     last_drop: date
     files_written: int
     rows: dict[str, int]  # raw table name -> data rows written (every delivered version)
     encodings: dict[str, str] = field(default_factory=dict)  # store_code -> file convention
+    history_start: date | None = None  # first simulated day; before first_drop when there is a history extract
     seconds: float = field(default=0.0, compare=False)
 
     def describe(self) -> str:
         r = self.rows
         days = (self.last_drop - self.first_drop).days + 1
+        if self.history_start and self.history_start < self.first_drop:
+            drops = (f"a history extract per store dated {self.first_drop} (everything since {self.history_start}), "
+                     f"then {days - 1} daily drops to {self.last_drop}")
+        else:
+            drops = f"{days} daily drops {self.first_drop}..{self.last_drop}"
         by_conv: dict[str, list[str]] = {}
         for code, c in self.encodings.items():
             if c != _PLAIN:
@@ -113,7 +128,7 @@ class DemoSummary:
         )
         return (
             f"Demo landing written to {self.out_dir}: {len(self.stores)} stores "
-            f"({self.stores[0]}..{self.stores[-1]}), {days} daily drops {self.first_drop}..{self.last_drop}, "
+            f"({self.stores[0]}..{self.stores[-1]}), {drops}, "
             f"{self.files_written} files (seed {self.seed}). Rows: customers {r['dms_customers']}, "
             f"vehicles {r['dms_vehicles']}, repair orders {r['dms_repair_orders']} "
             f"({r['dms_repair_order_lines']} lines), policies {r['insurance_policies']}, "
@@ -126,7 +141,7 @@ _PLAIN = "UTF-8, English headers, flags Y/N"
 
 
 def window(end_date: date, years: int) -> tuple[date, date]:
-    """First and last drop date: `years` whole years ending at end_date."""
+    """First and last day of the simulated history: `years` whole years ending at end_date."""
     try:
         start = end_date.replace(year=end_date.year - years)
     except ValueError:  # 29 February
@@ -216,7 +231,34 @@ def _write_reference(out_dir: Path, ctx: sim.Ctx) -> None:
                         st.opened_on.isoformat()])
 
 
-def _write_store(out_dir: Path, ctx: sim.Ctx, st: sim.StoreCfg, buckets, writer: _Writer, rows: dict[str, int]) -> int:
+def _table_file(rows: list[list[str]], headers: list[str], nl: str, enc: str) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator=nl)
+    w.writerow(headers)
+    w.writerows(rows)
+    return buf.getvalue().encode(enc)
+
+
+def _latest_versions(days: list[list[list[str]] | None], key_cols: tuple[int, ...]) -> list[list[str]]:
+    """The latest version of each key over several days' rows (SPEC section 3:
+    latest updated_at wins, ties to the later drop, then the later line), in
+    updated_at order: what a store's DMS exports as its history."""
+    latest: dict[tuple[str, ...], list[str]] = {}
+    last = itemgetter(-1)
+    for rws in days:  # day order, each day in its file's line order
+        if rws:
+            rws.sort(key=last)
+            for r in rws:
+                latest[tuple(r[c] for c in key_cols)] = r
+    return sorted(latest.values(), key=last)
+
+
+def _write_store(out_dir: Path, ctx: sim.Ctx, st: sim.StoreCfg, buckets, writer: _Writer, rows: dict[str, int],
+                 daily_days: int) -> int:
+    """Write one store's drops. Days 0..cut of the window go into one history
+    extract dated at the cut (the latest version per key); the last
+    `daily_days` days follow as daily deltas. With no day before the cut,
+    every day is a daily drop."""
     enc, nl = st.encoding, st.newline
     headers = []
     empty = []
@@ -227,27 +269,30 @@ def _write_store(out_dir: Path, ctx: sim.Ctx, st: sim.StoreCfg, buckets, writer:
         csv.writer(buf, lineterminator=nl).writerow(h)
         empty.append(buf.getvalue().encode(enc))
     names = [t.file_name for t in _SIM_TABLES]
+    keys = [tuple(t.column_names.index(k) for k in t.key) for t in _SIM_TABLES]
     counts = [0] * len(_SIM_TABLES)
     last = itemgetter(-1)  # updated_at is every table's last column
     files = 0
     day0 = date.fromordinal(ctx.S)
-    for i in range(ctx.ndays):
+    cut = max(0, ctx.ndays - 1 - daily_days)
+    for i in range(cut, ctx.ndays):
         day = (day0 + timedelta(days=i)).isoformat()
         for source, tables in _SOURCES:
             out: list[tuple[str, bytes]] = []
             for t in tables:
-                rws = buckets[t][i]
+                if i == cut and cut > 0:
+                    rws = _latest_versions(buckets[t][: cut + 1], keys[t])
+                    buckets[t][: cut + 1] = [None] * (cut + 1)
+                else:
+                    rws = buckets[t][i]
+                    buckets[t][i] = None  # free as we go
+                    if rws:
+                        rws.sort(key=last)
                 if not rws:
                     out.append((names[t], empty[t]))
                     continue
-                rws.sort(key=last)
                 counts[t] += len(rws)
-                buf = io.StringIO()
-                w = csv.writer(buf, lineterminator=nl)
-                w.writerow(headers[t])
-                w.writerows(rws)
-                out.append((names[t], buf.getvalue().encode(enc)))
-                buckets[t][i] = None  # free as we go
+                out.append((names[t], _table_file(rws, headers[t], nl, enc)))
             writer.put(os.path.join(out_dir, source, st.code, day), out)
             files += len(out)
     for t, n in zip(_SIM_TABLES, counts):
@@ -263,7 +308,7 @@ def _movers(params: tuple, idx: int) -> list[tuple[int, sim.Veh]]:
     return [(v.move_to, sim.inbound_copy(v, v.arrival)) for v in vehicles if v.move_to >= 0 and v.arrival <= ctx.E]
 
 
-def _store(params: tuple, idx: int, inbound: list[sim.Veh], out_dir: str) -> tuple[int, dict[str, int]]:
+def _store(params: tuple, idx: int, inbound: list[sim.Veh], out_dir: str, daily_days: int) -> tuple[int, dict[str, int]]:
     """Pass 2 for one store: plan again (deterministic), simulate, write."""
     ctx = sim.build_group(*params)
     st = ctx.stores[idx]
@@ -273,7 +318,7 @@ def _store(params: tuple, idx: int, inbound: list[sim.Veh], out_dir: str) -> tup
     rows = {t.name: 0 for t in _SIM_TABLES}
     writer = _Writer()
     try:
-        files = _write_store(Path(out_dir), ctx, st, run.buckets, writer, rows)
+        files = _write_store(Path(out_dir), ctx, st, run.buckets, writer, rows, daily_days)
     finally:
         writer.close()
     return files, rows
@@ -295,16 +340,23 @@ def generate_landing(
     stores: int = 5,
     years: int = 3,
     vehicles_per_store: int = 600,
+    daily_days: int = DEFAULT_DAILY_DAYS,
     workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
     """Simulate `stores` stores over `years` years ending at `end_date` and
     write the landing tree under `out_dir` (an earlier demo tree there is
-    replaced; a folder holding anything else is refused).
+    replaced; a folder holding anything else is refused). Each store's
+    first drop is a history extract; the last `daily_days` days are daily
+    drops (module docstring).
 
     `workers` processes share the stores (default: one per CPU, at most 4,
-    and none for small runs); the output does not depend on it."""
+    and none for small runs); the output does not depend on it.
+    `progress(done, stores)` is called as each store's drops are written."""
     if stores < 1 or years < 1 or vehicles_per_store < 1:
         raise ValueError("stores, years and vehicles_per_store must be at least 1")
+    if daily_days < 0:
+        raise ValueError("daily_days must be 0 or more")
     if vehicles_per_store >= 100_000:
         raise ValueError("vehicles_per_store must be below 100000")
     started = time.perf_counter()
@@ -338,14 +390,16 @@ def generate_landing(
         del moved
         # Pass 2: simulate and write, one store per task.
         if pool:
-            futures = [pool.submit(_store, params, i, inbound[i], str(out_dir)) for i in idxs]
+            futures = [pool.submit(_store, params, i, inbound[i], str(out_dir), daily_days) for i in idxs]
             results = (f.result() for f in futures)
         else:
-            results = (_store(params, i, inbound[i], str(out_dir)) for i in idxs)
-        for n_files, store_rows in results:
+            results = (_store(params, i, inbound[i], str(out_dir), daily_days) for i in idxs)
+        for done, (n_files, store_rows) in enumerate(results, 1):
             files += n_files
             for k, n in store_rows.items():
                 rows[k] += n
+            if progress:
+                progress(done, stores)
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
@@ -353,7 +407,8 @@ def generate_landing(
         out_dir=out_dir,
         seed=seed,
         stores=tuple(st.code for st in ctx.stores),
-        first_drop=first,
+        first_drop=max(first, last - timedelta(days=daily_days)),
+        history_start=first,
         last_drop=last,
         files_written=files,
         rows=rows,
@@ -373,7 +428,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--end-date", type=date.fromisoformat, default=DEFAULT_END_DATE,
                         help=f"last business date, YYYY-MM-DD (default {DEFAULT_END_DATE})")
     parser.add_argument("--stores", type=int, default=5, help="number of stores (default 5)")
-    parser.add_argument("--years", type=int, default=3, help="years of daily drops ending at --end-date (default 3)")
+    parser.add_argument("--years", type=int, default=3, help="years of history ending at --end-date (default 3)")
+    parser.add_argument("--daily-days", type=int, default=DEFAULT_DAILY_DAYS,
+                        help=f"daily drops after each store's history extract (default {DEFAULT_DAILY_DAYS}); "
+                             "the window's length or more: every day a daily drop, no extract")
     parser.add_argument("--vehicles-per-store", type=int, default=600,
                         help="vehicles in each store's own population (default 600)")
     parser.add_argument("--workers", type=int, default=None,
@@ -389,6 +447,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             stores=args.stores,
             years=args.years,
             vehicles_per_store=args.vehicles_per_store,
+            daily_days=args.daily_days,
             workers=getattr(args, "workers", None),
         )
     except (ValueError, FileExistsError) as e:

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from independent import Landing
 from sources import contract
 from sources.demo import (
+    DEFAULT_DAILY_DAYS,
     DEMO_MARKER,
     add_arguments,
     generate_landing,
@@ -23,7 +25,12 @@ from sources.demo import (
     run_from_args,
 )
 
-SMALL = dict(seed=7, end_date=date(2026, 11, 20), stores=3, years=1, vehicles_per_store=150)
+# The simulation's properties are checked on the all-daily shape, where every
+# version of a row is its own drop (daily_days covers the whole window).
+SMALL = dict(seed=7, end_date=date(2026, 11, 20), stores=3, years=1, vehicles_per_store=150, daily_days=366)
+# The demo's own shape: a history extract per store, then daily drops.
+EXTRACT = dict(seed=5, end_date=date(2026, 11, 20), stores=3, years=3, vehicles_per_store=80)
+CUT = date(2026, 11, 20) - timedelta(days=DEFAULT_DAILY_DAYS)
 STORES = ("S001", "S002", "S003")
 GB_STORE, BOM_STORE = "S003", "S002"  # the last store and the second
 FIRST, LAST = date(2025, 11, 21), date(2026, 11, 20)
@@ -36,6 +43,20 @@ def tree(tmp_path_factory) -> tuple[Path, object]:
     out = tmp_path_factory.mktemp("demo") / "landing"
     summary = generate_landing(out, **SMALL)
     return out, summary
+
+
+@pytest.fixture(scope="module")
+def extract_tree(tmp_path_factory) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("demo_extract") / "landing"
+    return out, generate_landing(out, **EXTRACT)
+
+
+@pytest.fixture(scope="module")
+def daily_twin(tmp_path_factory) -> Path:
+    """The same simulation as extract_tree, every day its own drop."""
+    out = tmp_path_factory.mktemp("demo_daily") / "landing"
+    generate_landing(out, **EXTRACT, daily_days=3 * 366)
+    return out
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
@@ -100,22 +121,95 @@ def cents(text: str) -> int:
 # ------------------------------------------------------------------ the tree
 
 
-def test_deterministic(tree, tmp_path):
-    root, summary = tree
+def test_deterministic(extract_tree, tmp_path):
+    root, summary = extract_tree
     again = tmp_path / "again"
-    s2 = generate_landing(again, **SMALL)
+    s2 = generate_landing(again, **EXTRACT)
     assert tree_hashes(again) == tree_hashes(root)
     assert s2.rows == summary.rows and s2.files_written == summary.files_written
     other = tmp_path / "other"
-    generate_landing(other, **{**SMALL, "seed": 8})
+    generate_landing(other, **{**EXTRACT, "seed": 8})
     assert tree_hashes(other) != tree_hashes(root)
 
 
-def test_workers_do_not_change_the_output(tree, tmp_path):
-    root, _ = tree
+def test_workers_do_not_change_the_output(extract_tree, tmp_path):
+    root, _ = extract_tree
     out = tmp_path / "parallel"
-    generate_landing(out, **SMALL, workers=2)
+    generate_landing(out, **EXTRACT, workers=2)
     assert tree_hashes(out) == tree_hashes(root)
+
+
+# ------------------------------------------------------- history extracts
+
+
+def test_first_drop_is_a_history_extract_then_daily_drops(extract_tree):
+    root, summary = extract_tree
+    assert summary.first_drop == CUT and summary.last_drop == EXTRACT["end_date"]
+    assert summary.history_start == date(2023, 11, 21)
+    days = [(CUT + timedelta(days=i)).isoformat() for i in range(DEFAULT_DAILY_DAYS + 1)]
+    for source in ("dms", "insurance", "survey"):
+        for store in STORES:
+            assert sorted(p.name for p in (root / source / store).iterdir()) == days
+    for store in STORES:
+        ros = read_rows(root, contract.REPAIR_ORDERS, store)
+        history = [r for r in ros if r["_drop"] == CUT.isoformat()]
+        opened = sorted(r["opened_at"][:10] for r in history)
+        # years of repair orders in the first drop, from the history's first month
+        assert opened[0] < "2024-01-01" and opened[-1] >= "2026-10-01", (store, opened[0], opened[-1])
+        assert len(history) > 0.9 * len(ros)
+        # the daily drops after it are deltas of their own day
+        assert all(r["updated_at"][:10] == r["_drop"] for r in ros if r["_drop"] > CUT.isoformat())
+        assert any(r["_drop"] > CUT.isoformat() for r in ros)
+
+
+def test_extract_holds_one_version_per_key_none_after_its_date(extract_tree):
+    root, _ = extract_tree
+    for t in contract.DROP_TABLES:
+        for store in STORES:
+            rows = read_rows(root, t, store)
+            for drop in {r["_drop"] for r in rows}:
+                in_drop = [r for r in rows if r["_drop"] == drop]
+                assert len({tuple(r[c] for c in t.key) for r in in_drop}) == len(in_drop), (t.name, store, drop)
+            for r in rows:
+                assert r["updated_at"][:10] <= r["_drop"], (t.name, r)
+                for c in t.columns:
+                    if c.not_after_drop and r.get(c.name):
+                        assert r[c.name][:10] <= r["_drop"], (t.name, c.name, r)
+
+
+def test_extract_is_the_latest_version_of_the_daily_drops_up_to_its_date(extract_tree, daily_twin):
+    """The same simulation written every day as its own drop: the extract
+    holds, per key, the latest of those versions up to the cut, and the
+    daily drops after the cut are the same files."""
+    root, _ = extract_tree
+    strip = lambda r: {k: v for k, v in r.items() if k != "_drop"}  # noqa: E731
+    for t in contract.DROP_TABLES:
+        for store in STORES:
+            daily = read_rows(daily_twin, t, store)
+            upto = latest([r for r in daily if r["_drop"] <= CUT.isoformat()], t.key)
+            extract = [r for r in read_rows(root, t, store) if r["_drop"] == CUT.isoformat()]
+            assert {k: strip(r) for k, r in upto.items()} == {tuple(r[c] for c in t.key): strip(r) for r in extract}
+    for path in sorted(root.glob("*/*/*/*.csv")):
+        if path.parent.name > CUT.isoformat():
+            assert path.read_bytes() == (daily_twin / path.relative_to(root)).read_bytes(), path
+
+
+def test_extract_landing_means_what_the_daily_landing_means(extract_tree, daily_twin):
+    """tests/independent.py reads both shapes of one simulation to the same
+    vehicles, owners, visits, money and surveys: latest version per key is
+    what both mean, so every mart figure computed from them is the same."""
+    root, _ = extract_tree
+    a, b = Landing(root), Landing(daily_twin)
+    drop_line = lambda rows: {k: {c: v for c, v in r.items() if c != "_line"} for k, r in rows.items()}  # noqa: E731
+    assert a.data_date == b.data_date == EXTRACT["end_date"]
+    assert drop_line(a.vehicles) == drop_line(b.vehicles) and a.vehicles
+    assert drop_line(a.owners) == drop_line(b.owners) and a.owners
+    assert a.customers == b.customers and sum(len(c.days) for c in a.customers.values()) > 1000
+    assert a.surveys == b.surveys
+    statuses = lambda m: {(s, v, d): m.store_status(s, v, d)  # noqa: E731
+                          for d in (date(2024, 11, 30), date(2025, 11, 30), EXTRACT["end_date"])
+                          for s, v in m.customers}
+    assert statuses(a) == statuses(b) and "churned" in statuses(a).values()
 
 
 def test_every_store_sends_every_source_every_day(tree):
@@ -400,7 +494,8 @@ def test_cli_and_refusal(tmp_path, capsys):
                               "--end-date", "2025-03-01"])
     assert run_from_args(args) == 0
     said = capsys.readouterr().out
-    assert "2 stores" in said and "2024-03-02..2025-03-01" in said
+    assert "2 stores" in said and "extract per store dated 2025-01-30 (everything since 2024-03-02)" in said
+    assert "then 30 daily drops to 2025-03-01" in said
     assert (out / "dms" / "S002" / "2025-03-01" / "repair_orders.csv").is_file()
     # An earlier demo tree is replaced; other content is refused.
     assert run_from_args(args) == 0

@@ -1,0 +1,77 @@
+"""The bench's output: a readable table on stdout and the same figures as
+JSON beside it."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+
+
+def machine() -> dict:
+    import duckdb
+
+    memory_gib = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            kib = next(int(line.split()[1]) for line in f if line.startswith("MemTotal:"))
+        memory_gib = round(kib / 2**20, 1)
+    except (OSError, StopIteration):
+        pass
+    return {"cores": os.cpu_count(), "memory_gib": memory_gib, "platform": platform.platform(),
+            "python": platform.python_version(), "duckdb": duckdb.__version__}
+
+
+def _is_load_step(step: str) -> bool:
+    return "landing_drops" in step  # the loader's asset (raw/landing_drops); its checks load nothing
+
+
+def _run_lines(name: str, r: dict) -> list[str]:
+    lines = [f"{name:<11} wall {r['wall_seconds']:8.1f} s   peak RSS {r['peak_rss_mib']:8,.0f} MiB   "
+             f"loaded {r['files_loaded']:,} files, {r['rows_loaded']:,} rows"
+             + ("" if r["exit_code"] == 0 else f"   EXIT {r['exit_code']}")]
+    for step, seconds in r["steps"].items():
+        rate = ""
+        if _is_load_step(step) and seconds > 0:
+            rate = f"   {r['rows_loaded'] / seconds:>12,.0f} rows/s"
+        lines.append(f"    {step:<40} {seconds:8.1f} s{rate}")
+    for problem in (r.get("errors") or []) + (r.get("failed_checks") or []) + (r.get("rejected") or []):
+        lines.append(f"    ! {problem}")
+    return lines
+
+
+def format_report(report: dict) -> str:
+    p, m, land = report["parameters"], report["machine"], report["landing"]
+    rows = land["rows"]
+    out = [
+        f"aftersales bench: {p['stores']} stores x {p['years']} years x {p['vehicles_per_store']} vehicles/store, "
+        f"seed {p['seed']}; machine: {m['cores']} cores, {m['memory_gib']} GiB",
+        f"landing: {land['files']:,} files, {land['mib']:,.0f} MiB; history extracts dated {land['first_drop']} "
+        f"(since {land['history_start']}), daily drops to {land['last_drop']}",
+        "  rows: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()),
+        f"cases: late = {report['cases']['held_back']}; corrected = {report['cases']['corrected']}",
+        "",
+    ]
+    for name, r in report["runs"].items():
+        out += _run_lines(name, r)
+    out.append("(peak RSS: the largest single process of that run, the run itself or its dbt subprocess; "
+               "rows/s: rows loaded over the load step's seconds)")
+    out.append("")
+    for name, ref in report["reference"].items():
+        out.append(f"reference SQL over the {name} landing: wall {ref['wall_seconds']:.1f} s "
+                   f"(query {ref['query_seconds']:.1f} s), peak RSS {ref['peak_rss_mib']:,.0f} MiB")
+    out.append(f"full build / reference: {report['full_build_over_reference']:.1f}x")
+    for name, c in report["reference_vs_mart"].items():
+        detail = ", ".join(f"{col} {n}" for col, n in c["by_column"].items())
+        out.append(f"kpi_store_month cells where reference and mart disagree ({name}): "
+                   f"{c['disagreeing_cells']} of {c['cells']:,} ({c['store_months']} store-months)"
+                   + (f": {detail}" if detail else ""))
+    return "\n".join(out)
+
+
+def write_report(report: dict, path: Path) -> None:
+    path.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+    print()
+    print(format_report(report))
+    print(f"\nfigures as JSON: {path}")
