@@ -1,6 +1,6 @@
 """The `aftersales` command.
 
-    aftersales run   [--landing PATH] [--warehouse PATH] [--dashboards DIR]   the whole daily job
+    aftersales run   [--landing PATH] [--warehouse PATH] [--full-refresh]    the whole daily job
     aftersales demo  --out PATH [--seed N --end-date D --stores N ...]        write a demo landing
     aftersales bench [--stores N --years N --vehicles-per-store N]           time `run` at a scale
     aftersales call-list --store CODE --out FILE [--warehouse PATH]         a store's call list, real phones
@@ -43,6 +43,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             warehouse=warehouse,
             dashboards_dir=Path(args.dashboards) if args.dashboards else None,
             data_docs_dir=Path(args.data_docs) if args.data_docs else None,
+            full_refresh=args.full_refresh,
         )
     print_summary(summary, log_file)
     return summary.exit_code
@@ -105,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", help=f"DuckDB warehouse file; default {settings.warehouse_path()}")
     run.add_argument("--dashboards", help=f"dashboard output folder; default {settings.dashboards_path()}")
     run.add_argument("--data-docs", help=f"Great Expectations Data Docs folder; default {settings.data_docs_path()}")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild every model from the whole raw layer, not only what the new drops change")
     run.add_argument("-v", "--verbose", action="store_true", help="show Dagster and dbt output as it runs")
     run.set_defaults(func=_cmd_run)
 

@@ -47,7 +47,10 @@ def run_pipeline(
     warehouse: Path,
     dashboards_dir: Path | None = None,
     data_docs_dir: Path | None = None,
+    full_refresh: bool = False,
 ) -> RunSummary:
+    """Run the job over the dates with new drops; `full_refresh` rebuilds
+    every dbt model from the whole raw layer instead of what changed."""
     landing = Path(landing).resolve()
     warehouse = Path(warehouse).resolve()
     dashboards_dir = Path(dashboards_dir or settings.dashboards_path()).resolve()
@@ -75,6 +78,7 @@ def run_pipeline(
 
     from dagster import DagsterInstance, materialize
 
+    from orchestration.assets.dbt import FULL_REFRESH_TAG
     from orchestration.definitions import defs
 
     resources = dict(defs.resources)
@@ -93,6 +97,7 @@ def run_pipeline(
             tags={
                 "dagster/asset_partition_range_start": first,
                 "dagster/asset_partition_range_end": last,
+                FULL_REFRESH_TAG: "true" if full_refresh else "false",
             },
             raise_on_error=False,
             # DEBUG would log every partition's materialization of a long range.

@@ -34,7 +34,8 @@ class WarehouseResource(ConfigurableResource):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         if not read_only:
             self.ensure_working_copy()
-        con = duckdb.connect(self.path, read_only=read_only)
+        config = {} if read_only else settings.duckdb_resources(Path(self.path))
+        con = duckdb.connect(self.path, read_only=read_only, config=config)
         try:
             yield con
         finally:

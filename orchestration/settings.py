@@ -17,6 +17,15 @@ DASHBOARDS_ENV = "AFTERSALES_DASHBOARDS"
 DATA_DOCS_ENV = "AFTERSALES_DATA_DOCS"
 FIRST_DATE_ENV = "AFTERSALES_FIRST_DROP_DATE"
 PSEUDONYM_KEY_ENV = "AFTERSALES_PSEUDONYM_KEY"
+# DuckDB's resources for every process that writes the warehouse (the loader,
+# dbt through its profile, the checks): memory limit, threads and the folder
+# it spills to when a build needs more than the limit.
+MEMORY_LIMIT_ENV = "AFTERSALES_DUCKDB_MEMORY_LIMIT"
+THREADS_ENV = "AFTERSALES_DUCKDB_THREADS"
+SPILL_DIR_ENV = "AFTERSALES_DUCKDB_SPILL_DIR"
+# The share of the machine's memory DuckDB may hold by default: the rest is
+# for Python, dbt, Dagster and the operating system's file cache.
+DEFAULT_MEMORY_SHARE = 0.25
 
 # The key the demo's pseudonyms are made with (dbt_project/macros/privacy.sql
 # falls back to it too). It is public, so it protects nothing: only a landing
@@ -42,6 +51,44 @@ def dashboards_path() -> Path:
 
 def data_docs_path() -> Path:
     return Path(os.environ.get(DATA_DOCS_ENV, VAR_DIR / "data_docs")).resolve()
+
+
+def duckdb_resources(warehouse: Path) -> dict[str, str]:
+    """DuckDB's memory limit, threads and spill folder, from the environment or
+    the machine: a quarter of the physical memory, every core, and a folder
+    beside the warehouse (same disk, so spilling never fills another one)."""
+    memory = os.environ.get(MEMORY_LIMIT_ENV)
+    if not memory:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        memory = f"{max(1, int(total * DEFAULT_MEMORY_SHARE / 2**30))}GB"
+    spill = Path(os.environ.get(SPILL_DIR_ENV) or Path(warehouse).resolve().parent / "duckdb_spill")
+    return {
+        "memory_limit": memory,
+        "threads": os.environ.get(THREADS_ENV) or str(os.cpu_count() or 1),
+        "temp_directory": str(spill),
+    }
+
+
+def export_duckdb_resources(warehouse: Path) -> dict[str, str]:
+    """Set the variables the dbt profile reads (dbt runs in a subprocess)."""
+    resources = duckdb_resources(warehouse)
+    os.environ[MEMORY_LIMIT_ENV] = resources["memory_limit"]
+    os.environ[THREADS_ENV] = resources["threads"]
+    os.environ[SPILL_DIR_ENV] = resources["temp_directory"]
+    return resources
+
+
+def dbt_code_version() -> str:
+    """A hash of the dbt project's files: the incremental models recompute
+    everything when the code that made them changed (int_build_window)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(DBT_PROJECT_DIR.rglob("*")):
+        relative = path.relative_to(DBT_PROJECT_DIR)
+        if path.is_file() and relative.parts[0] not in ("target", "logs", "dbt_packages"):
+            digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def first_drop_date() -> str:

@@ -14,6 +14,9 @@ from orchestration import settings
 from orchestration.dbt_project import dbt_project
 from orchestration.resources import LandingResource, WarehouseResource
 
+# The run tag that makes the dbt step rebuild every model (`aftersales run --full-refresh`).
+FULL_REFRESH_TAG = "aftersales/full_refresh"
+
 
 class WarehouseTranslator(DagsterDbtTranslator):
     """Models are keyed by schema and name (marts/kpi_store_month); sources
@@ -39,11 +42,15 @@ def warehouse_dbt_models(
     # dbt builds in the working copy; the published file changes only when the
     # publish step swaps a checked build in (the profile reads this var first).
     warehouse.ensure_working_copy()
-    dbt_vars = json.dumps({"warehouse_path": warehouse.path})
-    # The models are tables rebuilt from the whole raw layer: a new day's
-    # drops can change any earlier month (late-closing ROs), and at the
-    # design scale a full rebuild takes seconds in DuckDB.
+    settings.export_duckdb_resources(Path(warehouse.path))
+    # code_version: the incremental models recompute everything when the
+    # project's code changed since the last build (int_build_window).
+    dbt_vars = json.dumps({"warehouse_path": warehouse.path, "code_version": settings.dbt_code_version()})
+    args = ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars]
+    # The customer-month models are incremental: a build recomputes what the
+    # new drops can change (docs/decisions.md, "Incremental builds"); a run
+    # tagged full refresh rebuilds every model from the whole raw layer.
+    if context.run.tags.get(FULL_REFRESH_TAG) == "true":
+        args.append("--full-refresh")
     # Unit tests check the logic, not the data: they run in CI (tests/test_dbt_project.py).
-    yield from dbt.cli(
-        ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars], context=context
-    ).stream()
+    yield from dbt.cli(args, context=context).stream()

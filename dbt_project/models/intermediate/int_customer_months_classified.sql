@@ -146,6 +146,31 @@ latest_survey as (
     ) = 1
 ),
 
+-- The previous month's status, for won back and newly churned: a window
+-- over these few columns, not over the wide rows, which costs many times more.
+previous_statuses as (
+    select
+        scope_level,
+        scope_code,
+        vin,
+        month_end,
+        lag(churn_status) over (partition by scope_level, scope_code, vin order by month_end)
+            as previous_churn_status
+    from with_status
+),
+
+-- The pseudonym of each owner once, not once per customer-month (sha256 is
+-- the costliest expression here).
+owner_keys as (
+    select
+        owner_ref,
+        {{ pseudonym('owner_ref') }} as customer_key
+    from (
+        select distinct last_store_code || '|' || coalesce(customer_id, vin) as owner_ref
+        from with_status
+    )
+),
+
 -- The vehicle's last visit anywhere in the group: later than the last visit
 -- in a store's (or region's) own scope means it went to a sibling store.
 group_last_visits as (
@@ -162,8 +187,7 @@ final as (
         with_status.month_end,
         with_status.as_of_date,
         with_status.last_store_code,
-        {{ pseudonym("with_status.last_store_code || '|' || coalesce(with_status.customer_id, with_status.vin)") }}
-            as customer_key,
+        owner_keys.customer_key,
         with_status.customer_id,
         with_status.name_masked,
         with_status.phone_masked,
@@ -195,10 +219,10 @@ final as (
         with_status.churn_status,
         last_day(with_status.first_visit_date) = with_status.month_end as is_new,
         with_status.visits > 0
-            and coalesce(lag(with_status.churn_status) over customer_history = 'churned', false) as is_won_back,
+            and coalesce(previous_statuses.previous_churn_status = 'churned', false) as is_won_back,
         -- Churned as of this month end but not as of the previous one.
         with_status.churn_status = 'churned'
-            and coalesce(lag(with_status.churn_status) over customer_history <> 'churned', true) as is_newly_churned,
+            and coalesce(previous_statuses.previous_churn_status <> 'churned', true) as is_newly_churned,
         with_status.visits_in_next_six_months,
         with_status.daily_km,
         with_status.mileage_due_date,
@@ -274,10 +298,13 @@ final as (
     left join group_last_visits
         on group_last_visits.vin = with_status.vin
         and group_last_visits.month_end = with_status.month_end
-    window customer_history as (
-        partition by with_status.scope_level, with_status.scope_code, with_status.vin
-        order by with_status.month_end
-    )
+    inner join previous_statuses
+        on previous_statuses.scope_level = with_status.scope_level
+        and previous_statuses.scope_code = with_status.scope_code
+        and previous_statuses.vin = with_status.vin
+        and previous_statuses.month_end = with_status.month_end
+    inner join owner_keys
+        on owner_keys.owner_ref = with_status.last_store_code || '|' || coalesce(with_status.customer_id, with_status.vin)
 )
 
 select * from final
