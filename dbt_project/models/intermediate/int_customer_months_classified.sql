@@ -148,6 +148,8 @@ latest_survey as (
 
 -- The previous month's status, for won back and newly churned: a window
 -- over these few columns, not over the wide rows, which costs many times more.
+-- In an incremental build, a customer whose earlier months are kept finds
+-- the month before the rebuilt ones here already.
 previous_statuses as (
     select
         scope_level,
@@ -156,7 +158,19 @@ previous_statuses as (
         month_end,
         lag(churn_status) over (partition by scope_level, scope_code, vin order by month_end)
             as previous_churn_status
-    from with_status
+    from (
+        select scope_level, scope_code, vin, month_end, churn_status from with_status
+        {%- if is_incremental() %}
+        union all
+        select scope_level, scope_code, vin, month_end, churn_status
+        from {{ this }}
+        where month_end = (
+            select cast(last_day(rebuild_from_month_end - interval 1 month) as date)
+            from {{ build_relation('int_build_window') }}
+        )
+            and vin not in (select vin from {{ build_relation('int_vins_changed') }})
+        {%- endif %}
+    )
 ),
 
 -- The pseudonym of each owner once, not once per customer-month (sha256 is
@@ -308,7 +322,3 @@ final as (
 )
 
 select * from final
-{% if is_incremental() -%}
--- the month before the window's is there for the previous status only
-where {{ in_rebuilt_customer_months() }}
-{%- endif %}

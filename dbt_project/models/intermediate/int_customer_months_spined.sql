@@ -6,10 +6,12 @@
 -- the month end (an as-of join on the visits with their running totals).
 --
 -- It holds the customer-months this build recomputes (int_build_window): on
--- a full rebuild all of them; otherwise every customer's months from the
--- window's month on, and every month of the changed vehicles -- plus, for the
--- status change of is_won_back / is_newly_churned, each customer's month
--- before the window's (int_customer_months_classified drops it again).
+-- a full rebuild all of them; otherwise every month of the changed vehicles
+-- (int_vins_changed), and every other customer's months from the window's
+-- month on. Those customers have no visit after the previous build's data
+-- date (a visit arrives in a drop, which makes its vehicle changed), so
+-- their state in those months is the state at their latest visit: a plain
+-- aggregate over their visits, with no window over their history.
 with
 
 visit_days as (
@@ -28,7 +30,9 @@ vins_changed as (
     select * from {{ ref('int_vins_changed') }}
 ),
 
--- Each visit with the customer's running totals and the next visit's date.
+-- The visits whose every month is recomputed, with the customer's running
+-- totals and the next visit's date: all of them on a full rebuild, else the
+-- changed vehicles'.
 visits_to_date as (
     select
         scope_level,
@@ -48,6 +52,7 @@ visits_to_date as (
         min(mileage_km) over customer_so_far as min_mileage_km,
         max(mileage_km) over customer_so_far as max_mileage_km
     from visit_days
+    where (select is_full_rebuild from build_window) or vin in (select vin from vins_changed)
     window
         customer as (partition by scope_level, scope_code, vin),
         customer_so_far as (
@@ -57,42 +62,72 @@ visits_to_date as (
         )
 ),
 
-customers as (
+-- The other customers, at their latest visit.
+latest_visits as (
     select
-        visits_to_date.scope_level,
-        visits_to_date.scope_code,
-        visits_to_date.vin,
-        min(visits_to_date.first_visit_date) as first_visit_date,
-        bool_or(vins_changed.vin is not null) as is_changed
-    from visits_to_date
-    left join vins_changed using (vin)
-    group by visits_to_date.scope_level, visits_to_date.scope_code, visits_to_date.vin
+        scope_level,
+        scope_code,
+        vin,
+        max(visit_date) as visit_date,
+        arg_max(store_code, visit_date) as store_code,
+        arg_max(annual_spend, visit_date) as annual_spend,
+        arg_max(visits_in_year, visit_date) as visits_in_year,
+        arg_max(service_type, visit_date) as service_type,
+        min(visit_date) as first_visit_date,
+        null::date as next_visit_date,
+        count(*) as total_visits,
+        sum(revenue) as lifetime_revenue,
+        min(visit_date) filter (where mileage_km is not null) as first_reading_date,
+        max(visit_date) filter (where mileage_km is not null) as last_reading_date,
+        min(mileage_km) as min_mileage_km,
+        max(mileage_km) as max_mileage_km
+    from visit_days
+    where not (select is_full_rebuild from build_window) and vin not in (select vin from vins_changed)
+    group by scope_level, scope_code, vin
 ),
 
--- The months this build recomputes: from the window's month (less one, for
--- the previous status) for every customer, every month for a changed VIN.
+recomputed_customers as (
+    select distinct scope_level, scope_code, vin, first_visit_date
+    from visits_to_date
+),
+
+-- Every month of the first, the window's months of the others.
 spine as (
     select
-        customers.scope_level,
-        customers.scope_code,
-        customers.vin,
+        recomputed_customers.scope_level,
+        recomputed_customers.scope_code,
+        recomputed_customers.vin,
         cast(last_day(month_start) as date) as month_end,
-        customers.first_visit_date
-    from customers
+        recomputed_customers.first_visit_date
+    from recomputed_customers
     cross join data_dates
-    cross join build_window
     cross join unnest(generate_series(
-        date_trunc('month', case
-            when build_window.is_full_rebuild or customers.is_changed
-                then customers.first_visit_date
-            else greatest(
-                customers.first_visit_date,
-                cast(build_window.rebuild_from_month_end - interval 1 month as date)
-            )
-        end),
+        date_trunc('month', recomputed_customers.first_visit_date),
         date_trunc('month', data_dates.data_as_of_date),
         interval 1 month
     )) as months(month_start)
+    union all
+    select
+        latest_visits.scope_level,
+        latest_visits.scope_code,
+        latest_visits.vin,
+        cast(last_day(month_start) as date) as month_end,
+        latest_visits.first_visit_date
+    from latest_visits
+    cross join data_dates
+    cross join build_window
+    cross join unnest(generate_series(
+        date_trunc('month', greatest(latest_visits.first_visit_date, build_window.rebuild_from_month_end)),
+        date_trunc('month', data_dates.data_as_of_date),
+        interval 1 month
+    )) as months(month_start)
+),
+
+-- The state as of each month end: the last visit on or before it.
+states as (
+    select * from visits_to_date
+    union all by name
+    select * from latest_visits
 ),
 
 monthly as (
@@ -108,6 +143,9 @@ monthly as (
         cast(sum(parts_amount) as decimal(18, 2)) as parts_amount,
         cast(sum(parts_cost) as decimal(18, 2)) as parts_cost
     from visit_days
+    where (select is_full_rebuild from build_window)
+        or vin in (select vin from vins_changed)
+        or visit_date > (select rebuild_from_month_end - interval 1 month from build_window)
     group by scope_level, scope_code, vin, cast(last_day(visit_date) as date)
 ),
 
@@ -144,7 +182,7 @@ final as (
         ) as visits_in_next_six_months
     from spine
     cross join data_dates
-    asof join visits_to_date as last_visit
+    asof join states as last_visit
         on last_visit.scope_level = spine.scope_level
         and last_visit.scope_code = spine.scope_code
         and last_visit.vin = spine.vin
