@@ -91,6 +91,7 @@ create table if not exists {RAW_SCHEMA}.replaced_rows (
     store_code varchar,
     vin varchar,
     customer_id varchar,
+    row_key varchar,                  -- the row's key columns joined by '|'
     replaced_at timestamp not null
 )"""
 
@@ -425,9 +426,10 @@ def _log_replaced_rows(con: duckdb.DuckDBPyConnection, table: LandingTable, sour
     """Before a re-delivery's earlier rows are deleted, log whose they were."""
     names = {c.name for c in table.columns}
     who = ", ".join(quote_ident(c) if c in names else "null" for c in ("store_code", "vin", "customer_id"))
+    row_key = "concat_ws('|', " + ", ".join(quote_ident(c) for c in table.key) + ")"
     con.execute(
         f"""insert into {RAW_SCHEMA}.replaced_rows
-            select {quote_literal(table.name)}, _source_file, {who}, ?
+            select {quote_literal(table.name)}, _source_file, {who}, {row_key}, ?
             from {RAW_SCHEMA}.{table.name} where _source_file in {sources_sql}""",
         [at],
     )
