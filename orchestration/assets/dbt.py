@@ -12,6 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration import settings
 from orchestration.dbt_project import dbt_project
+from orchestration.file_modes import owner_only
 from orchestration.resources import LandingResource, WarehouseResource
 
 
@@ -44,6 +45,8 @@ def warehouse_dbt_models(
     # drops can change any earlier month (late-closing ROs), and at the
     # design scale a full rebuild takes seconds in DuckDB.
     # Unit tests check the logic, not the data: they run in CI (tests/test_dbt_project.py).
-    yield from dbt.cli(
-        ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars], context=context
-    ).stream()
+    # dbt's DuckDB write-ahead log and spill files hold raw rows: owner-only, as the working copy.
+    with owner_only():
+        yield from dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars], context=context
+        ).stream()
