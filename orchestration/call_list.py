@@ -143,24 +143,27 @@ def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str, what: str) -
                             "account that runs the job only: export the call list as that account") from e
 
 
-def _connect(published: Path, working: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory connection with the published file attached as
-    `published` and the working copy as `working`, both read-only."""
+def _connect(published: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with the published file attached read-only as `published`."""
     if not published.is_file():
         raise CallListError(f"no warehouse at {published}: run `aftersales run` first")
+    con = duckdb.connect()
+    try:
+        _attach(con, published, "published", "the published warehouse")
+    except CallListError:
+        con.close()
+        raise
+    return con
+
+
+def _attach_working_copy(con: duckdb.DuckDBPyConnection, working: Path, published: Path) -> None:
+    """The working copy, where the names and phones are, attached read-only as `working`."""
     if not working.is_file():
         raise CallListError(
             f"no working copy at {working} (the warehouse with the raw layer, where the names and phones are, "
             f"beside the published {published.name}): run `aftersales run` first"
         )
-    con = duckdb.connect()
-    try:
-        _attach(con, published, "published", "the published warehouse")
-        _attach(con, working, "working", "the working copy")
-    except CallListError:
-        con.close()
-        raise
-    return con
+    _attach(con, working, "working", "the working copy")
 
 
 def _check_store(con: duckdb.DuckDBPyConnection, warehouse: Path, store_code: str) -> str:
@@ -194,9 +197,10 @@ def export_call_list(warehouse: Path, store_code: str, out: Path) -> ExportResul
     warehouse, out = Path(warehouse).resolve(), Path(out).resolve()
     if out.is_dir():
         raise CallListError(f"{out} is a folder: give a file name for the call list, e.g. {out / 'call_list.csv'}")
-    con = _connect(warehouse, working_copy_path(warehouse))
+    con = _connect(warehouse)
     try:
         code = _check_store(con, warehouse, store_code)
+        _attach_working_copy(con, working_copy_path(warehouse), warehouse)
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(f".{out.name}.partial")
         query = _QUERY.format(columns=_select_list())
