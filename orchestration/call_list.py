@@ -2,12 +2,15 @@
 numbers, for the service manager who exports it on purpose (SPEC section 9).
 
 The marts carry pseudonyms and masked contacts only. This export takes the
-store's rows of marts.call_list in call order, each with the owner's DMS
-customer id as the marts attribute it, and adds the name and phone of that
-customer's latest version in the raw layer (which keeps every delivered
-version of a key). The warehouse is opened read-only and the file is
-written by DuckDB in one COPY: UTF-8 with a BOM and Chinese headers, so Excel
-on a Chinese desktop opens it as it is.
+store's rows of marts.call_list in call order from the published warehouse
+(the audited build the dashboards show), each with the owner's DMS customer
+id as the marts attribute it, and adds the name and phone of that customer's
+latest version in the raw layer of the working copy (which keeps every
+delivered version of a key; the published file holds no raw layer). The
+working copy is owner-only: the export runs as the account that runs the
+job. Both files are opened read-only and the file is written by DuckDB in one
+COPY: UTF-8 with a BOM and Chinese headers, so Excel on a Chinese desktop
+opens it as it is.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ class ExportResult:
 
 
 # The file's columns, in order: source column -> Chinese header. `name`,
-# `phone` come from the raw layer, the rest from marts.call_list.
+# `phone` come from the working copy's raw layer, the rest from marts.call_list.
 COLUMNS: dict[str, str] = {
     "call_rank": "序号",
     "store_code": "门店代码",
@@ -88,12 +91,12 @@ _QUERY = f"""
 with
 
 call_list as (
-    select * from marts.call_list where store_code = $store
+    select * from published.marts.call_list where store_code = $store
 ),
 
 customers as (
     select customer_id, name, phone
-    from raw.dms_customers
+    from working.raw.dms_customers
     where store_code = $store
     qualify row_number() over (partition by customer_id order by {_LATEST_FIRST}) = 1
 ),
@@ -128,15 +131,39 @@ def _select_list() -> str:
     return ",\n       ".join(items)
 
 
-def _connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    if not warehouse.is_file():
-        raise CallListError(f"no warehouse at {warehouse}: run `aftersales run` first")
+def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str, what: str) -> None:
     try:
-        return duckdb.connect(str(warehouse), read_only=True)
+        con.execute(f"attach {_sql_string(str(path))} as {alias} (read_only)")
     except duckdb.IOException as e:
+        if "lock" in str(e).lower():
+            raise CallListError(
+                f"cannot read {what} {path}: a run is writing it; try again when the run has finished"
+            ) from e
+        raise CallListError(f"cannot read {what} {path} ({str(e).splitlines()[0]}); it is readable by the "
+                            "account that runs the job only: export the call list as that account") from e
+
+
+def _connect(published: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with the published file attached read-only as `published`."""
+    if not published.is_file():
+        raise CallListError(f"no warehouse at {published}: run `aftersales run` first")
+    con = duckdb.connect()
+    try:
+        _attach(con, published, "published", "the published warehouse")
+    except CallListError:
+        con.close()
+        raise
+    return con
+
+
+def _attach_working_copy(con: duckdb.DuckDBPyConnection, working: Path, published: Path) -> None:
+    """The working copy, where the names and phones are, attached read-only as `working`."""
+    if not working.is_file():
         raise CallListError(
-            f"cannot open {warehouse} read-only ({e}); if a run is writing it, try again when it has finished"
-        ) from e
+            f"no working copy at {working} (the warehouse with the raw layer, where the names and phones are, "
+            f"beside the published {published.name}): run `aftersales run` first"
+        )
+    _attach(con, working, "working", "the working copy")
 
 
 def _check_store(con: duckdb.DuckDBPyConnection, warehouse: Path, store_code: str) -> str:
@@ -145,7 +172,8 @@ def _check_store(con: duckdb.DuckDBPyConnection, warehouse: Path, store_code: st
     tables = {
         name
         for (name,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'"
+            "select table_name from information_schema.tables "
+            "where table_catalog = 'published' and table_schema = 'marts'"
         ).fetchall()
     }
     missing = {"call_list", "dim_stores"} - tables
@@ -153,7 +181,8 @@ def _check_store(con: duckdb.DuckDBPyConnection, warehouse: Path, store_code: st
         raise CallListError(
             f"{warehouse} has no {', '.join(f'marts.{t}' for t in sorted(missing))}: run `aftersales run` first"
         )
-    known = [code for (code,) in con.execute("select store_code from marts.dim_stores order by 1").fetchall()]
+    known = [code for (code,) in con.execute(
+        "select store_code from published.marts.dim_stores order by 1").fetchall()]
     for code in known:
         if code.casefold() == store_code.strip().casefold():
             return code
@@ -161,13 +190,17 @@ def _check_store(con: duckdb.DuckDBPyConnection, warehouse: Path, store_code: st
 
 
 def export_call_list(warehouse: Path, store_code: str, out: Path) -> ExportResult:
-    """Write the store's call list to `out` and say how many customers it holds."""
+    """Write the store's call list to `out` and say how many customers it
+    holds; `warehouse` is the published file, the working copy is beside it."""
+    from orchestration.publish import working_copy_path
+
     warehouse, out = Path(warehouse).resolve(), Path(out).resolve()
     if out.is_dir():
         raise CallListError(f"{out} is a folder: give a file name for the call list, e.g. {out / 'call_list.csv'}")
     con = _connect(warehouse)
     try:
         code = _check_store(con, warehouse, store_code)
+        _attach_working_copy(con, working_copy_path(warehouse), warehouse)
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(f".{out.name}.partial")
         query = _QUERY.format(columns=_select_list())
@@ -189,7 +222,7 @@ def export_call_list(warehouse: Path, store_code: str, out: Path) -> ExportResul
             os.replace(partial, out)
         finally:
             partial.unlink(missing_ok=True)
-        (as_of,) = con.execute("select max(as_of_date) from marts.call_list").fetchone()
+        (as_of,) = con.execute("select max(as_of_date) from published.marts.call_list").fetchone()
     finally:
         con.close()
     return ExportResult(store_code=code, rows=rows, path=out, as_of_date=as_of)

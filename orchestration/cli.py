@@ -129,7 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     call_list.add_argument("--store", required=True, help="store code, e.g. S001")
     call_list.add_argument("--out", required=True, help="CSV file to write (UTF-8 with BOM, Chinese headers)")
-    call_list.add_argument("--warehouse", help=f"DuckDB warehouse file; default {settings.warehouse_path()}")
+    call_list.add_argument(
+        "--warehouse",
+        help=f"the published DuckDB warehouse file; default {settings.warehouse_path()}. The names and phones "
+        "come from its working copy beside it (owner-only: run as the account that runs the job)",
+    )
     call_list.set_defaults(func=_cmd_call_list)
 
     from orchestration.dbt_docs import DEFAULT_OUT_DIR

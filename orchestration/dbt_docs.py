@@ -2,7 +2,10 @@
 
 `dbt docs generate --static` writes static_index.html with the manifest and
 the catalog inside, which opens from disk without a web server. The catalog
-reads the built tables of a copy of the published warehouse.
+reads the built tables of a copy of the published warehouse, which holds the
+analyst relations (marts, ops, seeds): those are documented with their
+columns' types; staging and intermediate models appear with their YAML
+descriptions and SQL only (their tables are in the owner-only working copy).
 """
 
 from __future__ import annotations

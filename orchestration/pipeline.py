@@ -62,8 +62,8 @@ def run_pipeline(
     os.environ[settings.LANDING_ENV] = str(landing)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
 
-    # The job writes a working copy and publishes it when its marts pass the
-    # audit (orchestration/publish.py); the raw layer lives in the working copy.
+    # The job writes a working copy (every layer, owner-only) and publishes its
+    # analyst relations when the marts pass the audit (orchestration/publish.py).
     from orchestration.resources import LandingResource, OutputsResource, warehouse_resource
 
     warehouse_res = warehouse_resource(warehouse)

@@ -1,21 +1,32 @@
 """Write, audit, publish: the daily job builds in a working copy of the
-warehouse, and analysts read a published copy that only ever changes by an
-atomic swap, after the critical Great Expectations checks of the marts pass.
-In the Dagster job those checks are the blocking `gx_expectations` asset
-checks, which keep the publish step from running when they fail; `publish`
-then only checkpoints, copies and renames (audit_first=False). Called on its own,
-`publish` audits first.
+warehouse, and analysts read a published file that holds the analyst
+relations only and changes only by an atomic swap, after the critical Great
+Expectations checks of the marts pass. In the Dagster job those checks are
+the blocking `gx_expectations` asset checks, which keep the publish step from
+running when they fail; `publish` then only writes and renames
+(audit_first=False). Called on its own, `publish` audits first.
 
-- The **published** file is the one AFTERSALES_DUCKDB names: analysts,
-  dashboards and the call-list export open it read-only. The job never opens
-  it, so a reader is never blocked by the job's write lock.
-- The **working copy** (``warehouse.work.duckdb`` beside it) is where raw
-  loads, dbt and the checks write. It persists between runs (it holds the raw
-  layer), and is made from the published file when missing.
-- **Publishing** copies the checkpointed working copy next to the published
-  file and renames it over it (``os.replace``, atomic on one filesystem). A
-  reader that opened the old file keeps reading the old file to the end of its
-  connection; the next connection sees the new one. Never a half-built state.
+- The **working copy** (``warehouse.work.duckdb`` beside the published file)
+  is where raw loads, dbt and the checks write: raw, staging, intermediate,
+  seeds, marts, ops. It holds real names and phones, so it is owner-only
+  (orchestration/file_modes.py) and read by data engineers and the call-list
+  export. It persists between runs (it holds the raw layer); when it is
+  missing the job loads the whole landing again.
+- The **published** file (AFTERSALES_DUCKDB) holds the schemas of
+  `ANALYST_SCHEMAS` and nothing else (SPEC section 9): analysts, BI tools and
+  the dashboards open it read-only. The job never opens it for writing, so a
+  reader is never blocked by the job's write lock.
+- **Publishing** writes those relations into a new file next to the
+  published one, table by table (DuckDB reads the working copy and writes
+  the new file in bulk), checkpoints and fsyncs it and renames it over the
+  published file (``os.replace``, atomic on one filesystem). A reader that
+  opened the old file keeps reading it to the end of its connection; the
+  next connection sees the new one. Never a half-built state. Its cost
+  follows the marts, not the raw layer.
+- **Publishing changed months only** (`months_from`): for a relation with a
+  `month_end` column whose months before M cannot have changed, the new file
+  starts as a copy of the published one and only that relation's rows with
+  month_end >= M are replaced; every relation not named is rewritten whole.
 """
 
 from __future__ import annotations
@@ -23,10 +34,22 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from orchestration.file_modes import PUBLISHED_MODE
+
+# What analysts may read (SPEC section 9): the marts (with the data-quality
+# relations marts.data_quality_* and marts.source_freshness), the validation
+# results that let the build through, and the dbt seeds (brand thresholds and
+# the industry line: the rules behind the figures, no personal data).
+ANALYST_SCHEMAS = ("marts", "ops", "seeds")
+
+# The column a relation's monthly partitions are told apart by.
+MONTH_COLUMN = "month_end"
 
 
 class NotPublished(Exception):
@@ -38,29 +61,13 @@ class Published:
     path: Path
     bytes: int
     published_at: dt.datetime
+    relations: int  # relations written (whole or changed months)
 
 
 def working_copy_path(published: Path) -> Path:
-    """warehouse.duckdb -> warehouse.work.duckdb, beside it (same filesystem: the swap is a rename)."""
+    """warehouse.duckdb -> warehouse.work.duckdb, beside it."""
     published = Path(published)
     return published.with_name(f"{published.stem}.work{published.suffix or '.duckdb'}")
-
-
-def _copy_atomically(source: Path, dest: Path) -> None:
-    partial = dest.with_name(f".{dest.name}.partial")
-    shutil.copyfile(source, partial)
-    with open(partial, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(partial, dest)
-
-
-def ensure_working_copy(published: Path, working: Path) -> None:
-    """Start the working copy from the published warehouse when it is missing
-    (a first run after an upgrade, or a deleted working copy); with neither,
-    the job builds both from scratch."""
-    if not working.exists() and published.exists():
-        working.parent.mkdir(parents=True, exist_ok=True)
-        _copy_atomically(published, working)
 
 
 def audit(working: Path) -> list[str]:
@@ -72,22 +79,147 @@ def audit(working: Path) -> list[str]:
     return [outcome.summary() for outcome in outcomes if outcome.critical_failed]
 
 
-def publish(working: Path, published: Path, *, audit_first: bool = True) -> Published:
+def publish(
+    working: Path,
+    published: Path,
+    *,
+    audit_first: bool = True,
+    months_from: Mapping[str, dt.date] | None = None,
+) -> Published:
     """Audit the working copy (unless the caller has: audit_first=False) and
-    swap it in for the published warehouse; raise NotPublished, leaving the
-    published file as it was, when the audit fails."""
+    publish its analyst relations; raise NotPublished, leaving the published
+    file as it was, when the audit fails.
+
+    months_from maps a relation ("marts.kpi_store_month") to the first month
+    whose rows may have changed: only its rows with month_end >= that month
+    are replaced in a copy of the published file. Without it (the default),
+    or when the published file cannot serve as the base (missing, holding a
+    schema analysts may not read, or the relation's columns changed), every
+    relation is written whole into an empty file."""
+    working, published = Path(working), Path(published)
     failures = audit(working) if audit_first else []
     if failures:
         raise NotPublished(
             f"{published} was not updated (analysts keep the last good warehouse): "
             f"critical checks failed on the new build:\n" + "\n".join(failures)
         )
-    # Fold the write-ahead log into the file, so the copy is the whole database.
-    con = duckdb.connect(str(working))
+    published.parent.mkdir(parents=True, exist_ok=True)
+    partial = published.with_name(f".{published.name}.partial")
+    _remove_database(partial)
     try:
-        con.execute("checkpoint")
+        base = published if months_from and published.is_file() else None
+        if base is not None:
+            shutil.copyfile(base, partial)
+        relations = _write_analyst_relations(working, partial, dict(months_from or {}) if base else {})
+        with open(partial, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(partial, PUBLISHED_MODE)
+        os.replace(partial, published)
+        _fsync_dir(published.parent)
+    finally:
+        _remove_database(partial)
+    return Published(published, published.stat().st_size, dt.datetime.now(), relations)
+
+
+def _write_analyst_relations(working: Path, dest: Path, months_from: dict[str, dt.date]) -> int:
+    """Write the analyst relations of `working` into the DuckDB file `dest`
+    (empty, or a copy of the published file to update by months); return how
+    many relations were written."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach {_sql_string(str(working))} as work (read_only)")
+        con.execute(f"attach {_sql_string(str(dest))} as pub")
+        wanted = _relations(con, "work")
+        if months_from and not _may_update(con, wanted, months_from):
+            # Not a base to update: start from an empty file instead.
+            con.execute("detach pub")
+            _remove_database(dest)
+            con.execute(f"attach {_sql_string(str(dest))} as pub")
+            months_from = {}
+        for schema in sorted({schema for schema, _ in wanted} - set(_schemas(con, "pub"))):
+            con.execute(f'create schema pub."{schema}"')
+        existing = _relations(con, "pub")
+        for (schema, table) in sorted(set(existing) - set(wanted)):
+            con.execute(f'drop table pub."{schema}"."{table}"')
+        for (schema, table), columns in sorted(wanted.items()):
+            name = f'"{schema}"."{table}"'
+            since = months_from.get(f"{schema}.{table}")
+            if since is not None and existing.get((schema, table)) == columns:
+                con.execute(f"delete from pub.{name} where {MONTH_COLUMN} >= ?", [since])
+                con.execute(f"insert into pub.{name} select * from work.{name} where {MONTH_COLUMN} >= ?", [since])
+            else:
+                con.execute(f"create or replace table pub.{name} as select * from work.{name}")
+        for schema in sorted(set(_schemas(con, "pub")) - {schema for schema, _ in wanted}):
+            con.execute(f'drop schema pub."{schema}" cascade')
+        # Fold the write-ahead log into the file, so the file is the whole database.
+        con.execute("checkpoint pub")
+        con.execute("detach pub")
+        return len(wanted)
     finally:
         con.close()
-    published.parent.mkdir(parents=True, exist_ok=True)
-    _copy_atomically(working, published)
-    return Published(published, published.stat().st_size, dt.datetime.now())
+
+
+def _relations(con: duckdb.DuckDBPyConnection, database: str) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(schema, table) -> [(column, type)] of the analyst schemas' tables in
+    `database`. A view there is an error: the published file holds tables
+    (a view would name relations it does not hold)."""
+    schemas = ", ".join(_sql_string(s) for s in ANALYST_SCHEMAS)
+    views = con.execute(
+        f"select schema_name || '.' || view_name from duckdb_views() "
+        f"where database_name = ? and not internal and schema_name in ({schemas}) order by 1",
+        [database],
+    ).fetchall()
+    if views:
+        raise ValueError(f"cannot publish views ({', '.join(v for (v,) in views)}): materialize them as tables")
+    relations: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema, table, column, data_type in con.execute(
+        f"""select c.schema_name, c.table_name, c.column_name, c.data_type
+            from duckdb_columns() c join duckdb_tables() t
+              on t.database_name = c.database_name and t.schema_name = c.schema_name and t.table_name = c.table_name
+            where c.database_name = ? and c.schema_name in ({schemas})
+            order by c.schema_name, c.table_name, c.column_index""",
+        [database],
+    ).fetchall():
+        relations.setdefault((schema, table), []).append((column, data_type))
+    return relations
+
+
+def _schemas(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
+    """The user schemas of `database` (main is DuckDB's own default)."""
+    return [s for (s,) in con.execute(
+        "select schema_name from duckdb_schemas() where database_name = ? and not internal "
+        "and schema_name <> 'main'", [database]).fetchall()]
+
+
+def _may_update(con: duckdb.DuckDBPyConnection, wanted: dict, months_from: Mapping[str, dt.date]) -> bool:
+    """The published copy in `pub` may be updated by months: it holds the
+    analyst schemas only, and every relation named has a month column."""
+    unknown = set(months_from) - {f"{s}.{t}" for s, t in wanted}
+    if unknown:
+        raise ValueError(f"months_from names relations the working copy lacks: {', '.join(sorted(unknown))}")
+    no_month = [f"{s}.{t}" for (s, t), cols in wanted.items()
+                if f"{s}.{t}" in months_from and MONTH_COLUMN not in {c for c, _ in cols}]
+    if no_month:
+        raise ValueError(f"months_from names relations without a {MONTH_COLUMN} column: {', '.join(no_month)}")
+    return set(_schemas(con, "pub")) <= set(ANALYST_SCHEMAS) and not con.execute(
+        "select count(*) from duckdb_tables() where database_name = 'pub' and schema_name = 'main'"
+    ).fetchone()[0]
+
+
+def _remove_database(path: Path) -> None:
+    """A DuckDB file and its write-ahead log."""
+    path.unlink(missing_ok=True)
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"

@@ -10,12 +10,14 @@ import duckdb
 from dagster import ConfigurableResource
 
 from orchestration import settings
+from orchestration.file_modes import owner_only
 
 
 class WarehouseResource(ConfigurableResource):
-    """The DuckDB warehouse: `path` is the working copy the job writes,
-    `published_path` the file analysts read, which only changes when the
-    publish step swaps a checked build in (orchestration/publish.py).
+    """The DuckDB warehouse: `path` is the working copy the job writes (every
+    layer, owner-only), `published_path` the file analysts read (the analyst
+    relations only), which only changes when the publish step swaps a checked
+    build in (orchestration/publish.py).
 
     DuckDB allows one writing process, so every use opens a connection for
     the step and closes it before the next step (dbt runs in its own process
@@ -25,9 +27,12 @@ class WarehouseResource(ConfigurableResource):
     published_path: str
 
     def ensure_working_copy(self) -> None:
-        from orchestration.publish import ensure_working_copy
+        """Create the working copy, owner-only, when it is missing (the job
+        then loads the whole landing); the published file cannot seed it, as
+        it holds no raw layer."""
+        from orchestration.file_modes import create_working_copy
 
-        ensure_working_copy(Path(self.published_path), Path(self.path))
+        create_working_copy(Path(self.path))
 
     @contextmanager
     def connect(self, read_only: bool = False):
@@ -35,11 +40,13 @@ class WarehouseResource(ConfigurableResource):
         if not read_only:
             self.ensure_working_copy()
         config = {} if read_only else settings.duckdb_resources(Path(self.path))
-        con = duckdb.connect(self.path, read_only=read_only, config=config)
-        try:
-            yield con
-        finally:
-            con.close()
+        # The write-ahead log and spill files hold raw rows too: owner-only.
+        with owner_only():
+            con = duckdb.connect(self.path, read_only=read_only, config=config)
+            try:
+                yield con
+            finally:
+                con.close()
 
 
 def warehouse_resource(published: Path) -> WarehouseResource:

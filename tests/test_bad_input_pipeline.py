@@ -275,7 +275,7 @@ def working_copy(bad_runs: BadRuns) -> Path:
 def test_rows_reconcile_for_every_loaded_file_and_the_check_fails_when_one_is_lost(bad_runs, tmp_path):
     from orchestration.assets.raw import rows_reconciled_result
 
-    with duckdb.connect(str(bad_runs.warehouse), read_only=True) as con:
+    with duckdb.connect(str(working_copy(bad_runs)), read_only=True) as con:
         check = rows_reconciled_result(con)
         (read, loaded, quarantined), = con.execute(
             "select rows_read, rows_loaded, rows_quarantined from raw.load_log where source_file = ?", [GB_FILE]
@@ -380,20 +380,24 @@ def test_the_data_quality_marts_and_the_validation_results_are_published(bad_run
 
 def test_no_relation_analysts_read_holds_the_private_values_of_the_bad_input(bad_runs):
     """The quarantined row's name, phone and birth date, the headerless file's
-    first row: in raw, where they belong, and in no other relation (the
-    data-quality marts carry value-free reasons; a quoted header is cut)."""
+    first row: in the working copy's raw layer, where they belong, and in no
+    other relation of it nor anywhere in the published file (the data-quality
+    marts carry value-free reasons; a quoted header is cut)."""
     private = ["钱一", "钱二", "钱三", "钱四", "孙五", "13900003101", "13900003104", "13900003105", "沪C30001",
                PRIVATE_BIRTH_DATE]
-    with duckdb.connect(str(bad_runs.warehouse), read_only=True) as con:
-        columns = con.execute(
-            "select schema_name, table_name, column_name from duckdb_columns() "
-            "where data_type = 'VARCHAR' and schema_name <> 'raw'").fetchall()
-        assert {("marts", "data_quality_quarantine"), ("marts", "data_quality_rejected_files"),
-                ("ops", "validation_results")} <= {(s, t) for s, t, _ in columns}
-        leaks = [
-            (s, t, c, value) for s, t, c in columns for value in private
-            if con.execute(f'select count(*) from "{s}"."{t}" where contains("{c}", ?)', [value]).fetchone()[0]
-        ]
+    leaks = []
+    for path, published in ((bad_runs.warehouse, True), (working_copy(bad_runs), False)):
+        with duckdb.connect(str(path), read_only=True) as con:
+            columns = con.execute(
+                "select schema_name, table_name, column_name from duckdb_columns() "
+                "where data_type = 'VARCHAR' and (? or schema_name <> 'raw')", [published]).fetchall()
+            assert {("marts", "data_quality_quarantine"), ("marts", "data_quality_rejected_files"),
+                    ("ops", "validation_results")} <= {(s, t) for s, t, _ in columns}
+            leaks += [
+                (path.name, s, t, c, value) for s, t, c in columns for value in private
+                if con.execute(f'select count(*) from "{s}"."{t}" where contains("{c}", ?)', [value]).fetchone()[0]
+            ]
+    with duckdb.connect(str(working_copy(bad_runs)), read_only=True) as con:
         in_raw = con.execute(
             "select count(*) filter (where contains(raw_line, '钱四') and contains(reason, ?)), "
             "(select count(*) from raw.load_log where contains(message, '孙五')) from raw.quarantine",

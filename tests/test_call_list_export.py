@@ -1,8 +1,9 @@
 """`aftersales call-list` on a warehouse the real pipeline built (SPEC
-section 9): the file holds exactly the store's rows of marts.call_list in call
-order, with each owner's real name and phone, which are found here again
-independently from the landing CSVs; the marts themselves hold only the
-masked phone."""
+section 9): the file holds exactly the store's rows of the published
+marts.call_list in call order, with each owner's real name and phone from the
+working copy's raw layer (the published file has none), which are found here
+again independently from the landing CSVs; the marts themselves hold only the
+masked phone. A missing or busy working copy is a clear error."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 from independent import Landing
 
 from orchestration.call_list import COLUMNS, LABELS
+from orchestration.publish import working_copy_path
 
 BOM = b"\xef\xbb\xbf"
 CONTACT_COLUMNS = ("name", "phone", "customer_id")  # from raw, not from the mart
@@ -167,6 +169,7 @@ def test_store_with_no_one_to_call_gets_the_header_only(demo_build, exported, tm
     store = sorted(exported)[0]
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(demo_build.warehouse, warehouse)
+    shutil.copyfile(working_copy_path(demo_build.warehouse), working_copy_path(warehouse))
     with duckdb.connect(str(warehouse)) as con:
         con.execute("delete from marts.call_list where store_code = ?", [store])
     out = tmp_path / "empty.csv"
@@ -191,3 +194,29 @@ def test_missing_warehouse_or_mart_says_run_first(tmp_path):
     assert proc.returncode == 2
     assert "marts.call_list" in proc.stderr and "aftersales run" in proc.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_the_names_come_from_the_working_copy_and_a_missing_or_busy_one_is_a_clear_error(
+    demo_build, exported, tmp_path
+):
+    store = next(store for store, (_, path) in exported.items() if _read_export(path)[1])
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_build.warehouse, warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:  # the published file has no names to give
+        assert not con.execute("select count(*) from duckdb_tables() where schema_name = 'raw'").fetchone()[0]
+    proc = _call_list(warehouse, store, tmp_path / "x.csv")
+    assert proc.returncode == 2
+    assert f"no working copy at {working_copy_path(warehouse)}" in proc.stderr and "aftersales run" in proc.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+    shutil.copyfile(working_copy_path(demo_build.warehouse), working_copy_path(warehouse))
+    with duckdb.connect(str(working_copy_path(warehouse))):  # a run writing the working copy holds its lock
+        proc = _call_list(warehouse, store, tmp_path / "x.csv")
+    assert proc.returncode == 2
+    assert "a run is writing it; try again when the run has finished" in proc.stderr, proc.stderr
+    assert str(working_copy_path(warehouse)) in proc.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+    proc = _call_list(warehouse, store, tmp_path / "x.csv")  # the run has finished
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "x.csv").read_bytes() == exported[store][1].read_bytes()

@@ -1,6 +1,6 @@
 """`aftersales docs` (what `make docs` runs) on a warehouse the real pipeline
 built: one self-contained index.html with the project's models, their YAML
-descriptions and the warehouse's catalog, and no pseudonym key in it."""
+descriptions and the published warehouse's catalog, and no pseudonym key in it."""
 
 from __future__ import annotations
 
@@ -48,9 +48,11 @@ def test_docs_site_is_one_file_with_descriptions_and_catalog(demo_build, tmp_pat
     node = "model.aftersales_warehouse.fct_customer_month"
     assert manifest["nodes"][node]["description"] == descriptions["fct_customer_month"]
     assert json.dumps(descriptions["fct_customer_month"])[1:-1] in html
-    # the catalog comes from the built warehouse
+    # the catalog comes from the built warehouse: the published file, which holds the analyst schemas only
     assert catalog["nodes"][node]["metadata"]["schema"] == "marts"
     assert {"store_code", "vin", "churn_status"} <= set(catalog["nodes"][node]["columns"])
+    assert {n["metadata"]["schema"] for n in catalog["nodes"].values()} == {"marts", "seeds"}
+    assert catalog["sources"] == {}
     # the compiled SQL shows where the pseudonym key comes from, never the key
     assert SECRET not in html
     assert "AFTERSALES_PSEUDONYM_KEY" in manifest["nodes"]["model.aftersales_warehouse.stg_dms__customers"][

@@ -1,15 +1,19 @@
 """Write, audit, publish (orchestration/publish.py): the job builds in a
-working copy, and the file analysts read changes only by an atomic swap after
-the critical checks pass. A reader process querying the published file during
-a real run never meets a lock error nor a half-built state; a failed audit
-leaves the last good warehouse published and says why."""
+working copy, and the file analysts read holds its analyst relations only
+(marts, ops, seeds: same names, columns, types and rows) and changes only by
+an atomic swap after the critical checks pass. A reader process querying the
+published file during a real run never meets a lock error nor a half-built
+state; a failed audit leaves the last good warehouse published and says why;
+publishing only the months that changed gives the file a full publish gives."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import textwrap
@@ -23,6 +27,9 @@ from conftest import HAND_KEY, HAND_LANDING
 
 from orchestration import settings
 from orchestration.publish import NotPublished, publish, working_copy_path
+
+# The schemas the published file holds (SPEC section 9; docs/decisions.md).
+PUBLISHED_SCHEMAS = ("marts", "ops", "seeds")
 
 LAST_DAY = "2024-07-31"  # the hand landing's last drop date
 
@@ -97,6 +104,145 @@ def _marts_differences(a: Path, b: Path) -> dict[str, int]:
         return differences
     finally:
         con.close()
+
+
+def _relations(con, database: str, schemas=None) -> dict[str, list[tuple[str, str]]]:
+    """schema.table -> [(column, type)] of every table of the attached database (of `schemas` only if given)."""
+    relations: dict[str, list[tuple[str, str]]] = {}
+    for schema, table, column, data_type in con.execute(
+        "select schema_name, table_name, column_name, data_type from duckdb_columns() "
+        "where database_name = ? order by schema_name, table_name, column_index", [database]
+    ).fetchall():
+        if schemas is None or schema in schemas:
+            relations.setdefault(f"{schema}.{table}", []).append((column, data_type))
+    return relations
+
+
+def _analyst_differences(working: Path, published: Path) -> dict[str, int]:
+    """Rows of each analyst relation in the working copy and not in the
+    published file or the other way round; asserts the published file holds
+    exactly those relations, with the same columns and types."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{working}' as w (read_only)")
+        con.execute(f"attach '{published}' as p (read_only)")
+        wanted, got = _relations(con, "w", PUBLISHED_SCHEMAS), _relations(con, "p")
+        assert got == wanted
+        differences = {}
+        for name in wanted:
+            (n,) = con.execute(
+                f"select count(*) from ((from w.{name} except all from p.{name}) "
+                f"union all (from p.{name} except all from w.{name}))"
+            ).fetchone()
+            differences[name] = n
+        return differences
+    finally:
+        con.close()
+
+
+def test_publishing_writes_the_working_copys_analyst_relations_and_nothing_else(demo_build, tmp_path):
+    working, published = tmp_path / "warehouse.work.duckdb", tmp_path / "warehouse.duckdb"
+    shutil.copyfile(working_copy_path(demo_build.warehouse), working)
+    before = _sha256(working)
+    result = publish(working, published, audit_first=False)
+    assert _sha256(working) == before  # read, never written
+    differences = _analyst_differences(working, published)
+    assert len(differences) >= 15 and set(differences.values()) == {0}
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert {s for (s,) in con.execute("select schema_name from duckdb_tables()").fetchall()} == set(
+            PUBLISHED_SCHEMAS)
+        (rows,) = con.execute("select count(*) from marts.fct_customer_month").fetchone()
+    with duckdb.connect(str(working), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_customer_month").fetchone() == (rows,)
+        assert con.execute("select count(*) from raw.dms_customers").fetchone()[0] > 0
+    assert rows > 1000
+    assert result.relations == len(differences) and result.bytes == published.stat().st_size
+    assert result.bytes < working.stat().st_size / 2  # the raw, staging and intermediate layers stay behind
+    assert stat.S_IMODE(published.stat().st_mode) == 0o644
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+def _middle_month(path: Path) -> dt.date:
+    with duckdb.connect(str(path), read_only=True) as con:
+        months = [m for (m,) in con.execute(
+            "select distinct month_end from marts.fct_customer_month order by 1").fetchall()]
+    return months[len(months) // 2]
+
+
+def test_publishing_the_changed_months_gives_the_file_a_full_publish_gives(demo_build, tmp_path):
+    """A build that changed fct_customer_month from month M on (and
+    kpi_store_month anywhere): publishing only fct's months >= M over the last
+    published file, and the rest whole, equals a full publish of that build."""
+    working, published = tmp_path / "warehouse.work.duckdb", tmp_path / "warehouse.duckdb"
+    shutil.copyfile(working_copy_path(demo_build.warehouse), working)
+    publish(working, published, audit_first=False)
+    month = _middle_month(working)
+    with duckdb.connect(str(working)) as con:
+        changed = con.execute(
+            "update marts.fct_customer_month set revenue = revenue + 1 where month_end >= ?", [month]
+        ).fetchone()[0]
+        deleted = con.execute(
+            "delete from marts.fct_customer_month where month_end = (select max(month_end) "
+            "from marts.fct_customer_month) and vin in (select min(vin) from marts.fct_customer_month)"
+        ).fetchone()[0]
+        con.execute("update marts.kpi_store_month set visits = visits + 1 where month_end < ?", [month])
+    assert changed > 100 and deleted > 0
+    # an updated row differs both ways, a deleted one (updated first) one way
+    assert _analyst_differences(working, published)["marts.fct_customer_month"] == 2 * changed - deleted
+
+    full = tmp_path / "full.duckdb"
+    publish(working, full, audit_first=False)
+    publish(working, published, audit_first=False, months_from={"marts.fct_customer_month": month})
+    assert set(_analyst_differences(working, published).values()) == {0}
+    assert set(_analyst_differences(working, full).values()) == {0}
+    assert stat.S_IMODE(published.stat().st_mode) == 0o644
+
+
+def test_publishing_the_changed_months_keeps_the_earlier_months_of_the_published_file(demo_build, tmp_path):
+    """What the caller says cannot have changed is taken from the last
+    published file, not the working copy: the hook does publish months only."""
+    working, published = tmp_path / "warehouse.work.duckdb", tmp_path / "warehouse.duckdb"
+    shutil.copyfile(working_copy_path(demo_build.warehouse), working)
+    publish(working, published, audit_first=False)
+    month = _middle_month(working)
+    with duckdb.connect(str(working)) as con:
+        earlier = con.execute(
+            "update marts.fct_customer_month set visits = visits + 7 where month_end < ?", [month]
+        ).fetchone()[0]
+    publish(working, published, audit_first=False, months_from={"marts.fct_customer_month": month})
+    differences = _analyst_differences(working, published)
+    assert earlier > 100 and differences["marts.fct_customer_month"] == 2 * earlier
+    assert sum(differences.values()) == 2 * earlier  # every other relation is the working copy's
+
+
+def test_publishing_months_over_a_file_holding_raw_publishes_whole_analyst_relations(demo_build, tmp_path):
+    """A published file that is not a base to update (here a whole working
+    copy, as an older version published) is replaced by a full publish."""
+    working, published = tmp_path / "warehouse.work.duckdb", tmp_path / "warehouse.duckdb"
+    shutil.copyfile(working_copy_path(demo_build.warehouse), working)
+    shutil.copyfile(working, published)
+    publish(working, published, audit_first=False,
+            months_from={"marts.fct_customer_month": _middle_month(working)})
+    assert set(_analyst_differences(working, published).values()) == {0}
+
+
+def test_the_working_copy_and_its_write_ahead_log_are_the_owners_only(tmp_path):
+    from orchestration.resources import warehouse_resource
+
+    resource = warehouse_resource(tmp_path / "warehouse.duckdb")
+    working = Path(resource.path)
+    old_umask = os.umask(0o022)  # what a service account usually has: files readable by all
+    try:
+        with resource.connect() as con:
+            con.execute("create schema raw")
+            con.execute("create table raw.dms_customers as select '张三' as name, '13812345678' as phone")
+            wal = working.with_name(working.name + ".wal")
+            assert wal.exists() and stat.S_IMODE(wal.stat().st_mode) == 0o600
+    finally:
+        os.umask(old_umask)
+    assert working == working_copy_path(tmp_path / "warehouse.duckdb")
+    assert stat.S_IMODE(working.stat().st_mode) == 0o600
+    assert not (tmp_path / "warehouse.duckdb").exists()  # the published file is written by publishing only
 
 
 def test_late_corrected_and_backfilled_drops_give_the_marts_of_one_clean_run(hand_run, tmp_path):
@@ -176,8 +322,8 @@ def test_a_failed_audit_leaves_the_last_good_warehouse_published(demo_build, tmp
 
     shutil.copyfile(demo_build.warehouse, working)  # a good build publishes
     result = publish(working, published)
-    assert result.path == published and _sha256(published) == _sha256(working)
-    assert not list(tmp_path.glob(".*partial"))
+    assert result.path == published and set(_analyst_differences(working, published).values()) == {0}
+    assert not list(tmp_path.glob(".*partial*"))
 
 
 def test_a_failed_critical_check_in_a_real_run_keeps_the_last_good_warehouse_published(

@@ -12,6 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration import settings
 from orchestration.dbt_project import dbt_project
+from orchestration.file_modes import owner_only
 from orchestration.resources import LandingResource, WarehouseResource
 
 # The run tag that makes the dbt step rebuild every model (`aftersales run --full-refresh`).
@@ -56,4 +57,6 @@ def warehouse_dbt_models(
     # One target folder per warehouse, kept between runs: dbt's partial parsing
     # then skips the full parse (seconds) while the code and vars stay the same.
     target_path = Path(warehouse.path).parent / "dbt_target"
-    yield from dbt.cli(args, context=context, target_path=target_path).stream()
+    # dbt's DuckDB write-ahead log and spill files hold raw rows: owner-only, as the working copy.
+    with owner_only():
+        yield from dbt.cli(args, context=context, target_path=target_path).stream()

@@ -1,7 +1,8 @@
 """The publish step of write-audit-publish (orchestration/publish.py): after
 dbt has built every mart in the working copy and the blocking Great
 Expectations checks of the marts (orchestration/assets/checks.py, the audit)
-have passed, swap the build in for the file analysts read. When a critical
+have passed, write the analyst relations of the build into a new file and
+swap it in for the file analysts read. When a critical
 check fails, Dagster does not run this step: the last good warehouse stays
 published, and the dashboards, downstream, keep theirs too."""
 
@@ -21,8 +22,9 @@ MART_KEYS = sorted((key for key in warehouse_dbt_models.keys if key.path[0] == "
     deps=MART_KEYS,
     group_name="publish",
     kinds={"duckdb"},
-    description="The warehouse file analysts read: the working copy, swapped in atomically once its marts "
-    "pass the critical Great Expectations checks (blocking asset checks: this step does not run otherwise).",
+    description="The warehouse file analysts read: the analyst relations of the working copy (marts, ops, "
+    "seeds; never raw, staging or intermediate), swapped in atomically once its marts pass the critical Great "
+    "Expectations checks (blocking asset checks: this step does not run otherwise).",
 )
 def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource):
     from orchestration.publish import publish
@@ -33,6 +35,7 @@ def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseReso
         metadata={
             "path": str(result.path),
             "bytes": result.bytes,
+            "relations": result.relations,
             "published_at": MetadataValue.text(result.published_at.isoformat(timespec="seconds")),
         }
     )
