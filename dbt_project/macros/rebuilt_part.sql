@@ -1,17 +1,44 @@
 {#- The part of the incremental models a build recomputes (int_build_window,
     docs/decisions.md "Incremental builds"). The relations are named, not
-    ref'd: the models that use these macros run after int_customer_months_spined,
-    which refs both, and only in an incremental build -- a unit test or a full
-    build of a model never reads them. -#}
+    ref'd or source'd: these conditions go into incremental_predicates, which
+    dbt renders when it parses the model, before ref and source resolve. The
+    models that use them depend on int_build_window and int_vins_changed
+    (a ref or depends_on line), and read them only in an incremental build. -#}
 
 {% macro build_relation(name) -%}
     {{ api.Relation.create(database=target.database, schema='intermediate', identifier=name) }}
+{%- endmacro %}
+
+{% macro raw_relation(name) -%}
+    {{ api.Relation.create(database=target.database, schema='raw', identifier=name) }}
 {%- endmacro %}
 
 {#- Customer-months recomputed by this build: every month from the window's
     on, and every month of a changed vehicle. -#}
 {% macro in_rebuilt_customer_months(vin='vin', month_end='month_end') -%}
     {{ month_end }} >= (select rebuild_from_month_end from {{ build_relation('int_build_window') }})
+    or {{ vin }} in (select vin from {{ build_relation('int_vins_changed') }})
+{%- endmacro %}
+
+{#- Keys of a landing table with a version loaded, or replaced by a
+    re-delivered file, since the last completed build; every key on a full
+    rebuild. -#}
+{% macro in_touched_keys(table_name, key_columns) -%}
+    (select is_full_rebuild from {{ build_relation('int_build_window') }})
+    or ({{ key_columns | join(', ') }}) in (
+        select {{ key_columns | join(', ') }} from {{ raw_relation(table_name) }}
+        where _loaded_at > (select changes_loaded_after from {{ build_relation('int_build_window') }})
+    )
+    or concat_ws('|', {{ key_columns | join(', ') }}) in (
+        select row_key from {{ raw_relation('replaced_rows') }}
+        where table_name = '{{ table_name }}'
+            and replaced_at > (select changes_loaded_after from {{ build_relation('int_build_window') }})
+    )
+{%- endmacro %}
+
+{#- Rows of the changed vehicles, or every row on a full rebuild. -#}
+{% macro in_changed_vins(vin='vin') -%}
+    (select is_full_rebuild from {{ build_relation('int_build_window') }})
     or {{ vin }} in (select vin from {{ build_relation('int_vins_changed') }})
 {%- endmacro %}
 

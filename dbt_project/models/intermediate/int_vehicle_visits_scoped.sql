@@ -3,10 +3,20 @@
 -- visits; at region and group level the vehicle's visits at any store of the
 -- scope, a day at two stores being one visit. Annual spend and visits per
 -- year are counted within the scope.
+-- Incremental: a build recomputes the visits of the changed vehicles.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[in_changed_vins()],
+) }}
 with
 
 visit_days as (
     select * from {{ ref('int_visits_aggregated_to_days') }}
+    {%- if is_incremental() %}
+    where {{ in_changed_vins() }}
+    {%- endif %}
 ),
 
 stores_scoped as (

@@ -1,11 +1,21 @@
 -- One row per store, VIN and visit date (进厂台次, SPEC section 5): the
 -- qualifying ROs of that day collapsed into one visit, with the money of its
 -- revenue ROs. Annual spend is per scope (int_vehicle_visits_scoped).
+-- Incremental: a build recomputes the visits of the changed vehicles.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[in_changed_vins()],
+) }}
 with
 
 repair_orders as (
     select * from {{ ref('stg_dms__repair_orders') }}
     where is_qualifying
+    {%- if is_incremental() %}
+        and ({{ in_changed_vins() }})
+    {%- endif %}
 ),
 
 days as (

@@ -2,6 +2,10 @@
 -- It runs after every incremental model (the depends_on lines below), so a
 -- build that failed part-way leaves no row here, and the next build, not
 -- finding its predecessor, recomputes everything.
+-- depends_on: {{ ref('stg_dms__repair_orders') }}
+-- depends_on: {{ ref('stg_dms__repair_order_lines') }}
+-- depends_on: {{ ref('int_visits_aggregated_to_days') }}
+-- depends_on: {{ ref('int_vehicle_visits_scoped') }}
 -- depends_on: {{ ref('int_customer_months_classified') }}
 -- depends_on: {{ ref('int_kpis_aggregated_to_scope_months') }}
 -- depends_on: {{ ref('fct_customer_month') }}

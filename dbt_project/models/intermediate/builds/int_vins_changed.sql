@@ -1,9 +1,12 @@
 -- One row per VIN whose customer-months this build recomputes in every month
 -- (int_build_window): a repair order, survey response or vehicle record of it
--- was loaded since the last completed build, or its owner's record was, or a
--- re-delivered file replaced such a row (raw.replaced_rows). Empty on a full
--- rebuild, which recomputes every VIN anyway. Insurance rows change no
--- customer-month (renewals are counted from the policies directly).
+-- was loaded since the last completed build, or replaced by a re-delivered
+-- file (raw.replaced_rows), or its owner's record was. For a repair order or
+-- response touched so, the VIN of every version of it counts: a corrected
+-- version may name another vehicle. Empty on a full rebuild, which recomputes
+-- every VIN anyway. Insurance rows change no customer-month (renewals are
+-- counted from the policies directly). Raw and the vehicle master only: the
+-- incremental staging models read this.
 with
 
 build_window as (
@@ -11,65 +14,82 @@ build_window as (
 ),
 
 vehicles as (
-    select * from {{ ref('int_vehicles_ruled') }}
+    select store_code, vin, customer_id from {{ ref('stg_dms__vehicles') }}
 ),
 
 repair_orders as (
-    select store_code, vin, customer_id, _loaded_at from {{ source('dms', 'repair_orders') }}
+    select * from {{ source('dms', 'repair_orders') }}
 ),
 
 survey_responses as (
-    select store_code, vin, customer_id, _loaded_at from {{ source('survey', 'responses') }}
+    select * from {{ source('survey', 'responses') }}
 ),
 
 vehicle_records as (
-    select store_code, vin, customer_id, _loaded_at from {{ source('dms', 'vehicles') }}
+    select * from {{ source('dms', 'vehicles') }}
 ),
 
 customer_records as (
-    select store_code, null::varchar as vin, customer_id, _loaded_at from {{ source('dms', 'customers') }}
+    select * from {{ source('dms', 'customers') }}
 ),
 
 replaced_rows as (
-    select store_code, vin, customer_id, replaced_at as _loaded_at
-    from {{ source('reference', 'replaced_rows') }}
-    where table_name in ('dms_repair_orders', 'survey_responses', 'dms_vehicles', 'dms_customers')
+    select * from {{ source('reference', 'replaced_rows') }}
 ),
 
-changed_rows as (
-    select * from repair_orders
-    union all
-    select * from survey_responses
-    union all
-    select * from vehicle_records
-    union all
-    select * from customer_records
-    union all
-    select * from replaced_rows
+since as (
+    select changes_loaded_after from build_window where not is_full_rebuild
 ),
 
-since_last_build as (
-    select changed_rows.store_code, changed_rows.vin, changed_rows.customer_id
-    from changed_rows
-    inner join build_window
-        on not build_window.is_full_rebuild
-        and changed_rows._loaded_at > build_window.changes_loaded_after
+replaced_since as (
+    select * from replaced_rows where replaced_at > (select changes_loaded_after from since)
 ),
 
--- An owner's record changes the customer-months of the vehicles it owns.
-owned_vehicles as (
-    select vehicles.vin
-    from since_last_build
-    inner join vehicles
-        on vehicles.store_code = since_last_build.store_code
-        and vehicles.customer_id = since_last_build.customer_id
-    where since_last_build.vin is null
+touched_repair_orders as (
+    select store_code, ro_number from repair_orders where _loaded_at > (select changes_loaded_after from since)
+    union
+    select store_code, ro_number from repair_orders
+    where concat_ws('|', store_code, ro_number)
+        in (select row_key from replaced_since where table_name = 'dms_repair_orders')
+),
+
+touched_responses as (
+    select store_code, response_id from survey_responses where _loaded_at > (select changes_loaded_after from since)
+    union
+    select store_code, response_id from survey_responses
+    where concat_ws('|', store_code, response_id)
+        in (select row_key from replaced_since where table_name = 'survey_responses')
+),
+
+changed_owners as (
+    select store_code, customer_id from customer_records
+    where _loaded_at > (select changes_loaded_after from since)
+    union
+    select store_code, customer_id from replaced_since where table_name = 'dms_customers'
+),
+
+changed_vins as (
+    select vin from repair_orders where (store_code, ro_number) in (select store_code, ro_number from touched_repair_orders)
+    union all
+    select vin from survey_responses
+    where (store_code, response_id) in (select store_code, response_id from touched_responses)
+    union all
+    select vin from vehicle_records where _loaded_at > (select changes_loaded_after from since)
+    union all
+    -- rows a re-delivery replaced: their vehicles, whatever remains of them
+    select vin from replaced_since
+    where table_name in ('dms_repair_orders', 'survey_responses', 'dms_vehicles')
+    union all
+    -- an owner's record changes the customer-months of the vehicles it owns,
+    -- in the vehicle master or on a repair order
+    select vin from vehicles where (store_code, customer_id) in (select store_code, customer_id from changed_owners)
+    union all
+    select vin from repair_orders
+    where (store_code, customer_id) in (select store_code, customer_id from changed_owners)
 ),
 
 final as (
-    select vin from since_last_build where vin is not null
-    union
-    select vin from owned_vehicles
+    select distinct vin from changed_vins where vin is not null
 )
 
 select * from final

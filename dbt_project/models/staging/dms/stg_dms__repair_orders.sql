@@ -1,10 +1,22 @@
 -- One row per store and RO number, latest version (an RO delivered open and
 -- later closed or cancelled counts in its final state), with the visit and
 -- revenue rules of SPEC section 5 as flags.
+-- Incremental: a build recomputes the repair orders of the changed vehicles
+-- (int_vins_changed holds the vehicle of every version of a touched order).
+-- depends_on: {{ ref('int_vins_changed') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[in_changed_vins()],
+) }}
 with
 
 source as (
     select * from {{ source('dms', 'repair_orders') }}
+    {%- if is_incremental() %}
+    where {{ in_changed_vins() }}
+    {%- endif %}
 ),
 
 latest as (
