@@ -131,6 +131,8 @@ def validate_all(
     warehouse: Path | str,
     tables: Iterable[str] | None = None,
     docs_dir: Path | str | None = None,
+    *,
+    changed_only: bool = False,
 ) -> list[ValidationOutcome]:
     """Validate several tables with one GX context and one read-only DuckDB connection (GX's).
 
@@ -138,6 +140,8 @@ def validate_all(
     a suite. A table missing from the warehouse gives a failed outcome (critical check
     ``table_exists``), not an exception; so does a table GX cannot validate at all
     (``validation_error``, with the message). Unknown table names raise KeyError before any work.
+    changed_only: validate, of the tables in :data:`expectations.suites.CHANGED_ROWS`, only
+    the rows the last incremental build wrote (the whole tables after a full rebuild).
     docs_dir: when given, a Data Docs site (static HTML) is (re)built there; its index.html
     lists this call's validations. Raises FileNotFoundError when the warehouse file is missing,
     and duckdb.IOException when another process holds it open for writing.
@@ -162,6 +166,7 @@ def validate_all(
                 "WHERE table_catalog = current_database()"
             ).fetchall()
         }
+        row_filters = _changed_row_filters(con, present) if changed_only else {}
     finally:
         # Closed before GX connects: duckdb-engine opens the file with another config
         # (custom_user_agent), and DuckDB refuses two configs for one file in one process.
@@ -174,7 +179,7 @@ def validate_all(
         else:
             outcomes[table] = _missing_table_outcome(table)
     if to_run or docs_path is not None:
-        outcomes.update(_run_gx(warehouse, to_run, suites, docs_path))
+        outcomes.update(_run_gx(warehouse, to_run, suites, docs_path, row_filters))
     if docs_path is not None:
         index = docs_path / "index.html"
         for t, o in outcomes.items():
@@ -183,6 +188,19 @@ def validate_all(
 
 
 # --------------------------------------------------------------------------- internals
+
+
+def _changed_row_filters(con, present: set[str]) -> dict[str, str]:
+    """table -> the condition selecting the rows the last build wrote; empty after a
+    full rebuild, or when the warehouse has no incremental build to go by."""
+    from expectations.suites import BUILD_WINDOW, CHANGED_ROWS
+
+    if BUILD_WINDOW not in present:
+        return {}
+    (is_full,) = con.execute(f"SELECT bool_or(is_full_rebuild) FROM {BUILD_WINDOW}").fetchone()
+    if is_full is not False:
+        return {}
+    return {table: condition for table, condition in CHANGED_ROWS.items() if table in present}
 
 
 def _register_duckdb_dialect() -> None:
@@ -257,6 +275,7 @@ def _run_gx(
     tables: Sequence[str],
     suites: dict[str, tuple[Check, ...]],
     docs_path: Path | None,
+    row_filters: dict[str, str],
 ) -> dict[str, ValidationOutcome]:
     t0 = time.perf_counter()
     _register_duckdb_dialect()
@@ -288,7 +307,12 @@ def _run_gx(
                     # connection, which the generic SQL data source cannot express for DuckDB;
                     # it still works in GX 1.24.
                     warnings.simplefilter("ignore", DeprecationWarning)
-                    asset = datasource.add_table_asset(name=table, table_name=name, schema_name=schema)
+                    if table in row_filters:  # only the rows the last build wrote
+                        asset = datasource.add_query_asset(
+                            name=table, query=f"SELECT * FROM {_qualified(table)} WHERE {row_filters[table]}"
+                        )
+                    else:
+                        asset = datasource.add_table_asset(name=table, table_name=name, schema_name=schema)
                 batch_definition = asset.add_batch_definition_whole_table(name="whole_table")
                 suite = context.suites.add(
                     gx.ExpectationSuite(name=table, expectations=[_to_gx(c) for c in checks])
@@ -299,7 +323,8 @@ def _run_gx(
                 result = definition.run(
                     result_format={"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES}
                 )
-                row_count = query(f"SELECT count(*) FROM {_qualified(table)}").scalar()
+                where = f" WHERE {row_filters[table]}" if table in row_filters else ""
+                row_count = query(f"SELECT count(*) FROM {_qualified(table)}{where}").scalar()
                 outcomes[table] = _outcome(table, checks, result, query, row_count, time.perf_counter() - started)
             except Exception as exc:  # one table's breakage must not hide the others' results
                 logger.exception("validating %s failed", table)

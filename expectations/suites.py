@@ -480,6 +480,29 @@ def _build() -> dict[str, tuple[Check, ...]]:
 SUITES: Mapping[str, tuple[Check, ...]] = MappingProxyType(_build())
 
 RAW_TABLES: tuple[str, ...] = tuple(t for t in SUITES if t.startswith("raw."))
+
+# The rows an incremental build wrote, per table whose suite then validates
+# only them (docs/decisions.md, "Incremental builds"): the raw rows loaded
+# since the last completed build, the customer-months whose row changed, the
+# scope-months recomputed from them. A full rebuild validates whole tables;
+# so does every table not named here (they are small, or rebuilt whole).
+BUILD_WINDOW = "intermediate.int_build_window"
+_CHANGED_CUSTOMER_MONTHS = "intermediate.int_customer_months_changed"
+_CHANGED_SCOPE_MONTHS = (
+    f"(scope_level, scope_code, month_end) IN (SELECT scope_level, scope_code, month_end FROM {_CHANGED_CUSTOMER_MONTHS})"
+)
+CHANGED_ROWS: Mapping[str, str] = MappingProxyType({
+    **{table: f"_loaded_at > (SELECT changes_loaded_after FROM {BUILD_WINDOW})" for table in RAW_TABLES},
+    "marts.fct_customer_month": (
+        f"(store_code, vin, month_end) IN (SELECT scope_code, vin, month_end FROM {_CHANGED_CUSTOMER_MONTHS} "
+        "WHERE scope_level = 'store')"
+    ),
+    "marts.fct_group_customer_month": (
+        f"(vin, month_end) IN (SELECT vin, month_end FROM {_CHANGED_CUSTOMER_MONTHS} WHERE scope_level = 'group')"
+    ),
+    "marts.kpi_churn_breakdown_month": _CHANGED_SCOPE_MONTHS,
+    "marts.kpi_vehicle_age_churn_month": _CHANGED_SCOPE_MONTHS,
+})
 MART_TABLES: tuple[str, ...] = tuple(t for t in SUITES if t.startswith("marts."))
 
 

@@ -521,19 +521,25 @@ class Unreconciled:
         )
 
 
-def unreconciled_files(con: duckdb.DuckDBPyConnection) -> tuple[int, list[Unreconciled]]:
-    """SPEC section 4 for every loaded file: rows read (raw.load_log, counted
-    apart from the reader) = its rows in its raw table + its rows in
-    raw.quarantine, counted now from the tables themselves. Returns the number
-    of loaded files checked and the ones that do not add up."""
+def unreconciled_files(
+    con: duckdb.DuckDBPyConnection, loaded_since: dt.datetime | None = None
+) -> tuple[int, list[Unreconciled]]:
+    """SPEC section 4 for every loaded file (or those loaded at or after
+    `loaded_since`): rows read (raw.load_log, counted apart from the reader) =
+    its rows in its raw table + its rows in raw.quarantine, counted now from
+    the tables themselves. Returns the number of loaded files checked and the
+    ones that do not add up."""
+    since = "timestamp '0001-01-01'" if loaded_since is None else _sql_literal(loaded_since)
     in_raw = " union all ".join(
-        f"select _source_file as source_file, count(*) as n from {RAW_SCHEMA}.{t.name} group by 1"
+        f"select _source_file as source_file, count(*) as n from {RAW_SCHEMA}.{t.name} "
+        f"where _loaded_at >= {since} group by 1"
         for t in LANDING_TABLES
     )
     rows = con.execute(
         f"""with in_raw as ({in_raw}),
                  in_quarantine as (
-                     select source_file, count(*) as n from {RAW_SCHEMA}.quarantine group by 1
+                     select source_file, count(*) as n from {RAW_SCHEMA}.quarantine
+                     where loaded_at >= {since} group by 1
                  ),
                  files as (
                      select l.source_file, l.rows_read, coalesce(r.n, 0) as rows_in_raw,
@@ -541,11 +547,13 @@ def unreconciled_files(con: duckdb.DuckDBPyConnection) -> tuple[int, list[Unreco
                      from {RAW_SCHEMA}.load_log l
                      left join in_raw r using (source_file)
                      left join in_quarantine q using (source_file)
-                     where l.status = 'loaded'
+                     where l.status = 'loaded' and l.loaded_at >= {since}
                  )
             select * from files
             where rows_read is distinct from rows_in_raw + rows_in_quarantine
             order by source_file"""
     ).fetchall()
-    (checked,) = con.execute(f"select count(*) from {RAW_SCHEMA}.load_log where status = 'loaded'").fetchone()
+    (checked,) = con.execute(
+        f"select count(*) from {RAW_SCHEMA}.load_log where status = 'loaded' and loaded_at >= {since}"
+    ).fetchone()
     return checked, [Unreconciled(*row) for row in rows]
