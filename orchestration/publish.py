@@ -85,6 +85,7 @@ def publish(
     *,
     audit_first: bool = True,
     months_from: Mapping[str, dt.date] | None = None,
+    rows_changed: Mapping[str, str] | None = None,
 ) -> Published:
     """Audit the working copy (unless the caller has: audit_first=False) and
     publish its analyst relations; raise NotPublished, leaving the published
@@ -95,7 +96,12 @@ def publish(
     are replaced in a copy of the published file. Without it (the default),
     or when the published file cannot serve as the base (missing, holding a
     schema analysts may not read, or the relation's columns changed), every
-    relation is written whole into an empty file."""
+    relation is written whole into an empty file.
+
+    rows_changed maps a relation to a SQL condition that selects, in the
+    working copy and in the published file alike, the rows to replace (the
+    rows an incremental build wrote: expectations.suites.CHANGED_ROWS, whose
+    subqueries read the working copy); it is used like months_from."""
     working, published = Path(working), Path(published)
     failures = audit(working) if audit_first else []
     if failures:
@@ -107,10 +113,12 @@ def publish(
     partial = published.with_name(f".{published.name}.partial")
     _remove_database(partial)
     try:
-        base = published if months_from and published.is_file() else None
+        conditions = {name: f"{MONTH_COLUMN} >= date '{month.isoformat()}'" for name, month in (months_from or {}).items()}
+        conditions.update(rows_changed or {})
+        base = published if conditions and published.is_file() else None
         if base is not None:
             shutil.copyfile(base, partial)
-        relations = _write_analyst_relations(working, partial, dict(months_from or {}) if base else {})
+        relations = _write_analyst_relations(working, partial, conditions if base else {}, set(months_from or ()))
         with open(partial, "rb") as fh:
             os.fsync(fh.fileno())
         os.chmod(partial, PUBLISHED_MODE)
@@ -121,21 +129,23 @@ def publish(
     return Published(published, published.stat().st_size, dt.datetime.now(), relations)
 
 
-def _write_analyst_relations(working: Path, dest: Path, months_from: dict[str, dt.date]) -> int:
+def _write_analyst_relations(working: Path, dest: Path, conditions: dict[str, str], by_month: set[str]) -> int:
     """Write the analyst relations of `working` into the DuckDB file `dest`
-    (empty, or a copy of the published file to update by months); return how
-    many relations were written."""
+    (empty, or a copy of the published file in which the rows each condition
+    selects are replaced); return how many relations were written."""
     con = duckdb.connect()
     try:
         con.execute(f"attach {_sql_string(str(working))} as work (read_only)")
         con.execute(f"attach {_sql_string(str(dest))} as pub")
+        # The conditions' subqueries name the working copy's relations unqualified.
+        con.execute("use work")
         wanted = _relations(con, "work")
-        if months_from and not _may_update(con, wanted, months_from):
+        if conditions and not _may_update(con, wanted, conditions, by_month):
             # Not a base to update: start from an empty file instead.
             con.execute("detach pub")
             _remove_database(dest)
             con.execute(f"attach {_sql_string(str(dest))} as pub")
-            months_from = {}
+            conditions = {}
         for schema in sorted({schema for schema, _ in wanted} - set(_schemas(con, "pub"))):
             con.execute(f'create schema pub."{schema}"')
         existing = _relations(con, "pub")
@@ -143,10 +153,10 @@ def _write_analyst_relations(working: Path, dest: Path, months_from: dict[str, d
             con.execute(f'drop table pub."{schema}"."{table}"')
         for (schema, table), columns in sorted(wanted.items()):
             name = f'"{schema}"."{table}"'
-            since = months_from.get(f"{schema}.{table}")
-            if since is not None and existing.get((schema, table)) == columns:
-                con.execute(f"delete from pub.{name} where {MONTH_COLUMN} >= ?", [since])
-                con.execute(f"insert into pub.{name} select * from work.{name} where {MONTH_COLUMN} >= ?", [since])
+            condition = conditions.get(f"{schema}.{table}")
+            if condition is not None and existing.get((schema, table)) == columns:
+                con.execute(f"delete from pub.{name} where {condition}")
+                con.execute(f"insert into pub.{name} select * from work.{name} where {condition}")
             else:
                 con.execute(f"create or replace table pub.{name} as select * from work.{name}")
         for schema in sorted(set(_schemas(con, "pub")) - {schema for schema, _ in wanted}):
@@ -191,19 +201,54 @@ def _schemas(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
         "and schema_name <> 'main'", [database]).fetchall()]
 
 
-def _may_update(con: duckdb.DuckDBPyConnection, wanted: dict, months_from: Mapping[str, dt.date]) -> bool:
-    """The published copy in `pub` may be updated by months: it holds the
-    analyst schemas only, and every relation named has a month column."""
-    unknown = set(months_from) - {f"{s}.{t}" for s, t in wanted}
+def _may_update(con: duckdb.DuckDBPyConnection, wanted: dict, conditions: Mapping[str, str], by_month: set[str]) -> bool:
+    """The published copy in `pub` may be updated in part: it holds the
+    analyst schemas only, and every relation named by month has a month column."""
+    unknown = set(conditions) - {f"{s}.{t}" for s, t in wanted}
     if unknown:
         raise ValueError(f"months_from names relations the working copy lacks: {', '.join(sorted(unknown))}")
     no_month = [f"{s}.{t}" for (s, t), cols in wanted.items()
-                if f"{s}.{t}" in months_from and MONTH_COLUMN not in {c for c, _ in cols}]
+                if f"{s}.{t}" in by_month and MONTH_COLUMN not in {c for c, _ in cols}]
     if no_month:
         raise ValueError(f"months_from names relations without a {MONTH_COLUMN} column: {', '.join(no_month)}")
     return set(_schemas(con, "pub")) <= set(ANALYST_SCHEMAS) and not con.execute(
         "select count(*) from duckdb_tables() where database_name = 'pub' and schema_name = 'main'"
     ).fetchone()[0]
+
+
+def rows_changed_since_published(working: Path, published: Path) -> dict[str, str]:
+    """The rows of the large marts to replace in the published file: those the
+    last build wrote, when that build was incremental and the build before it
+    is the one published (ops.build names it); else nothing, and publishing
+    writes every relation whole."""
+    from expectations.suites import CHANGED_ROWS
+
+    if not published.is_file():
+        return {}
+    with duckdb.connect(str(working), read_only=True) as con:
+        (is_full,) = con.execute("select bool_or(is_full_rebuild) from intermediate.int_build_window").fetchone()
+        previous = con.execute(
+            "select build_id from intermediate.int_builds_completed order by completed_at desc limit 1 offset 1"
+        ).fetchone()
+    with duckdb.connect(str(published), read_only=True) as con:
+        (has_build,) = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'ops' and table_name = 'build'"
+        ).fetchone()
+        published_build = con.execute("select build_id from ops.build").fetchone() if has_build else None
+    if is_full is not False or previous is None or published_build != previous:
+        return {}
+    return {table: condition for table, condition in CHANGED_ROWS.items() if table.startswith("marts.")}
+
+
+def record_build(working: Path) -> None:
+    """ops.build: the dbt build the working copy holds, published with it."""
+    with duckdb.connect(str(working)) as con:
+        con.execute("create schema if not exists ops")
+        con.execute(
+            """create or replace table ops.build as
+               select build_id, data_as_of_date, is_full_rebuild, loaded_through
+               from intermediate.int_build_window"""
+        )
 
 
 def _remove_database(path: Path) -> None:

@@ -27,15 +27,23 @@ MART_KEYS = sorted((key for key in warehouse_dbt_models.keys if key.path[0] == "
     "Expectations checks (blocking asset checks: this step does not run otherwise).",
 )
 def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource):
-    from orchestration.publish import publish
+    from orchestration.file_modes import owner_only
+    from orchestration.publish import publish, record_build, rows_changed_since_published
 
+    working, published = Path(warehouse.path), Path(warehouse.published_path)
+    # After an incremental build on top of the published one, only the rows it
+    # wrote are replaced in the large marts; otherwise every relation is written.
+    rows_changed = rows_changed_since_published(working, published)
+    with owner_only():
+        record_build(working)
     # The marts were audited by the blocking gx_expectations checks, upstream of this step.
-    result = publish(Path(warehouse.path), Path(warehouse.published_path), audit_first=False)
+    result = publish(working, published, audit_first=False, rows_changed=rows_changed)
     return MaterializeResult(
         metadata={
             "path": str(result.path),
             "bytes": result.bytes,
             "relations": result.relations,
+            "relations_updated_in_part": len(rows_changed),
             "published_at": MetadataValue.text(result.published_at.isoformat(timespec="seconds")),
         }
     )
