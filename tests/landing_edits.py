@@ -136,11 +136,18 @@ def correct_repair_orders(folder: Path, raised: dict, removed: dict, raise_by: D
                                  raise_by, Decimal(removed["total_amount"]))
 
 
-def correct_survey_destination(path: Path, response_id: str, serviced_at: str) -> None:
-    """Re-deliver a survey file with one response's destination corrected."""
+def correct_cell(path: Path, key_column: str, key: str, column: str, value: str) -> str:
+    """Re-deliver a file with one row's `column` set to `value` (the row whose
+    `key_column` is `key`); the value it replaces."""
     header, rows = read_csv(path)
-    col = {name: i for i, name in enumerate(header)}
-    hits = [row for row in rows if row[col["response_id"]] == response_id]
-    assert len(hits) == 1
-    hits[0][col["serviced_at"]] = serviced_at
+    hits = [row for row in rows if row[header.index(key_column)] == key]
+    assert len(hits) == 1 and hits[0][header.index(column)] != value
+    old, hits[0][header.index(column)] = hits[0][header.index(column)], value
     write_csv(path, header, rows)
+    return old
+
+
+def append_rows(path: Path, rows: list[dict[str, str]]) -> None:
+    """Re-deliver a file with `rows` added (named by column)."""
+    header, kept = read_csv(path)
+    write_csv(path, header, kept + [[row[name] for name in header] for row in rows])

@@ -25,9 +25,10 @@ import duckdb
 import pytest
 from landing_edits import (
     RepairOrderCorrection,
+    append_rows,
     copy_landing_without,
     correct_repair_orders,
-    correct_survey_destination,
+    correct_cell,
     correctable_pair,
     deliver,
     drops,
@@ -57,6 +58,7 @@ class Sequence:
     late_day: str = ""
     correction: RepairOrderCorrection | None = None
     survey: dict | None = None  # the response whose destination the re-delivery corrected
+    owner: dict | None = None  # the customer whose district it corrected, with the vehicle's VIN
     from_empty: Step | None = None
 
 
@@ -152,7 +154,20 @@ def sequence(tmp_path_factory) -> Sequence:
             for response in rows_by_name(path)
             if response["reached"] == "Y" and response["serviced_at"] != SURVEY_DESTINATION
         )
-        correct_survey_destination(survey_file, seq.survey["response_id"], SURVEY_DESTINATION)
+        correct_cell(survey_file, "response_id", seq.survey["response_id"], "serviced_at", SURVEY_DESTINATION)
+        # The same drop's customers re-delivered with a newer record of the
+        # owner of a vehicle serviced in the history extract, whose other rows
+        # stay as they were: the district corrected.
+        extract = landing / "dms" / EDITED_STORE / extract_day
+        owners = {c["customer_id"]: c for c in rows_by_name(extract / "customers.csv")}
+        serviced = {ro["vin"] for ro in rows_by_name(extract / "repair_orders.csv")}
+        untouched = serviced - {raised["vin"], removed["vin"], seq.survey["vin"]} - {
+            v["vin"] for day in daily for v in rows_by_name(landing / "dms" / EDITED_STORE / day / "vehicles.csv")}
+        seq.owner = next(owners[v["customer_id"]] | {"vin": v["vin"]} for v in rows_by_name(extract / "vehicles.csv")
+                         if v["vin"] in untouched and v["customer_id"] in owners)
+        other_district = next(c["district"] for c in owners.values() if c["district"] != seq.owner["district"])
+        append_rows(folder / "customers.csv",
+                    [seq.owner | {"district": other_district, "updated_at": f"{folder.name} 12:00:00"}])
         seq.steps["redelivered"] = run("redelivered")
 
         assert deliver(generated, landing, lambda d: d.store == BACKFILLED_STORE and d.date == extract_day)
@@ -272,6 +287,19 @@ def test_the_redelivered_survey_reaches_the_customer_months(sequence):
     after = Counter(dict(_query(database, sql, params)))
     after.subtract(before)
     assert {d: n for d, n in after.items() if n} == {SURVEY_DESTINATION: 1, sequence.survey["serviced_at"]: -1}
+
+
+def test_the_redelivered_owner_record_changes_every_month_of_the_vehicle(sequence):
+    """An owner's district is on every customer-month of the vehicle (for the
+    breakdowns): a newer record of the owner in a re-delivered daily file
+    changes all of them, back to the vehicle's first month, though nothing
+    else of the vehicle was delivered since."""
+    database = sequence.steps["redelivered"].incremental
+    sql = "select month_end from intermediate.{} where scope_level = 'store' and scope_code = ? and vin = ?"
+    params = [EDITED_STORE, sequence.owner["vin"]]
+    months = _query(database, sql.format("int_customer_months_classified"), params)
+    assert len(months) > 2
+    assert sorted(_query(database, sql.format("int_customer_months_changed"), params)) == sorted(months)
 
 
 def test_the_last_state_equals_a_build_from_an_empty_warehouse(sequence):
