@@ -1,0 +1,308 @@
+"""An incremental build equals a full refresh over the same files, cell for
+cell (docs/decisions.md, "Incremental builds"), for a new day, a late drop, a
+re-delivered drop and a backfill.
+
+One generated landing is delivered to the pipeline in steps, each run in
+process by `run_pipeline` as `aftersales run` does. After each run its working
+copy is frozen, and a copy of it -- the same raw layer -- is rebuilt with
+`dbt build --full-refresh`: every relation of schema marts must match, both
+ways, row for row. The last state is also compared with a run from an empty
+warehouse over the final landing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from landing_edits import (
+    RepairOrderCorrection,
+    append_rows,
+    copy_landing_without,
+    correct_repair_orders,
+    correct_cell,
+    correctable_pair,
+    deliver,
+    drops,
+    ro_numbers_delivered,
+    rows_by_name,
+)
+
+from orchestration import settings
+from sources.demo import generate_landing
+
+EDITED_STORE = "S001"  # plain UTF-8 with LF: its files are edited in place
+BACKFILLED_STORE = "S003"  # its history extract arrives after its daily drops
+CASES = ("new_day", "late_drop", "redelivered", "backfill")
+SURVEY_DESTINATION = "chain_shop"
+
+
+@dataclass
+class Step:
+    summary: object  # orchestration.pipeline.RunSummary
+    incremental: Path  # the working copy after the run, frozen
+    full: Path | None = None  # the same raw layer, every model rebuilt by dbt build --full-refresh
+
+
+@dataclass
+class Sequence:
+    steps: dict[str, Step] = field(default_factory=dict)
+    late_day: str = ""
+    correction: RepairOrderCorrection | None = None
+    survey: dict | None = None  # the response whose destination the re-delivery corrected
+    owner: dict | None = None  # the customer whose district it corrected, with the vehicle's VIN
+    from_empty: Step | None = None
+
+
+def _frozen_copy(working: Path, dest: Path) -> Path:
+    """The working copy as one file (write-ahead log folded in), copied."""
+    duckdb.connect(str(working)).execute("checkpoint").close()
+    shutil.copyfile(working, dest)
+    return dest
+
+
+def _full_refresh(database: Path, landing: Path, scratch: Path) -> None:
+    """`dbt build --full-refresh` of every model (no tests) on `database`,
+    with the variables the pipeline's dbt step passes."""
+    env = dict(os.environ)
+    env[settings.PSEUDONYM_KEY_ENV] = settings.pseudonym_key(landing)
+    env[settings.WAREHOUSE_ENV] = str(database)
+    resources = settings.duckdb_resources(database)
+    env.update({settings.MEMORY_LIMIT_ENV: resources["memory_limit"], settings.THREADS_ENV: resources["threads"],
+                settings.SPILL_DIR_ENV: resources["temp_directory"]})
+    dbt_vars = {"warehouse_path": str(database), "code_version": settings.dbt_code_version()}
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "build", "--full-refresh",
+         "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test",
+         "--project-dir", str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR),
+         "--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs"),
+         "--vars", json.dumps(dbt_vars)],
+        cwd=settings.DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+def _busiest_middle_day(landing: Path, daily: list[str]) -> str:
+    """The daily date of the middle third with the most repair orders: a late
+    drop with something in it, with daily drops before and after it."""
+    third = len(daily) // 3
+    middle = daily[third: 2 * third]
+    # Lines after the header: any store's encoding and line ends.
+    count = Counter()
+    for d in drops(landing):
+        if d.source == "dms" and d.date in middle:
+            count[d.date] += (landing / "dms" / d.store / d.date / "repair_orders.csv").read_bytes().count(b"\n") - 1
+    return max(middle, key=lambda day: (count[day], day))
+
+
+@pytest.fixture(scope="module")
+def sequence(tmp_path_factory) -> Sequence:
+    from orchestration.pipeline import run_pipeline
+
+    root = tmp_path_factory.mktemp("incremental")
+    generated, landing = root / "generated", root / "landing"
+    generate_landing(generated, seed=11, stores=3, years=2, vehicles_per_store=80, daily_days=40)
+    dates = sorted({d.date for d in drops(generated)})
+    extract_day, daily, new_day = dates[0], dates[1:], dates[-1]
+    seq = Sequence(late_day=_busiest_middle_day(generated, daily[:-1]))
+    copy_landing_without(generated, landing, lambda d: d.date in (new_day, seq.late_day)
+                         or (d.store == BACKFILLED_STORE and d.date == extract_day))
+    warehouse = root / "warehouse" / "warehouse.duckdb"
+
+    def run(name: str, *, reference: bool = True, into: Path = warehouse) -> Step:
+        summary = run_pipeline(landing=landing, warehouse=into, dashboards_dir=root / name / "dashboards",
+                               data_docs_dir=root / name / "data_docs")
+        (root / name).mkdir(exist_ok=True)
+        step = Step(summary, _frozen_copy(summary.working_copy, root / name / "incremental.duckdb"))
+        if reference:
+            step.full = shutil.copyfile(step.incremental, root / name / "full.duckdb")
+            _full_refresh(step.full, landing, root / name)
+        return step
+
+    # run_pipeline exports the warehouse, landing and key for dbt: undo that after.
+    with pytest.MonkeyPatch.context() as env:
+        for name in (settings.WAREHOUSE_ENV, settings.LANDING_ENV, settings.PSEUDONYM_KEY_ENV,
+                     settings.MEMORY_LIMIT_ENV, settings.THREADS_ENV, settings.SPILL_DIR_ENV):
+            env.delenv(name, raising=False)
+        seq.steps["initial"] = run("initial", reference=False)
+
+        assert deliver(generated, landing, lambda d: d.date == new_day)
+        seq.steps["new_day"] = run("new_day")
+
+        assert deliver(generated, landing, lambda d: d.date == seq.late_day)
+        seq.steps["late_drop"] = run("late_drop")
+
+        # An earlier daily drop of the edited store, re-delivered corrected.
+        delivered = ro_numbers_delivered(landing, EDITED_STORE)
+        folder, (raised, removed) = next(
+            (folder, pair) for day in daily[:-1]
+            if (folder := landing / "dms" / EDITED_STORE / day).is_dir()
+            and (pair := correctable_pair(folder, delivered))
+        )
+        seq.correction = correct_repair_orders(folder, raised, removed, raise_by=Decimal("100.00"))
+        survey_file, seq.survey = next(
+            (path, response) for day in daily[:-1]
+            if (path := landing / "survey" / EDITED_STORE / day / "responses.csv").is_file()
+            for response in rows_by_name(path)
+            if response["reached"] == "Y" and response["serviced_at"] != SURVEY_DESTINATION
+        )
+        correct_cell(survey_file, "response_id", seq.survey["response_id"], "serviced_at", SURVEY_DESTINATION)
+        # The same drop's customers re-delivered with a newer record of the
+        # owner of a vehicle serviced in the history extract, whose other rows
+        # stay as they were: the district corrected.
+        extract = landing / "dms" / EDITED_STORE / extract_day
+        owners = {c["customer_id"]: c for c in rows_by_name(extract / "customers.csv")}
+        serviced = {ro["vin"] for ro in rows_by_name(extract / "repair_orders.csv")}
+        untouched = serviced - {raised["vin"], removed["vin"], seq.survey["vin"]} - {
+            v["vin"] for day in daily for v in rows_by_name(landing / "dms" / EDITED_STORE / day / "vehicles.csv")}
+        seq.owner = next(owners[v["customer_id"]] | {"vin": v["vin"]} for v in rows_by_name(extract / "vehicles.csv")
+                         if v["vin"] in untouched and v["customer_id"] in owners)
+        other_district = next(c["district"] for c in owners.values() if c["district"] != seq.owner["district"])
+        append_rows(folder / "customers.csv",
+                    [seq.owner | {"district": other_district, "updated_at": f"{folder.name} 12:00:00"}])
+        seq.steps["redelivered"] = run("redelivered")
+
+        assert deliver(generated, landing, lambda d: d.store == BACKFILLED_STORE and d.date == extract_day)
+        seq.steps["backfill"] = run("backfill")
+
+        seq.from_empty = run("from_empty", reference=False, into=root / "from_empty" / "warehouse.duckdb")
+    return seq
+
+
+def _mart_differences(a: Path, b: Path, ignore: dict[str, str] | None = None) -> dict[str, str]:
+    """Every relation of schema marts in `a` and `b` compared as multisets of
+    rows (EXCEPT ALL both ways), less the columns `ignore` names per relation:
+    {relation: how they differ, with a few of the differing rows}, empty when equal."""
+    ignore = ignore or {}
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{a}' as a (read_only)")
+        con.execute(f"attach '{b}' as b (read_only)")
+        tables = {
+            db: {t for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_catalog = ? and table_schema = 'marts'",
+                [db]).fetchall()}
+            for db in ("a", "b")
+        }
+        assert tables["a"] == tables["b"] and len(tables["a"]) >= 10, tables
+        differences = {}
+        for table in sorted(tables["a"]):
+            columns = f"* exclude ({ignore[table]})" if table in ignore else "*"
+            only = {}
+            for x, y in (("a", "b"), ("b", "a")):
+                only[x] = con.execute(f"""select {columns} from {x}.marts.{table}
+                                          except all select {columns} from {y}.marts.{table}""").fetchall()
+            (n_a,), = con.execute(f"select count(*) from a.marts.{table}").fetchall()
+            (n_b,), = con.execute(f"select count(*) from b.marts.{table}").fetchall()
+            if only["a"] or only["b"] or n_a != n_b:
+                differences[table] = (f"{n_a} rows vs {n_b}; {len(only['a'])} only in the first, e.g. {only['a'][:2]}; "
+                                      f"{len(only['b'])} only in the second, e.g. {only['b'][:2]}")
+        return differences
+    finally:
+        con.close()
+
+
+def _query(database: Path, sql: str, params=()) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql, params).fetchall()
+
+
+def test_every_run_succeeds(sequence):
+    for name, step in [*sequence.steps.items(), ("from_empty", sequence.from_empty)]:
+        assert step.summary.success and not step.summary.errors, (name, step.summary.errors)
+        assert not step.summary.failed_checks, (name, step.summary.failed_checks)
+
+
+def test_the_first_build_is_a_full_build(sequence):
+    (is_full,), = _query(sequence.steps["initial"].incremental,
+                         "select is_full_rebuild from intermediate.int_builds_completed")
+    assert is_full
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_marts_equal_a_full_refresh_over_the_same_files(sequence, case):
+    step = sequence.steps[case]
+    # The reference really was rebuilt whole.
+    assert _query(step.full, "select is_full_rebuild from intermediate.int_builds_completed "
+                             "order by completed_at desc limit 1") == [(True,)]
+    assert _mart_differences(step.incremental, step.full) == {}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_run_was_incremental(sequence, case):
+    """Incremental, so the test above cannot pass by rebuilding everything."""
+    database = sequence.steps[case].incremental
+    builds = _query(database, "select is_full_rebuild from intermediate.int_builds_completed order by completed_at")
+    assert len(builds) == CASES.index(case) + 2  # the initial build and one per case so far
+    assert builds[-1] == (False,)
+    (changed,), = _query(database, "select count(*) from intermediate.int_customer_months_changed")
+    (rows,), = _query(database, "select count(*) from intermediate.int_customer_months_classified")
+    assert 0 < changed < rows, (changed, rows)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_run_changed_the_marts(sequence, case):
+    before = sequence.steps[("initial", *CASES)[CASES.index(case)]]
+    assert _mart_differences(before.incremental, sequence.steps[case].incremental) != {}
+
+
+def test_the_redelivered_drop_moves_revenue_by_its_correction(sequence):
+    """Only the corrected store-month's revenue moves, by the raised labour less
+    the removed order's total."""
+    correction = sequence.correction
+    sql = "select store_code, strftime(month_end, '%Y-%m'), revenue from marts.kpi_store_month"
+    before = {(s, m): r for s, m, r in _query(sequence.steps["late_drop"].incremental, sql)}
+    after = {(s, m): r for s, m, r in _query(sequence.steps["redelivered"].incremental, sql)}
+    assert before.keys() == after.keys()
+    moved = {key: after[key] - before[key] for key in after if after[key] != before[key]}
+    assert moved == {(EDITED_STORE, correction.month): correction.revenue_change}
+
+
+def test_the_redelivered_survey_reaches_the_customer_months(sequence):
+    """The corrected destination changed the survey's vehicle's customer-month
+    of the survey's month (its loss destination), a month before the window
+    the data date alone would recompute: the vehicle's months were recomputed
+    because its survey was re-delivered. The destinations mart moves one
+    response from the old destination to the new."""
+    database = sequence.steps["redelivered"].incremental
+    survey_month = sequence.survey["surveyed_at"][:7]
+    changed = _query(database, """select strftime(month_end, '%Y-%m') from intermediate.int_customer_months_changed
+                                  where scope_level = 'store' and scope_code = ? and vin = ?""",
+                     [EDITED_STORE, sequence.survey["vin"]])
+    (window_from,), = _query(database, "select strftime(rebuild_from_month_end, '%Y-%m') "
+                                       "from intermediate.int_build_window")
+    assert survey_month < window_from and (survey_month,) in changed, (survey_month, window_from, changed)
+    sql = """select destination, responses from marts.kpi_survey_destinations_month
+             where scope_level = 'store' and scope_code = ? and strftime(month_end, '%Y-%m') = ?"""
+    params = [EDITED_STORE, survey_month]
+    before = Counter(dict(_query(sequence.steps["late_drop"].incremental, sql, params)))
+    after = Counter(dict(_query(database, sql, params)))
+    after.subtract(before)
+    assert {d: n for d, n in after.items() if n} == {SURVEY_DESTINATION: 1, sequence.survey["serviced_at"]: -1}
+
+
+def test_the_redelivered_owner_record_changes_every_month_of_the_vehicle(sequence):
+    """An owner's district is on every customer-month of the vehicle (for the
+    breakdowns): a newer record of the owner in a re-delivered daily file
+    changes all of them, back to the vehicle's first month, though nothing
+    else of the vehicle was delivered since."""
+    database = sequence.steps["redelivered"].incremental
+    sql = "select month_end from intermediate.{} where scope_level = 'store' and scope_code = ? and vin = ?"
+    params = [EDITED_STORE, sequence.owner["vin"]]
+    months = _query(database, sql.format("int_customer_months_classified"), params)
+    assert len(months) > 2
+    assert sorted(_query(database, sql.format("int_customer_months_changed"), params)) == sorted(months)
+
+
+def test_the_last_state_equals_a_build_from_an_empty_warehouse(sequence):
+    """The same files loaded once: only when each file was loaded differs."""
+    assert _mart_differences(sequence.steps["backfill"].incremental, sequence.from_empty.incremental,
+                             ignore={"source_freshness": "last_loaded_at"}) == {}
