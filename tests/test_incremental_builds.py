@@ -49,6 +49,7 @@ SURVEY_DESTINATION = "chain_shop"
 class Step:
     summary: object  # orchestration.pipeline.RunSummary
     incremental: Path  # the working copy after the run, frozen
+    published: Path  # the published file after the run
     full: Path | None = None  # the same raw layer, every model rebuilt by dbt build --full-refresh
 
 
@@ -121,7 +122,8 @@ def sequence(tmp_path_factory) -> Sequence:
         summary = run_pipeline(landing=landing, warehouse=into, dashboards_dir=root / name / "dashboards",
                                data_docs_dir=root / name / "data_docs")
         (root / name).mkdir(exist_ok=True)
-        step = Step(summary, _frozen_copy(summary.working_copy, root / name / "incremental.duckdb"))
+        step = Step(summary, _frozen_copy(summary.working_copy, root / name / "incremental.duckdb"),
+                    shutil.copyfile(summary.warehouse, root / name / "published.duckdb"))
         if reference:
             step.full = shutil.copyfile(step.incremental, root / name / "full.duckdb")
             _full_refresh(step.full, landing, root / name)
@@ -234,6 +236,16 @@ def test_marts_equal_a_full_refresh_over_the_same_files(sequence, case):
     assert _query(step.full, "select is_full_rebuild from intermediate.int_builds_completed "
                              "order by completed_at desc limit 1") == [(True,)]
     assert _mart_differences(step.incremental, step.full) == {}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_published_marts_equal_a_full_refresh(sequence, case):
+    """Publishing replaced only the rows the build wrote in the large marts
+    (the previous build was the published one), and the result is whole."""
+    step = sequence.steps[case]
+    assert step.summary.published
+    assert _query(step.published, "select is_full_rebuild from ops.build") == [(False,)]
+    assert _mart_differences(step.published, step.full) == {}
 
 
 @pytest.mark.parametrize("case", CASES)
