@@ -61,6 +61,7 @@ class Sequence:
     survey: dict | None = None  # the response whose destination the re-delivery corrected
     owner: dict | None = None  # the customer whose district it corrected, with the vehicle's VIN
     from_empty: Step | None = None
+    full_refresh: Step | None = None
 
 
 def _frozen_copy(working: Path, dest: Path) -> Path:
@@ -118,9 +119,9 @@ def sequence(tmp_path_factory) -> Sequence:
                          or (d.store == BACKFILLED_STORE and d.date == extract_day))
     warehouse = root / "warehouse" / "warehouse.duckdb"
 
-    def run(name: str, *, reference: bool = True, into: Path = warehouse) -> Step:
+    def run(name: str, *, reference: bool = True, into: Path = warehouse, full_refresh: bool = False) -> Step:
         summary = run_pipeline(landing=landing, warehouse=into, dashboards_dir=root / name / "dashboards",
-                               data_docs_dir=root / name / "data_docs")
+                               data_docs_dir=root / name / "data_docs", full_refresh=full_refresh)
         (root / name).mkdir(exist_ok=True)
         step = Step(summary, _frozen_copy(summary.working_copy, root / name / "incremental.duckdb"),
                     shutil.copyfile(summary.warehouse, root / name / "published.duckdb"))
@@ -176,6 +177,9 @@ def sequence(tmp_path_factory) -> Sequence:
         seq.steps["backfill"] = run("backfill")
 
         seq.from_empty = run("from_empty", reference=False, into=root / "from_empty" / "warehouse.duckdb")
+        # `aftersales run --full-refresh` over the same warehouse: nothing new to
+        # load, every model rebuilt from the whole raw layer.
+        seq.full_refresh = run("full_refresh", reference=False, full_refresh=True)
     return seq
 
 
@@ -318,3 +322,13 @@ def test_the_last_state_equals_a_build_from_an_empty_warehouse(sequence):
     """The same files loaded once: only when each file was loaded differs."""
     assert _mart_differences(sequence.steps["backfill"].incremental, sequence.from_empty.incremental,
                              ignore={"source_freshness": "last_loaded_at"}) == {}
+
+
+def test_aftersales_run_full_refresh_rebuilds_everything_to_the_same_marts(sequence):
+    step = sequence.full_refresh
+    assert step.summary.success and not step.summary.failed_checks, step.summary.errors
+    assert step.summary.files_loaded == 0
+    assert _query(step.incremental, "select is_full_rebuild from intermediate.int_builds_completed "
+                                    "order by completed_at desc limit 1") == [(True,)]
+    assert _mart_differences(sequence.steps["backfill"].incremental, step.incremental) == {}
+    assert _mart_differences(step.published, step.incremental) == {}

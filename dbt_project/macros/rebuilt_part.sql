@@ -21,11 +21,9 @@
 {%- endmacro %}
 
 {#- Keys of a landing table with a version loaded, or replaced by a
-    re-delivered file, since the last completed build; every key on a full
-    rebuild. -#}
-{% macro in_touched_keys(table_name, key_columns) -%}
-    (select is_full_rebuild from {{ build_relation('int_build_window') }})
-    or ({{ key_columns | join(', ') }}) in (
+    re-delivered file, since the last completed build. -#}
+{% macro touched_since_last_build(table_name, key_columns) -%}
+    ({{ key_columns | join(', ') }}) in (
         select {{ key_columns | join(', ') }} from {{ raw_relation(table_name) }}
         where _loaded_at > (select changes_loaded_after from {{ build_relation('int_build_window') }})
     )
@@ -34,6 +32,12 @@
         where table_name = '{{ table_name }}'
             and replaced_at > (select changes_loaded_after from {{ build_relation('int_build_window') }})
     )
+{%- endmacro %}
+
+{#- The same, or every key on a full rebuild. -#}
+{% macro in_touched_keys(table_name, key_columns) -%}
+    (select is_full_rebuild from {{ build_relation('int_build_window') }})
+    or {{ touched_since_last_build(table_name, key_columns) }}
 {%- endmacro %}
 
 {#- Rows of the changed vehicles, or every row on a full rebuild. -#}

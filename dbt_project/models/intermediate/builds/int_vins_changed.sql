@@ -45,22 +45,6 @@ replaced_since as (
     select * from replaced_rows where replaced_at > (select changes_loaded_after from since)
 ),
 
-touched_repair_orders as (
-    select store_code, ro_number from repair_orders where _loaded_at > (select changes_loaded_after from since)
-    union
-    select store_code, ro_number from repair_orders
-    where concat_ws('|', store_code, ro_number)
-        in (select row_key from replaced_since where table_name = 'dms_repair_orders')
-),
-
-touched_responses as (
-    select store_code, response_id from survey_responses where _loaded_at > (select changes_loaded_after from since)
-    union
-    select store_code, response_id from survey_responses
-    where concat_ws('|', store_code, response_id)
-        in (select row_key from replaced_since where table_name = 'survey_responses')
-),
-
 changed_owners as (
     select store_code, customer_id from customer_records
     where _loaded_at > (select changes_loaded_after from since)
@@ -69,10 +53,13 @@ changed_owners as (
 ),
 
 changed_vins as (
-    select vin from repair_orders where (store_code, ro_number) in (select store_code, ro_number from touched_repair_orders)
+    select vin from repair_orders
+    where not (select is_full_rebuild from build_window)
+        and ({{ touched_since_last_build('dms_repair_orders', ['store_code', 'ro_number']) }})
     union all
     select vin from survey_responses
-    where (store_code, response_id) in (select store_code, response_id from touched_responses)
+    where not (select is_full_rebuild from build_window)
+        and ({{ touched_since_last_build('survey_responses', ['store_code', 'response_id']) }})
     union all
     select vin from vehicle_records where _loaded_at > (select changes_loaded_after from since)
     union all
