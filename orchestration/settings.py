@@ -69,13 +69,16 @@ def duckdb_resources(warehouse: Path) -> dict[str, str]:
     }
 
 
-def export_duckdb_resources(warehouse: Path) -> dict[str, str]:
-    """Set the variables the dbt profile reads (dbt runs in a subprocess)."""
+def duckdb_resources_env(warehouse: Path) -> dict[str, str]:
+    """The variables the dbt profile reads DuckDB's resources from."""
     resources = duckdb_resources(warehouse)
-    os.environ[MEMORY_LIMIT_ENV] = resources["memory_limit"]
-    os.environ[THREADS_ENV] = resources["threads"]
-    os.environ[SPILL_DIR_ENV] = resources["temp_directory"]
-    return resources
+    return {MEMORY_LIMIT_ENV: resources["memory_limit"], THREADS_ENV: resources["threads"],
+            SPILL_DIR_ENV: resources["temp_directory"]}
+
+
+def export_duckdb_resources(warehouse: Path) -> None:
+    """Set the variables the dbt profile reads (dbt runs in a subprocess)."""
+    os.environ.update(duckdb_resources_env(warehouse))
 
 
 def dbt_code_version() -> str:

@@ -77,9 +77,7 @@ def _full_refresh(database: Path, landing: Path, scratch: Path) -> None:
     env = dict(os.environ)
     env[settings.PSEUDONYM_KEY_ENV] = settings.pseudonym_key(landing)
     env[settings.WAREHOUSE_ENV] = str(database)
-    resources = settings.duckdb_resources(database)
-    env.update({settings.MEMORY_LIMIT_ENV: resources["memory_limit"], settings.THREADS_ENV: resources["threads"],
-                settings.SPILL_DIR_ENV: resources["temp_directory"]})
+    env.update(settings.duckdb_resources_env(database))
     dbt_vars = {"warehouse_path": str(database), "code_version": settings.dbt_code_version()}
     done = subprocess.run(
         [str(Path(sys.executable).with_name("dbt")), "build", "--full-refresh",

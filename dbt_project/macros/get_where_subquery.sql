@@ -25,24 +25,12 @@
 {%- endmacro %}
 
 {#- The rows of an incremental model that its last build wrote, as a condition
-    on its columns; none for a model built whole. The same conditions the
-    models' incremental_predicates use (rebuilt_part.sql). -#}
+    on its columns: the model's own incremental_predicates (rebuilt_part.sql),
+    which name the part the build replaced; none for a model built whole. -#}
 {% macro rows_written_by_the_build(identifier) -%}
-    {%- set by_model = {
-        'stg_dms__repair_orders': in_changed_vins,
-        'int_visits_aggregated_to_days': in_changed_vins,
-        'int_vehicle_visits_scoped': in_changed_vins,
-        'int_customer_months_classified': in_changed_customer_months,
-        'kpi_churn_breakdown_month': in_changed_scope_months,
-        'kpi_vehicle_age_churn_month': in_changed_scope_months,
-    } -%}
-    {%- if identifier in by_model -%}
-        {{ by_model[identifier]() }}
-    {%- elif identifier == 'stg_dms__repair_order_lines' -%}
-        {{ in_touched_keys('dms_repair_order_lines', ['store_code', 'ro_number', 'line_no']) }}
-    {%- elif identifier == 'fct_customer_month' -%}
-        {{ in_changed_customer_months(scope_level="'store'", scope_code='store_code') }}
-    {%- elif identifier == 'fct_group_customer_month' -%}
-        {{ in_changed_customer_months(scope_level="'group'", scope_code="'" ~ var('group_code') ~ "'") }}
-    {%- endif -%}
+    {%- for node in (graph.nodes.values() if execute else [])
+        if node.resource_type == 'model' and node.alias == identifier
+            and node.config.materialized == 'incremental' and node.config.incremental_predicates -%}
+        ({{ node.config.incremental_predicates | join(') and (') }})
+    {%- endfor -%}
 {%- endmacro %}

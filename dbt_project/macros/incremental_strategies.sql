@@ -10,8 +10,10 @@
     re-delivered file dropped a repair order) are deleted too.
 
     replace_changed: the same replacement, but it writes only the rows that
-    differ, and records their keys in the relation named by the model's
-    `changed_keys` config, so models downstream recompute only what changed.
+    differ, records their keys in the relation named by the model's
+    `changed_keys` config and keeps the rows they replace in the one named by
+    `previous_rows`, so models downstream recompute only what changed: an
+    aggregate adds the new rows and takes away the previous ones.
     Both run inside the model's transaction. -#}
 
 {% macro get_incremental_replace_where_sql(arg_dict) -%}
@@ -34,6 +36,7 @@
     {%- set keys = arg_dict['unique_key'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- set changed = target.incorporate(path={'identifier': config.require('changed_keys')}) -%}
+    {%- set previous = target.incorporate(path={'identifier': config.require('previous_rows')}) -%}
     {%- set on_keys = [] -%}
     {%- for key in keys %}{% do on_keys.append('t.' ~ key ~ ' = c.' ~ key) %}{% endfor -%}
     create or replace table {{ changed }} as
@@ -54,6 +57,11 @@
     from before
     full outer join after using ({{ keys | join(', ') }})
     where before.row_hash is distinct from after.row_hash;
+
+    create or replace table {{ previous }} as
+    select {{ columns }}
+    from {{ target }}
+    semi join {{ changed }} using ({{ keys | join(', ') }});
 
     delete from {{ target }} as t
     using {{ changed }} as c

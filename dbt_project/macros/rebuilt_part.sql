@@ -47,12 +47,21 @@
 {%- endmacro %}
 
 {#- Customer-months whose row changed in this build (int_customer_months_classified
-    records their keys), or every one on a full rebuild. -#}
+    records their keys), or every one on a full rebuild. A relation of one
+    scope level names it as a literal ("'store'"), which filters the keys
+    first. (Column lists, not row values: DuckDB matches them 2-3x faster.) -#}
 {% macro in_changed_customer_months(scope_level='scope_level', scope_code='scope_code', vin='vin', month_end='month_end') -%}
     (select is_full_rebuild from {{ build_relation('int_build_window') }})
-    or ({{ scope_level }}, {{ scope_code }}, {{ vin }}, {{ month_end }}) in (
-        select (scope_level, scope_code, vin, month_end) from {{ changed_customer_months() }}
+    {%- if scope_level.startswith("'") %}
+    or ({{ scope_code }}, {{ vin }}, {{ month_end }}) in (
+        select scope_code, vin, month_end from {{ changed_customer_months() }}
+        where scope_level = {{ scope_level }}
     )
+    {%- else %}
+    or ({{ scope_level }}, {{ scope_code }}, {{ vin }}, {{ month_end }}) in (
+        select scope_level, scope_code, vin, month_end from {{ changed_customer_months() }}
+    )
+    {%- endif %}
 {%- endmacro %}
 
 {#- The keys of the customer-months whose row changed in this build. -#}
@@ -64,6 +73,6 @@
 {% macro in_changed_scope_months(scope_level='scope_level', scope_code='scope_code', month_end='month_end') -%}
     (select is_full_rebuild from {{ build_relation('int_build_window') }})
     or ({{ scope_level }}, {{ scope_code }}, {{ month_end }}) in (
-        select distinct (scope_level, scope_code, month_end) from {{ changed_customer_months() }}
+        select distinct scope_level, scope_code, month_end from {{ changed_customer_months() }}
     )
 {%- endmacro %}

@@ -7,15 +7,21 @@
 -- Incremental (docs/decisions.md, "Incremental builds"): a build classifies
 -- the customer-months int_customer_months_spined holds and replaces the part
 -- it recomputed, writing only the rows that changed; their keys go to
--- intermediate.int_customer_months_changed for the models downstream.
+-- intermediate.int_customer_months_changed and the rows they replace to
+-- intermediate.int_customer_months_previous, for the models downstream.
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_changed',
     unique_key=['scope_level', 'scope_code', 'vin', 'month_end'],
     changed_keys='int_customer_months_changed',
     incremental_predicates=[in_rebuilt_customer_months()],
-    post_hook="create table if not exists {{ this.incorporate(path={'identifier': 'int_customer_months_changed'}) }}
-        as select scope_level, scope_code, vin, month_end from {{ this }} where false",
+    previous_rows='int_customer_months_previous',
+    post_hook=[
+        "create table if not exists {{ this.incorporate(path={'identifier': 'int_customer_months_changed'}) }}
+            as select scope_level, scope_code, vin, month_end from {{ this }} where false",
+        "create table if not exists {{ this.incorporate(path={'identifier': 'int_customer_months_previous'}) }}
+            as select * from {{ this }} where false",
+    ],
 ) }}
 with
 

@@ -5,12 +5,44 @@
 -- add up across stores, and so do survey responses (counted in the month of
 -- the survey). A rate over zero is NULL; counts are 0, not NULL.
 --
--- Incremental: a build recomputes the scope-months with a changed
+-- Incremental: a build replaces the scope-months with a changed
 -- customer-month, the months six on (whose cohort they are), and those whose
--- renewal or survey counts moved (both are small and computed whole).
+-- renewal or survey counts moved (both are small and computed whole). Their
+-- status and cohort counts are the stored ones plus the change
+-- (signed_aggregates.sql); a full build counts every customer-month.
 {%- set cohort_month = "cast(last_day(month_end + interval 6 month) as date)" %}
 {%- set changed_here_or_in_cohort = in_changed_scope_months() ~ " or " ~ in_changed_scope_months(
     month_end="cast(last_day(month_end - interval 6 month) as date)") %}
+{%- set by_change = is_incremental() and not build_is_full() %}
+{%- set counts = {
+    'on_file': none,
+    'active': "churn_status = 'active'",
+    'at_risk': "churn_status = 'at_risk'",
+    'churned': "churn_status = 'churned'",
+    'new_customers': 'is_new',
+    'won_back': 'is_won_back',
+    'newly_churned': 'is_newly_churned',
+    'hidden_churn': 'is_hidden_churn',
+    'churned_group_transfers': "churn_status = 'churned' and is_group_transfer",
+    'churned_to_competitors': "churn_status = 'churned' and not is_group_transfer and loss_type = 'competitor'",
+    'churned_natural': "churn_status = 'churned' and not is_group_transfer and loss_type = 'natural'",
+    'churned_insurer_assigned':
+        "churn_status = 'churned' and not is_group_transfer and loss_type = 'insurer_assigned'",
+} %}
+{%- set sums = {
+    'visits': ('visits', none),
+    'paid_visits': ('paid_visits', none),
+} %}
+{%- set amounts = {
+    'churned_annual_spend': ('annual_spend', "churn_status = 'churned'"),
+    'on_file_annual_spend': ('annual_spend', none),
+    'value_at_risk': ('annual_spend', "churn_status = 'at_risk'"),
+    'newly_churned_annual_spend': ('annual_spend', 'is_newly_churned'),
+    'revenue': ('revenue', none),
+    'labor_amount': ('labor_amount', none),
+    'parts_amount': ('parts_amount', none),
+    'parts_cost': ('parts_cost', none),
+} %}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
@@ -73,14 +105,46 @@ recomputed as (
 ),
 {%- endif %}
 
--- The customer-months of those scope-months and of their cohort months.
+-- The customer-months to count: in a full build every one; in an
+-- incremental build the changed ones, signed, or (when this build recomputes
+-- everything) those of the recomputed scope-months and of their cohort months.
 customer_months as (
-    select * from {{ ref('int_customer_months_classified') }}
+    {%- if by_change %}
+    {{ customer_month_changes() }}
+    {%- else %}
+    select 1 as sign, * from {{ ref('int_customer_months_classified') }}
     {%- if is_incremental() %}
     where (scope_level, scope_code, month_end) in (select scope_level, scope_code, month_end from recomputed)
         or (scope_level, scope_code, {{ cohort_month }})
             in (select scope_level, scope_code, month_end from recomputed)
     {%- endif %}
+    {%- endif %}
+),
+
+{%- if by_change %}
+
+-- What the recomputed scope-months held before this build.
+stored as (
+    select * from {{ this }}
+    where (scope_level, scope_code, month_end) in (select scope_level, scope_code, month_end from recomputed)
+),
+{%- endif %}
+
+status_counts as (
+    select
+        scope_level,
+        scope_code,
+        month_end,
+        -- The month's as-of date, from its current rows.
+        max(as_of_date) filter (where sign = 1) as as_of_date,
+        {%- for name, condition in counts.items() %}
+        {{ signed_count(condition) }} as {{ name }},
+        {%- endfor %}
+        {%- for name, (value, condition) in (sums.items() | list) + (amounts.items() | list) %}
+        {{ signed_sum(value, condition) }} as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from customer_months
+    group by scope_level, scope_code, month_end
 ),
 
 statuses as (
@@ -88,37 +152,30 @@ statuses as (
         scope_level,
         scope_code,
         month_end,
+        {%- if by_change %}
+        coalesce(max(as_of_date) filter (where not is_stored), max(as_of_date)) as as_of_date,
+        {%- else %}
         max(as_of_date) as as_of_date,
-        count(*) as on_file,
-        count(*) filter (where churn_status = 'active') as active,
-        count(*) filter (where churn_status = 'at_risk') as at_risk,
-        count(*) filter (where churn_status = 'churned') as churned,
-        count(*) filter (where is_new) as new_customers,
-        count(*) filter (where is_won_back) as won_back,
-        count(*) filter (where is_newly_churned) as newly_churned,
-        count(*) filter (where is_hidden_churn) as hidden_churn,
-        count(*) filter (where churn_status = 'churned' and is_group_transfer) as churned_group_transfers,
-        count(*) filter (where churn_status = 'churned' and not is_group_transfer and loss_type = 'competitor')
-            as churned_to_competitors,
-        count(*) filter (where churn_status = 'churned' and not is_group_transfer and loss_type = 'natural')
-            as churned_natural,
-        count(*) filter (where churn_status = 'churned' and not is_group_transfer and loss_type = 'insurer_assigned')
-            as churned_insurer_assigned,
-        cast(coalesce(sum(annual_spend) filter (where churn_status = 'churned'), 0) as decimal(18, 2))
-            as churned_annual_spend,
-        cast(coalesce(sum(annual_spend), 0) as decimal(18, 2)) as on_file_annual_spend,
-        cast(coalesce(sum(annual_spend) filter (where churn_status = 'at_risk'), 0) as decimal(18, 2))
-            as value_at_risk,
-        cast(coalesce(sum(annual_spend) filter (where is_newly_churned), 0) as decimal(18, 2))
-            as newly_churned_annual_spend,
-        cast(sum(visits) as bigint) as visits,
-        cast(sum(paid_visits) as bigint) as paid_visits,
-        cast(sum(revenue) as decimal(18, 2)) as revenue,
-        cast(sum(labor_amount) as decimal(18, 2)) as labor_amount,
-        cast(sum(parts_amount) as decimal(18, 2)) as parts_amount,
-        cast(sum(parts_cost) as decimal(18, 2)) as parts_cost
-    from customer_months
+        {%- endif %}
+        {%- for name in (counts.keys() | list) + (sums.keys() | list) %}
+        cast(sum({{ name }}) as bigint) as {{ name }},
+        {%- endfor %}
+        {%- for name in amounts %}
+        cast(sum({{ name }}) as decimal(18, 2)) as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from (
+        select false as is_stored, * from status_counts
+        {%- if by_change %}
+        union all by name
+        select
+            true as is_stored, scope_level, scope_code, month_end, as_of_date,
+            {{ ((counts.keys() | list) + (sums.keys() | list) + (amounts.keys() | list)) | join(', ') }}
+        from stored
+        {%- endif %}
+    )
     group by scope_level, scope_code, month_end
+    -- A scope-month no customer-month is in any more.
+    having sum(on_file) > 0
 ),
 
 -- Cohort of month N = customers with a visit in month N-6; returned = those
@@ -127,14 +184,27 @@ cohorts as (
     select
         scope_level,
         scope_code,
-        cast(last_day(month_end + interval 6 month) as date) as month_end,
-        count(*) as cohort_size,
-        count(*) filter (where visits_in_next_six_months) as cohort_returned
-    from customer_months
-    where visits > 0
+        month_end,
+        cast(sum(cohort_size) as bigint) as cohort_size,
+        cast(sum(cohort_returned) as bigint) as cohort_returned
+    from (
+        select
+            scope_level,
+            scope_code,
+            {{ cohort_month }} as month_end,
+            {{ signed_count() }} as cohort_size,
+            {{ signed_count('visits_in_next_six_months') }} as cohort_returned
+        from customer_months
+        where visits > 0
+        group by all
+        {%- if by_change %}
+        union all
+        select scope_level, scope_code, month_end, cohort_size, cohort_returned
+        from stored
+        {%- endif %}
+    )
     group by scope_level, scope_code, month_end
 ),
-
 
 final as (
     select

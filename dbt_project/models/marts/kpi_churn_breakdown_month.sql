@@ -15,7 +15,22 @@
     'annual_spend_band': 'annual_spend_band',
     'vehicle_age_band': 'vehicle_age_band',
 } %}
--- Incremental: a build recomputes the scope-months with a changed customer-month.
+{%- set counts = {
+    'on_file': none,
+    'active': "churn_status = 'active'",
+    'at_risk': "churn_status = 'at_risk'",
+    'churned': "churn_status = 'churned'",
+    'newly_churned': 'is_newly_churned',
+    'hidden_churn': 'is_hidden_churn',
+} %}
+{%- set amounts = {
+    'churned_annual_spend': ('annual_spend', "churn_status = 'churned'"),
+    'on_file_annual_spend': ('annual_spend', none),
+} %}
+-- Incremental: a build replaces the scope-months with a changed
+-- customer-month, adding the change (signed_aggregates.sql) to their stored
+-- counts; a full build counts every customer-month.
+{%- set by_change = is_incremental() and not build_is_full() %}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
@@ -25,9 +40,10 @@
 with
 
 customer_months as (
-    select * from {{ ref('int_customer_months_classified') }}
-    {%- if is_incremental() %}
-    where {{ in_changed_scope_months() }}
+    {%- if by_change %}
+    {{ customer_month_changes() }}
+    {%- else %}
+    select 1 as sign, * from {{ ref('int_customer_months_classified') }}
     {%- endif %}
 ),
 
@@ -39,19 +55,45 @@ counted as (
         month_end,
         '{{ dimension }}' as dimension,
         coalesce(cast({{ column }} as varchar), 'unknown') as dimension_value,
-        count(*) as on_file,
-        count(*) filter (where churn_status = 'active') as active,
-        count(*) filter (where churn_status = 'at_risk') as at_risk,
-        count(*) filter (where churn_status = 'churned') as churned,
-        count(*) filter (where is_newly_churned) as newly_churned,
-        count(*) filter (where is_hidden_churn) as hidden_churn,
-        cast(coalesce(sum(annual_spend) filter (where churn_status = 'churned'), 0) as decimal(18, 2))
-            as churned_annual_spend,
-        cast(coalesce(sum(annual_spend), 0) as decimal(18, 2)) as on_file_annual_spend
+        {%- for name, condition in counts.items() %}
+        {{ signed_count(condition) }} as {{ name }},
+        {%- endfor %}
+        {%- for name, (value, condition) in amounts.items() %}
+        {{ signed_sum(value, condition) }} as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from customer_months
     group by all
-    {% if not loop.last %}union all{% endif %}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
     {%- endfor %}
+    {%- if by_change %}
+    -- What the replaced scope-months held before this build.
+    union all
+    select scope_level, scope_code, month_end, dimension, dimension_value,
+        {{ (counts.keys() | list + amounts.keys() | list) | join(', ') }}
+    from {{ this }}
+    where {{ in_changed_scope_months() }}
+    {%- endif %}
+),
+
+summed as (
+    select
+        scope_level,
+        scope_code,
+        month_end,
+        dimension,
+        dimension_value,
+        {%- for name in counts %}
+        cast(sum({{ name }}) as bigint) as {{ name }},
+        {%- endfor %}
+        {%- for name in amounts %}
+        cast(sum({{ name }}) as decimal(18, 2)) as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from counted
+    group by all
+    -- A value no customer-month of the scope-month holds any more.
+    having sum(on_file) > 0
 ),
 
 final as (
@@ -59,7 +101,7 @@ final as (
         *,
         {{ safe_divide('churned', 'on_file') }} as churn_rate,
         {{ safe_divide('churned_annual_spend', 'on_file_annual_spend') }} as value_weighted_churn_rate
-    from counted
+    from summed
 )
 
 select * from final

@@ -3,7 +3,10 @@
 -- 003: under 5% within one year, 8% within two, 12% within three; seed
 -- industry_churn_lines). "Within n years" = purchase_date in (D - n years, D],
 -- D the as-of date, among the customers on file; the spans nest.
--- Incremental: a build recomputes the scope-months with a changed customer-month.
+-- Incremental: a build replaces the scope-months with a changed
+-- customer-month, adding the change (signed_aggregates.sql) to their stored
+-- counts; a full build counts every customer-month.
+{%- set by_change = is_incremental() and not build_is_full() %}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
@@ -13,11 +16,14 @@
 with
 
 customer_months as (
-    select * from {{ ref('int_customer_months_classified') }}
+    select * from (
+        {%- if by_change %}
+        {{ customer_month_changes() }}
+        {%- else %}
+        select 1 as sign, * from {{ ref('int_customer_months_classified') }}
+        {%- endif %}
+    )
     where sold_by_store
-    {%- if is_incremental() %}
-        and ({{ in_changed_scope_months() }})
-    {%- endif %}
 ),
 
 industry_lines as (
@@ -31,7 +37,8 @@ aged as (
         customer_months.month_end,
         industry_lines.within_years,
         industry_lines.industry_churn_rate,
-        customer_months.churn_status
+        customer_months.churn_status,
+        customer_months.sign
     from customer_months
     inner join industry_lines
         on customer_months.purchase_date
@@ -46,10 +53,32 @@ counted as (
         month_end,
         within_years,
         any_value(industry_churn_rate) as industry_churn_rate,
-        count(*) as vehicles_on_file,
-        count(*) filter (where churn_status = 'churned') as churned
+        {{ signed_count() }} as vehicles_on_file,
+        {{ signed_count("churn_status = 'churned'") }} as churned
     from aged
     group by scope_level, scope_code, month_end, within_years
+    {%- if by_change %}
+    -- What the replaced scope-months held before this build.
+    union all
+    select scope_level, scope_code, month_end, within_years, industry_churn_rate, vehicles_on_file, churned
+    from {{ this }}
+    where {{ in_changed_scope_months() }}
+    {%- endif %}
+),
+
+summed as (
+    select
+        scope_level,
+        scope_code,
+        month_end,
+        within_years,
+        any_value(industry_churn_rate) as industry_churn_rate,
+        cast(sum(vehicles_on_file) as bigint) as vehicles_on_file,
+        cast(sum(churned) as bigint) as churned
+    from counted
+    group by scope_level, scope_code, month_end, within_years
+    -- A span no sold vehicle of the scope-month is in any more.
+    having sum(vehicles_on_file) > 0
 ),
 
 final as (
@@ -63,7 +92,7 @@ final as (
         {{ safe_divide('churned', 'vehicles_on_file') }} as churn_rate,
         cast(industry_churn_rate as double) as industry_churn_rate,
         {{ safe_divide('churned', 'vehicles_on_file') }} > industry_churn_rate as is_above_industry_line
-    from counted
+    from summed
 )
 
 select * from final

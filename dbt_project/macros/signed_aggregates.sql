@@ -1,0 +1,42 @@
+{#- Aggregates an incremental build updates by the change alone
+    (docs/decisions.md, "Incremental builds"). Over rows carrying a `sign`
+    -- 1 for a row counted in, -1 for a row taken away, as
+    customer_month_changes() returns them -- a count is sum(sign) and a sum
+    is sum(sign * value); the stored aggregate plus these, over the changed
+    customer-months, equals the aggregate recomputed over all of them
+    (counts and decimal sums add exactly). A full build counts every row
+    with sign 1. -#}
+
+{% macro signed_count(condition=none) -%}
+    coalesce(sum(sign){% if condition %} filter (where {{ condition }}){% endif %}, 0)
+{%- endmacro %}
+
+{% macro signed_sum(value, condition=none) -%}
+    coalesce(sum(sign * {{ value }}){% if condition %} filter (where {{ condition }}){% endif %}, 0)
+{%- endmacro %}
+
+{#- The customer-months this build changed (int_customer_months_classified
+    records their keys and keeps the rows they replaced): each new version
+    with sign 1, each replaced version with sign -1. A vehicle's row that no
+    longer exists has only its -1; a new one only its 1. -#}
+{% macro customer_month_changes() -%}
+    select 1 as sign, customer_months.*
+    from {{ ref('int_customer_months_classified') }} as customer_months
+    semi join {{ changed_customer_months() }} using (scope_level, scope_code, vin, month_end)
+    union all by name
+    select -1 as sign, previous.*
+    from {{ build_relation('int_customer_months_previous') }} as previous
+{%- endmacro %}
+
+{#- Whether this build recomputes everything (int_build_window), read when
+    the model compiles: dbt compiles a model just before it runs, after
+    int_build_window was built. For an incremental model's incremental branch:
+    a full build recomputes its aggregates from every row instead of adding
+    the change to what it stored. -#}
+{% macro build_is_full() -%}
+    {%- if not execute -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set window = run_query('select is_full_rebuild from ' ~ build_relation('int_build_window')) -%}
+    {{ return(window.columns[0].values() | first) }}
+{%- endmacro %}
