@@ -199,5 +199,8 @@ def _collect(result, summary: RunSummary) -> None:
             summary.step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000
         elif event.is_step_failure:
             error = event.event_specific_data.error
+            # Dagster wraps what the step raised: name the step and the step's own error.
+            while error is not None and error.cause is not None and "Error occurred while executing" in error.message:
+                error = error.cause
             summary.errors.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")
     summary.failed_store_dates = sorted(set(summary.failed_store_dates))

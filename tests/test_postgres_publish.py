@@ -169,12 +169,15 @@ def test_aftersales_run_publishes_to_the_server_and_fails_named_when_it_cannot(d
     assert f"postgres     127.0.0.1:{postgres_cluster.port}/" in ok.stdout
     _assert_server_equals(root / "warehouse.duckdb", postgres_dsn)
 
+    sent = shutil.copyfile(root / "warehouse.duckdb", tmp_path / "sent.duckdb")
     missing = postgres_cluster.dsn(dbname="no_such_database")
     failed = subprocess.run(args, capture_output=True, text=True, env={**os.environ, "AFTERSALES_POSTGRES_DSN": missing})
 
     assert failed.returncode == 1
-    assert "warehouse_postgres" in failed.stdout and "cannot connect to the PostgreSQL server" in failed.stdout
-    assert "no_such_database" in failed.stdout
-    # The DuckDB warehouse was still published; the server keeps what it had.
+    assert "error        warehouse__postgres: orchestration.postgres.publish.PostgresPublishError: cannot connect " \
+           "to the PostgreSQL server" in failed.stdout
+    assert 'database "no_such_database" does not exist' in failed.stdout
+    # The DuckDB warehouse was still published (a new build: ops.build differs); the server keeps what it had.
     assert "(published; built in" in failed.stdout
-    _assert_server_equals(root / "warehouse.duckdb", postgres_dsn)
+    assert duckdb_rows(root / "warehouse.duckdb", "ops.build") != duckdb_rows(sent, "ops.build")
+    _assert_server_equals(sent, postgres_dsn)
