@@ -91,11 +91,9 @@ def postgres_cluster():
 @pytest.fixture
 def postgres_dsn(postgres_cluster, request) -> str:
     """A fresh database of the throwaway server for one test (roles are the server's, shared)."""
-    import re
-
     import psycopg
 
-    name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:50]
+    name = "t_" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:16]
     with psycopg.connect(postgres_cluster.dsn(), autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}"')
         conn.execute(f'create database "{name}"')

@@ -63,7 +63,8 @@ def test_server_relations_equal_the_published_ones_cell_for_cell(published, post
 
     _assert_server_equals(published, postgres_dsn)
     total = sum(len(duckdb_rows(published, f"{s}.{t}")) for s, t in duckdb_relations(published))
-    assert (result.relations, result.rows_copied, result.rows_kept) == (len(duckdb_relations(published)), total, 0)
+    assert (result.relations, result.in_place, result.rows_copied, result.rows_kept) == (
+        len(duckdb_relations(published)), False, total, 0)
     with psycopg.connect(postgres_dsn) as conn:
         types = dict(conn.execute(
             "select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a "
@@ -92,14 +93,17 @@ def test_a_second_publish_sends_only_the_changed_months(published, postgres_dsn)
     result = publish_to_postgres(changed, postgres_dsn)
 
     _assert_server_equals(changed, postgres_dsn)
+    assert result.in_place
     assert result.rows_copied == month_rows > 0
     assert result.rows_kept == total - month_rows
-    # Without the server's record, everything is sent again.
-    assert publish_to_postgres(published, postgres_dsn, incremental=False).rows_copied == total
+    # Not incremental: everything is sent again, into schemas swapped in.
+    result = publish_to_postgres(published, postgres_dsn, incremental=False)
+    assert (result.in_place, result.rows_copied) == (False, total)
     _assert_server_equals(published, postgres_dsn)
 
 
-def test_a_reader_in_a_loop_sees_the_old_or_the_new_marts_whole(published, postgres_dsn):
+@pytest.mark.parametrize("incremental", [False, True], ids=["swapped", "in_place"])
+def test_a_reader_in_a_loop_sees_the_old_or_the_new_marts_whole(published, postgres_dsn, incremental):
     relations = [f"{s}.{t}" for s, t in duckdb_relations(published)]
     smaller = _variant(published, "smaller.duckdb",
                        "delete from marts.fct_customer_month where month_end = (select max(month_end) from "
@@ -127,7 +131,7 @@ def test_a_reader_in_a_loop_sees_the_old_or_the_new_marts_whole(published, postg
     reader.start()
     try:
         for source in (smaller, published, smaller):
-            publish_to_postgres(source, postgres_dsn)
+            assert publish_to_postgres(source, postgres_dsn, incremental=incremental).in_place == incremental
     finally:
         done.set()
         reader.join()
@@ -137,7 +141,8 @@ def test_a_reader_in_a_loop_sees_the_old_or_the_new_marts_whole(published, postg
     assert seen[-1] == totals["new"]
 
 
-def test_a_failed_publish_keeps_the_last_good_marts_and_names_the_relation(published, postgres_dsn):
+@pytest.mark.parametrize("incremental", [False, True], ids=["swapped", "in_place"])
+def test_a_failed_publish_keeps_the_last_good_marts_and_names_the_relation(published, postgres_dsn, incremental):
     publish_to_postgres(published, postgres_dsn)
     # PostgreSQL text cannot hold a NUL character: this relation cannot load,
     # after the relations before it in name order have.
@@ -146,12 +151,12 @@ def test_a_failed_publish_keeps_the_last_good_marts_and_names_the_relation(publi
                       "update marts.source_freshness set source = source || chr(0)")
 
     with pytest.raises(PostgresPublishError, match=r"publishing marts\.source_freshness .*last good marts"):
-        publish_to_postgres(broken, postgres_dsn)
+        publish_to_postgres(broken, postgres_dsn, incremental=incremental)
 
     _assert_server_equals(published, postgres_dsn)
     # The next good publish goes through.
     fixed = _variant(published, "fixed.duckdb", "update marts.kpi_store_month set as_of_date = as_of_date + 1")
-    publish_to_postgres(fixed, postgres_dsn)
+    publish_to_postgres(fixed, postgres_dsn, incremental=incremental)
     _assert_server_equals(fixed, postgres_dsn)
 
 

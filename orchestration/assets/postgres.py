@@ -36,6 +36,7 @@ def postgres_warehouse(context: AssetExecutionContext, warehouse: WarehouseResou
         metadata={
             "server": _server(postgres.dsn),
             "relations": result.relations,
+            "updated_in_place": result.in_place,
             "rows_copied": result.rows_copied,
             "rows_kept_server_side": result.rows_kept,
             "seconds": round(result.seconds, 2),

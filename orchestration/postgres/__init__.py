@@ -2,7 +2,11 @@
 PostgreSQL, with a role per store, per region and for group HQ limited by
 row-level security (SPEC sections 9 and 10).
 
-- types.py:   DuckDB column types -> PostgreSQL column types
-- access.py:  the roles, the scope each covers, and the grants and policies of a relation
-- publish.py: copy the published relations into fresh schemas and swap them in
+- publish.py:      a whole publish (staging schemas swapped in) or an update in place
+- relations.py:    the published relations, their tables on the server
+- types.py:        DuckDB column types -> PostgreSQL column types
+- bulk.py:         DuckDB -> CSV -> COPY FROM STDIN
+- fingerprints.py: what the server holds, so that only changed months are sent
+- access.py:       the roles, the scopes they cover, each relation's grants and policies
+- roles.py:        `aftersales postgres-roles`, from reference/stores.csv
 """

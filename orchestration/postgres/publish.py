@@ -1,26 +1,26 @@
 """Publish the analyst relations of the published DuckDB file into PostgreSQL.
 
-Readers never see a half-published state:
-1. every relation is loaded into a fresh staging schema (`aftersales_next_marts`
-   for `marts`, ...) with its grants and row-level security policies, in one
-   transaction: a failure rolls it back and the live schemas stay as they were;
-2. one short transaction locks every live relation and renames the live
-   schemas away and the staging ones in (ALTER SCHEMA ... RENAME). It waits at
-   most LOCK_WAIT for the locks and tries again until SWAP_DEADLINE rather than
-   queueing behind a long query (a reader holding one relation and waiting for
-   another would deadlock with it). Holding every lock means no query has
-   resolved a live name when the names change: a query sees the old relations
-   or the new ones, never a mix;
-3. the old schemas are dropped.
+Readers never see a half-published state. There are two ways in:
 
-The bulk path: DuckDB writes each relation as CSV into an owner-only
-temporary folder, psycopg streams it to `COPY ... FROM STDIN`.
+- **A whole publish** (the first, or when the relations, their columns or
+  their access rules changed): every relation is loaded into a fresh staging
+  schema (`aftersales_next_marts` for `marts`, ...) with its grants and
+  row-level security policies, in one transaction; then one short
+  transaction locks every live relation and renames the live schemas away
+  and the staging ones in (ALTER SCHEMA ... RENAME); then the old schemas are
+  dropped. The swap waits at most LOCK_WAIT for the locks and tries again
+  until SWAP_DEADLINE rather than queueing behind a long query (a reader
+  holding one relation and waiting for another would deadlock with it).
+  Holding every lock means no query has resolved a live name when the names
+  change: a query sees the old relations or the new ones, never a mix.
+- **An update in place** (the same relations as the server holds): one
+  transaction deletes the months that changed (fingerprints.py) from the
+  live relations and COPYs the new build's rows of those months in.
+  PostgreSQL's snapshots make it atomic for readers, who are never blocked:
+  a query sees every change of the transaction or none.
 
-Sending what changed: the server keeps, per relation and month_end, the row
-count and a fingerprint (a sum of DuckDB row hashes) of what it holds
-(`aftersales_publish.fingerprints`, swapped with the relations). A month
-whose count and fingerprint are unchanged is copied server-side from the live
-relation into the staging one; only the other months cross the wire.
+Either way a failure rolls back, the server keeps the last good marts, and
+PostgresPublishError names the relation.
 """
 
 from __future__ import annotations
@@ -34,18 +34,17 @@ import duckdb
 import psycopg
 from psycopg import sql
 
+from orchestration.postgres import fingerprints
 from orchestration.postgres.access import ANALYST_ROLE, Store, apply_access, sync_roles
-from orchestration.postgres.types import postgres_type
-from orchestration.publish import ANALYST_SCHEMAS, MONTH_COLUMN, _relations
+from orchestration.postgres.bulk import copy_rows
+from orchestration.postgres.relations import Relation, create_table, published_relations, quote
+from orchestration.publish import ANALYST_SCHEMAS, MONTH_COLUMN
 
 STAGING_PREFIX = "aftersales_next_"
 OLD_PREFIX = "aftersales_old_"
-# The server's record of what it holds, swapped with the relations; analysts have no access to it.
-FINGERPRINT_SCHEMA = "aftersales_publish"
-SWAPPED_SCHEMAS = (*ANALYST_SCHEMAS, FINGERPRINT_SCHEMA)
+SWAPPED_SCHEMAS = (*ANALYST_SCHEMAS, fingerprints.SCHEMA)
 LOCK_WAIT = "200ms"  # below deadlock_timeout (1 s): the swap gives up before a reader could deadlock with it
 SWAP_DEADLINE_SECONDS = 600.0
-_COPY_CHUNK = 1 << 20
 
 
 class PostgresPublishError(Exception):
@@ -55,40 +54,29 @@ class PostgresPublishError(Exception):
 @dataclass(frozen=True)
 class PostgresPublished:
     relations: int
+    in_place: bool  # an update in place, not a whole publish
     rows_copied: int  # rows sent with COPY
-    rows_kept: int  # rows of unchanged months copied server-side
+    rows_kept: int  # rows of unchanged months, left on the server
     seconds: float
-    copy_seconds: float  # DuckDB export and COPY of the changed rows
+    copy_seconds: float  # DuckDB export and COPY of the rows sent
 
     @property
     def rows_per_second(self) -> float:
         return self.rows_copied / self.copy_seconds if self.copy_seconds else 0.0
 
 
-@dataclass(frozen=True)
-class _Relation:
-    schema: str
-    table: str
-    columns: list[tuple[str, str]]  # (name, DuckDB type)
+class _Failed(Exception):
+    """Which relation or step failed, for the error message."""
 
-    @property
-    def name(self) -> str:
-        return f"{self.schema}.{self.table}"
-
-    @property
-    def signature(self) -> str:
-        return ",".join(f"{c} {t}" for c, t in self.columns)
-
-    @property
-    def by_month(self) -> bool:
-        return any(c == MONTH_COLUMN and t == "DATE" for c, t in self.columns)
+    def __init__(self, what: str) -> None:
+        self.what = what
 
 
 def publish_to_postgres(published: Path, dsn: str, *, incremental: bool = True) -> PostgresPublished:
     """Publish every relation of the published DuckDB file `published` into the
     server at `dsn`; with `incremental`, only the months that changed since the
-    server's last publish cross the wire. Raises PostgresPublishError, naming
-    the relation or step, and leaves the live schemas as they were."""
+    server's last publish are sent. Raises PostgresPublishError, naming the
+    relation or step, and leaves the server as it was."""
     started = time.monotonic()
     published = Path(published)
     if not published.is_file():
@@ -96,20 +84,34 @@ def publish_to_postgres(published: Path, dsn: str, *, incremental: bool = True) 
     duck = duckdb.connect()
     try:
         duck.execute(f"attach '{_escape(str(published))}' as pub (read_only)")
-        relations = [_Relation(s, t, cols) for (s, t), cols in sorted(_relations(duck, "pub").items())]
+        relations = published_relations(duck)
         stores = _stores(duck)
         try:
             conn = psycopg.connect(dsn, autocommit=True)
         except psycopg.Error as e:
-            raise PostgresPublishError(f"cannot connect to the PostgreSQL server: {e}".strip()) from e
+            raise PostgresPublishError(f"cannot connect to the PostgreSQL server: {str(e).strip()}") from e
         with conn, tempfile.TemporaryDirectory(prefix=".pg-publish-", dir=published.parent) as scratch:
-            _prepare(conn, stores)
-            copied, kept, copy_seconds = _load_staging(conn, duck, relations, Path(scratch), incremental)
-            _swap(conn)
-            _drop_old(conn)
+            try:
+                _prepare(conn, stores)
+                new = {(r.schema, r.table): fingerprints.compute(duck, r) for r in relations}
+                held = fingerprints.held(conn) if incremental else {}
+                in_place = bool(held) and {k: v[0] for k, v in held.items()} == {
+                    (r.schema, r.table): r.signature for r in relations}
+                if in_place:
+                    copied, kept, copy_seconds = _update_in_place(conn, duck, relations, new, held, Path(scratch))
+                else:
+                    copied, kept, copy_seconds = _load_staging(conn, duck, relations, new, Path(scratch))
+                    _swap(conn)
+                    _drop_old(conn)
+            except _Failed as failed:
+                cause = failed.__cause__
+                raise PostgresPublishError(
+                    f"publishing {failed.what} to PostgreSQL failed, the server keeps the last good marts: "
+                    f"{type(cause).__name__}: {str(cause).strip()}"
+                ) from cause
     finally:
         duck.close()
-    return PostgresPublished(len(relations), copied, kept, time.monotonic() - started, copy_seconds)
+    return PostgresPublished(len(relations), in_place, copied, kept, time.monotonic() - started, copy_seconds)
 
 
 def _stores(duck: duckdb.DuckDBPyConnection) -> list[Store]:
@@ -123,134 +125,75 @@ def _stores(duck: duckdb.DuckDBPyConnection) -> list[Store]:
 def _prepare(conn: psycopg.Connection, stores: list[Store]) -> None:
     """Remove what a failed publish left, and make sure every published store
     has its roles and scopes (the policies name them)."""
-    with conn.transaction():
-        for prefix in (STAGING_PREFIX, OLD_PREFIX):
-            for schema in SWAPPED_SCHEMAS:
-                conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(prefix + schema)))
-        try:
-            sync_roles(conn, stores)
-        except (psycopg.Error, ValueError) as e:
-            raise PostgresPublishError(f"cannot create the store, region and group roles: {e}") from e
-
-
-def _load_staging(conn, duck, relations: list[_Relation], scratch: Path, incremental: bool) -> tuple[int, int, float]:
-    """Fill the staging schemas in one transaction; (rows copied, rows kept, seconds copying)."""
-    copied = kept = 0
-    copy_seconds = 0.0
-    current = "the staging schemas"
     try:
         with conn.transaction():
-            live = _live_fingerprints(conn) if incremental else {}
+            for prefix in (STAGING_PREFIX, OLD_PREFIX):
+                for schema in SWAPPED_SCHEMAS:
+                    conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(prefix + schema)))
+            sync_roles(conn, stores)
+    except (psycopg.Error, ValueError) as e:
+        raise _Failed("the store, region and group roles") from e
+
+
+def _load_staging(conn, duck, relations: list[Relation], new: dict, scratch: Path) -> tuple[int, int, float]:
+    """Fill the staging schemas in one transaction; (rows copied, 0, seconds copying)."""
+    copied, copy_seconds, current = 0, 0.0, "the staging schemas"
+    try:
+        with conn.transaction():
             for schema in SWAPPED_SCHEMAS:
                 staging = sql.Identifier(STAGING_PREFIX + schema)
                 conn.execute(sql.SQL("create schema {}").format(staging))
-                if schema != FINGERPRINT_SCHEMA:
+                if schema != fingerprints.SCHEMA:
                     conn.execute(sql.SQL("grant usage on schema {} to {}").format(staging, sql.Identifier(ANALYST_ROLE)))
-            conn.execute(sql.SQL(
-                "create table {}.fingerprints (schema_name text, table_name text, month_end date, "
-                "columns text, row_count bigint, fingerprint numeric)").format(
-                sql.Identifier(STAGING_PREFIX + FINGERPRINT_SCHEMA)))
+            fingerprints.create_table(conn, STAGING_PREFIX + fingerprints.SCHEMA)
             for relation in relations:
                 current = relation.name
-                new = _fingerprints(duck, relation)
-                unchanged = _unchanged_months(relation, new, live)
-                _create_table(conn, relation)
-                if unchanged:
-                    kept += _copy_server_side(conn, relation, unchanged)
+                staging = STAGING_PREFIX + relation.schema
+                create_table(conn, relation, staging)
                 t0 = time.monotonic()
-                copied += _copy_from_duckdb(conn, duck, relation, unchanged, scratch)
+                copied += copy_rows(conn, duck, relation, into=staging, where=None, scratch=scratch)
                 copy_seconds += time.monotonic() - t0
-                apply_access(conn, relation.schema, relation.table, [c for c, _ in relation.columns],
-                             loaded_in=STAGING_PREFIX + relation.schema)
-                _record_fingerprints(conn, relation, new)
+                apply_access(conn, relation.schema, relation.table, relation.column_names, loaded_in=staging)
+                fingerprints.record(conn, relation, new[(relation.schema, relation.table)],
+                                    schema=STAGING_PREFIX + fingerprints.SCHEMA)
     except (psycopg.Error, duckdb.Error, ValueError, OSError) as e:
-        raise PostgresPublishError(
-            f"publishing {current} to PostgreSQL failed, the server keeps the last good marts: "
-            f"{type(e).__name__}: {str(e).strip()}"
-        ) from e
+        raise _Failed(current) from e
+    return copied, 0, copy_seconds
+
+
+def _update_in_place(conn, duck, relations: list[Relation], new: dict, held: dict,
+                     scratch: Path) -> tuple[int, int, float]:
+    """Replace the changed months of every relation in one transaction;
+    (rows copied, rows left as they were, seconds copying)."""
+    copied, kept, copy_seconds, current = 0, 0, 0.0, "the changed months"
+    try:
+        with conn.transaction():
+            for relation in relations:
+                current = relation.name
+                months, live = new[(relation.schema, relation.table)], held[(relation.schema, relation.table)][1]
+                changed = sorted(m for m in set(months) | set(live) if months.get(m) != live.get(m) and m is not None)
+                kept += sum(count for m, (count, _) in months.items() if m not in changed and m is not None)
+                target = sql.Identifier(relation.schema, relation.table)
+                if not relation.by_month:
+                    if months.get(None) == live.get(None):
+                        kept += months[None][0]
+                        continue
+                    where = None
+                    conn.execute(sql.SQL("delete from {}").format(target))
+                else:
+                    # Rows without a month are not fingerprinted: always replaced.
+                    month = quote(MONTH_COLUMN)
+                    listed = ", ".join(f"date '{m.isoformat()}'" for m in changed)
+                    where = f"{month} is null" + (f" or {month} in ({listed})" if changed else "")
+                    conn.execute(sql.SQL("delete from {} where {} is null or {} = any(%s)").format(
+                        target, sql.Identifier(MONTH_COLUMN), sql.Identifier(MONTH_COLUMN)), [changed])
+                t0 = time.monotonic()
+                copied += copy_rows(conn, duck, relation, into=relation.schema, where=where, scratch=scratch)
+                copy_seconds += time.monotonic() - t0
+                fingerprints.record(conn, relation, months)
+    except (psycopg.Error, duckdb.Error, ValueError, OSError) as e:
+        raise _Failed(current) from e
     return copied, kept, copy_seconds
-
-
-def _create_table(conn, relation: _Relation) -> None:
-    columns = sql.SQL(", ").join(
-        sql.SQL("{} " + postgres_type(t, column=f"{relation.name}.{c}")).format(sql.Identifier(c))
-        for c, t in relation.columns
-    )
-    conn.execute(sql.SQL("create table {} ({})").format(_staging(relation), columns))
-
-
-def _copy_server_side(conn, relation: _Relation, unchanged: list) -> int:
-    """Copy the unchanged months (or the whole relation: [None]) from the live relation."""
-    source = sql.Identifier(relation.schema, relation.table)
-    query = sql.SQL("insert into {} select * from {}").format(_staging(relation), source)
-    if unchanged != [None]:
-        query += sql.SQL(" where {} = any(%s)").format(sql.Identifier(MONTH_COLUMN))
-    return conn.execute(query, [unchanged] if unchanged != [None] else None).rowcount
-
-
-def _copy_from_duckdb(conn, duck, relation: _Relation, unchanged: list, scratch: Path) -> int:
-    """COPY the rows not kept server-side: DuckDB writes them as CSV, psycopg streams the file."""
-    if unchanged == [None]:
-        return 0
-    names = ", ".join(_quote(c) for c, _ in relation.columns)
-    select = f"select {names} from pub.{_quote(relation.schema)}.{_quote(relation.table)}"
-    if unchanged:
-        months = ", ".join(f"date '{m.isoformat()}'" for m in unchanged)
-        select += f" where {_quote(MONTH_COLUMN)} is null or {_quote(MONTH_COLUMN)} not in ({months})"
-    csv = scratch / f"{relation.schema}.{relation.table}.csv"
-    (rows,) = duck.execute(f"copy ({select}) to '{_escape(str(csv))}' (format csv, header false)").fetchone()
-    copy = sql.SQL("copy {} ({}) from stdin (format csv)").format(
-        _staging(relation), sql.SQL(", ").join(sql.Identifier(c) for c, _ in relation.columns))
-    with conn.cursor() as cur, cur.copy(copy) as sink, open(csv, "rb") as source:
-        while chunk := source.read(_COPY_CHUNK):
-            sink.write(chunk)
-    csv.unlink()
-    return rows
-
-
-def _fingerprints(duck, relation: _Relation) -> dict:
-    """month_end (None: the whole relation) -> (row count, fingerprint)."""
-    source = f"pub.{_quote(relation.schema)}.{_quote(relation.table)}"
-    fingerprint = "coalesce(sum(hash(r)::hugeint), 0)::varchar"
-    if relation.by_month:
-        rows = duck.execute(
-            f"select {_quote(MONTH_COLUMN)}, count(*), {fingerprint} from {source} r where {_quote(MONTH_COLUMN)} "
-            "is not null group by 1").fetchall()
-    else:
-        rows = [(None, *duck.execute(f"select count(*), {fingerprint} from {source} r").fetchone())]
-    return {month: (count, int(value)) for month, count, value in rows}
-
-
-def _unchanged_months(relation: _Relation, new: dict, live: dict) -> list:
-    """The months (or [None]: the whole relation) the live relation holds as
-    the new one does, with the same columns."""
-    held = live.get((relation.schema, relation.table))
-    if not held or held[0] != relation.signature:
-        return []
-    return sorted((m for m, value in new.items() if held[1].get(m) == value), key=lambda m: (m is not None, m))
-
-
-def _live_fingerprints(conn) -> dict:
-    """(schema, table) -> (column signature, {month: (count, fingerprint)}) of the live relations."""
-    if conn.execute("select to_regclass(%s)", [f"{FINGERPRINT_SCHEMA}.fingerprints"]).fetchone()[0] is None:
-        return {}
-    live: dict = {}
-    for schema, table, month, columns, count, value in conn.execute(
-        sql.SQL("select schema_name, table_name, month_end, columns, row_count, fingerprint from {}.fingerprints")
-        .format(sql.Identifier(FINGERPRINT_SCHEMA))
-    ):
-        live.setdefault((schema, table), (columns, {}))[1][month] = (count, int(value))
-    return live
-
-
-def _record_fingerprints(conn, relation: _Relation, new: dict) -> None:
-    with conn.cursor() as cur:
-        cur.executemany(
-            sql.SQL("insert into {}.fingerprints values (%s, %s, %s, %s, %s, %s)").format(
-                sql.Identifier(STAGING_PREFIX + FINGERPRINT_SCHEMA)),
-            [(relation.schema, relation.table, month, relation.signature, count, value)
-             for month, (count, value) in new.items()],
-        )
 
 
 def _swap(conn) -> None:
@@ -277,26 +220,21 @@ def _swap(conn) -> None:
             return
         except psycopg.errors.LockNotAvailable as e:
             if time.monotonic() > deadline:
-                raise PostgresPublishError(
-                    f"could not swap the new marts in: readers held the live relations for "
-                    f"{SWAP_DEADLINE_SECONDS:.0f} s ({e}); the server keeps the last good marts") from e
+                raise _Failed(f"the swap (readers held the live relations for {SWAP_DEADLINE_SECONDS:.0f} s)") from e
             time.sleep(0.05)
         except psycopg.Error as e:
-            raise PostgresPublishError(f"swapping the new marts in failed, the server keeps the last good marts: {e}") from e
+            raise _Failed("the swap") from e
 
 
 def _drop_old(conn) -> None:
-    with conn.transaction():
-        for schema in SWAPPED_SCHEMAS:
-            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(OLD_PREFIX + schema)))
-
-
-def _staging(relation: _Relation) -> sql.Identifier:
-    return sql.Identifier(STAGING_PREFIX + relation.schema, relation.table)
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+    """The new marts are live: failing to drop the old ones fails nothing (the
+    next publish drops them first, in _prepare)."""
+    try:
+        with conn.transaction():
+            for schema in SWAPPED_SCHEMAS:
+                conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(OLD_PREFIX + schema)))
+    except psycopg.Error:
+        pass
 
 
 def _escape(value: str) -> str:
