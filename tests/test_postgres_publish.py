@@ -162,6 +162,8 @@ def test_a_failed_publish_keeps_the_last_good_marts_and_names_the_relation(publi
 
 def test_aftersales_run_publishes_to_the_server_and_fails_named_when_it_cannot(demo_build, postgres_cluster,
                                                                                postgres_dsn, tmp_path):
+    # Without a server configured, the run sends nothing and says nothing of one.
+    assert "postgres " not in demo_build.first_run.stdout
     root = tmp_path / "build"
     shutil.copytree(demo_build.root, root)
     args = [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(root / "landing"),
