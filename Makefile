@@ -14,7 +14,7 @@ export DAGSTER_HOME
 # pip here also looks in local wheel folders and warns about each missing one.
 PIP_QUIET := grep -v -e '^WARNING: Location' -e '^$$' || true
 
-.PHONY: help install run test bench dev docs clean browser
+.PHONY: help install run test bench dev docs clean browser postgres
 
 help:
 	@echo "make run    install, generate the demo landing, run the daily job, build the dashboards"
@@ -52,10 +52,20 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
 	fi
 
+# PostgreSQL's server binaries for the tests' throwaway clusters (Debian's
+# package; the tests run initdb and pg_ctl from /usr/lib/postgresql/*/bin).
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing postgresql with apt-get ..."; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
 run: install
 	@$(BIN)/aftersales run
 
-test: install browser
+test: install browser postgres
 	@$(BIN)/python -m pytest
 
 bench: install

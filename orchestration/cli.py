@@ -5,6 +5,7 @@
     aftersales bench [--stores N --years N --vehicles-per-store N]           time `run` at a scale
     aftersales call-list --store CODE --out FILE [--warehouse PATH]         a store's call list, real phones
     aftersales docs  [--warehouse PATH] [--out DIR]                          the dbt docs site in one file
+    aftersales postgres-roles [--dsn DSN] [--landing PATH]                   the server's store/region/HQ roles
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             dashboards_dir=Path(args.dashboards) if args.dashboards else None,
             data_docs_dir=Path(args.data_docs) if args.data_docs else None,
             full_refresh=args.full_refresh,
+            postgres_dsn=args.postgres,
         )
     print_summary(summary, log_file)
     return summary.exit_code
@@ -97,6 +99,25 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_postgres_roles(args: argparse.Namespace) -> int:
+    from orchestration.postgres.roles import RolesError, create_roles
+
+    dsn = args.dsn or settings.postgres_dsn()
+    if not dsn:
+        print(f"aftersales postgres-roles: give --dsn or set {settings.POSTGRES_DSN_ENV}", file=sys.stderr)
+        return 2
+    landing = Path(args.landing) if args.landing else settings.landing_path()
+    try:
+        stores, created = create_roles(dsn, landing)
+    except RolesError as e:
+        print(f"aftersales postgres-roles: {e}", file=sys.stderr)
+        return 2
+    print(f"aftersales postgres-roles: {len(stores)} stores in {len(set(s.region for s in stores))} regions; "
+          f"created {', '.join(created) if created else 'no new role'}. Grant one to a person: "
+          "GRANT store_<code> TO <login>;")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aftersales", description="The aftersales retention warehouse.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -108,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-docs", help=f"Great Expectations Data Docs folder; default {settings.data_docs_path()}")
     run.add_argument("--full-refresh", action="store_true",
                      help="rebuild every model from the whole raw layer, not only what the new drops change")
+    run.add_argument("--postgres", metavar="DSN",
+                     help=f"also publish to this PostgreSQL server (default ${settings.POSTGRES_DSN_ENV}, if set)")
     run.add_argument("-v", "--verbose", action="store_true", help="show Dagster and dbt output as it runs")
     run.set_defaults(func=_cmd_run)
 
@@ -142,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--warehouse", help=f"DuckDB warehouse file; default {settings.warehouse_path()}")
     docs.add_argument("--out", help=f"folder for index.html; default {DEFAULT_OUT_DIR}")
     docs.set_defaults(func=_cmd_docs)
+
+    roles = sub.add_parser("postgres-roles", help="Create or update the PostgreSQL roles group_hq, region_<code> "
+                                                  "and store_<code> from the landing's reference/stores.csv.")
+    roles.add_argument("--dsn", help=f"the server (libpq string or URI); default ${settings.POSTGRES_DSN_ENV}")
+    roles.add_argument("--landing", help=f"landing root holding reference/stores.csv; default {settings.landing_path()}")
+    roles.set_defaults(func=_cmd_postgres_roles)
     return parser
 
 

@@ -32,6 +32,7 @@ class RunSummary:
     warned_checks: list[str] = field(default_factory=list)  # WARN severity: findings
     late_drops: list[str] = field(default_factory=list)  # store and source behind the data date
     published: bool = False  # the marts passed the blocking checks and the build was swapped in for analysts
+    postgres_server: str | None = None  # host:port/dbname the published relations were sent to
     working_copy: Path | None = None
     errors: list[str] = field(default_factory=list)
     step_seconds: dict[str, float] = field(default_factory=dict)
@@ -48,9 +49,12 @@ def run_pipeline(
     dashboards_dir: Path | None = None,
     data_docs_dir: Path | None = None,
     full_refresh: bool = False,
+    postgres_dsn: str | None = None,
 ) -> RunSummary:
     """Run the job over the dates with new drops; `full_refresh` rebuilds
-    every dbt model from the whole raw layer instead of what changed."""
+    every dbt model from the whole raw layer instead of what changed;
+    `postgres_dsn` (default AFTERSALES_POSTGRES_DSN) names the server the
+    published relations are sent to."""
     landing = Path(landing).resolve()
     warehouse = Path(warehouse).resolve()
     dashboards_dir = Path(dashboards_dir or settings.dashboards_path()).resolve()
@@ -64,7 +68,7 @@ def run_pipeline(
 
     # The job writes a working copy (every layer, owner-only) and publishes its
     # analyst relations when the marts pass the audit (orchestration/publish.py).
-    from orchestration.resources import LandingResource, OutputsResource, warehouse_resource
+    from orchestration.resources import LandingResource, OutputsResource, PostgresResource, warehouse_resource
 
     warehouse_res = warehouse_resource(warehouse)
     warehouse_res.ensure_working_copy()
@@ -86,6 +90,7 @@ def run_pipeline(
         warehouse=warehouse_res,
         landing=LandingResource(root=str(landing)),
         outputs=OutputsResource(dashboards_dir=str(dashboards_dir), data_docs_dir=str(data_docs_dir)),
+        postgres=PostgresResource(dsn=postgres_dsn if postgres_dsn is not None else settings.postgres_dsn()),
     )
     assets = [*defs.assets, *defs.asset_checks]
     started = time.monotonic()
@@ -158,6 +163,8 @@ def _collect(result, summary: RunSummary) -> None:
             # load on every partition's materialization: count it once.
             if key == "warehouse/published":
                 summary.published = True
+            if key == "warehouse/postgres":
+                summary.postgres_server = str(mat.metadata["server"].value)
             if key in ("raw/load_log", "raw/reference_stores") and key not in counted:
                 counted.add(key)
                 md = {k: v.value for k, v in mat.metadata.items()}
@@ -192,5 +199,8 @@ def _collect(result, summary: RunSummary) -> None:
             summary.step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000
         elif event.is_step_failure:
             error = event.event_specific_data.error
+            # Dagster wraps what the step raised: name the step and the step's own error.
+            while error is not None and error.cause is not None and "Error occurred while executing" in error.message:
+                error = error.cause
             summary.errors.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")
     summary.failed_store_dates = sorted(set(summary.failed_store_dates))

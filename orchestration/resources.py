@@ -68,6 +68,13 @@ class OutputsResource(ConfigurableResource):
     data_docs_dir: str
 
 
+class PostgresResource(ConfigurableResource):
+    """The group's PostgreSQL server (orchestration/postgres/): `dsn` empty
+    means none, and the publish to it is skipped."""
+
+    dsn: str = ""
+
+
 def default_resources() -> dict:
     from dagster_dbt import DbtCliResource
 
@@ -79,6 +86,7 @@ def default_resources() -> dict:
         "outputs": OutputsResource(
             dashboards_dir=str(settings.dashboards_path()), data_docs_dir=str(settings.data_docs_path())
         ),
+        "postgres": PostgresResource(dsn=settings.postgres_dsn()),
         "dbt": DbtCliResource(
             project_dir=dbt_project,
             profiles_dir=str(settings.DBT_PROJECT_DIR),

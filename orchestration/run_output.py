@@ -70,6 +70,8 @@ def print_summary(summary: RunSummary, log_file: Path | None = None, stream=None
     else:
         p(f"  warehouse    {summary.warehouse} NOT updated: analysts keep the last good warehouse"
           f" (the new build is in {summary.working_copy})")
+    if summary.postgres_server:
+        p(f"  postgres     {summary.postgres_server} (the published relations, per-store access)")
     p(f"  data docs    {summary.data_docs_dir / 'index.html'}")
     if log_file:
         p(f"  full log     {log_file}")

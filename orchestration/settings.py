@@ -17,6 +17,9 @@ DASHBOARDS_ENV = "AFTERSALES_DASHBOARDS"
 DATA_DOCS_ENV = "AFTERSALES_DATA_DOCS"
 FIRST_DATE_ENV = "AFTERSALES_FIRST_DROP_DATE"
 PSEUDONYM_KEY_ENV = "AFTERSALES_PSEUDONYM_KEY"
+# The group's PostgreSQL server the published relations are served from
+# (a libpq connection string or URI); unset, nothing is sent to a server.
+POSTGRES_DSN_ENV = "AFTERSALES_POSTGRES_DSN"
 # DuckDB's resources for every process that writes the warehouse (the loader,
 # dbt through its profile, the checks): memory limit, threads and the folder
 # it spills to when a build needs more than the limit.
@@ -51,6 +54,10 @@ def dashboards_path() -> Path:
 
 def data_docs_path() -> Path:
     return Path(os.environ.get(DATA_DOCS_ENV, VAR_DIR / "data_docs")).resolve()
+
+
+def postgres_dsn() -> str:
+    return os.environ.get(POSTGRES_DSN_ENV, "")
 
 
 def duckdb_resources(warehouse: Path) -> dict[str, str]:

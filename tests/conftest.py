@@ -74,3 +74,27 @@ def hand_run(tmp_path_factory):
             landing=HAND_LANDING, warehouse=tmp / "wh.duckdb", dashboards_dir=tmp / "dash", data_docs_dir=tmp / "docs"
         )
     return tmp / "wh.duckdb", summary, before, _hashes(HAND_LANDING)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway PostgreSQL server on a free local port (tests/postgres_cluster.py), stopped after."""
+    from postgres_cluster import PostgresCluster
+
+    cluster = PostgresCluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_dsn(postgres_cluster, request) -> str:
+    """A fresh database of the throwaway server for one test (roles are the server's, shared)."""
+    import psycopg
+
+    name = "t_" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:16]
+    with psycopg.connect(postgres_cluster.dsn(), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}"')
+        conn.execute(f'create database "{name}"')
+    return postgres_cluster.dsn(dbname=name)

@@ -24,6 +24,8 @@ def test_definitions_hold_raw_dbt_and_dashboard_assets():
     marts = {k for k in keys if k.path[0] == "marts"}
     assert len(marts) > 10 and marts <= graph.get(published).parent_keys
     assert graph.get(AssetKey(["dashboards", "pages"])).parent_keys == {published}
+    # the server, when one is configured, gets what was published
+    assert graph.get(AssetKey(["warehouse", "postgres"])).parent_keys == {published}
 
 
 def test_checks_cover_files_dbt_tests_and_expectations():

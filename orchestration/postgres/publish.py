@@ -1,0 +1,241 @@
+"""Publish the analyst relations of the published DuckDB file into PostgreSQL.
+
+Readers never see a half-published state. There are two ways in:
+
+- **A whole publish** (the first, or when the relations, their columns or
+  their access rules changed): every relation is loaded into a fresh staging
+  schema (`aftersales_next_marts` for `marts`, ...) with its grants and
+  row-level security policies, in one transaction; then one short
+  transaction locks every live relation and renames the live schemas away
+  and the staging ones in (ALTER SCHEMA ... RENAME); then the old schemas are
+  dropped. The swap waits at most LOCK_WAIT for the locks and tries again
+  until SWAP_DEADLINE rather than queueing behind a long query (a reader
+  holding one relation and waiting for another would deadlock with it).
+  Holding every lock means no query has resolved a live name when the names
+  change: a query sees the old relations or the new ones, never a mix.
+- **An update in place** (the same relations as the server holds): one
+  transaction deletes the months that changed (fingerprints.py) from the
+  live relations and COPYs the new build's rows of those months in.
+  PostgreSQL's snapshots make it atomic for readers, who are never blocked:
+  a query sees every change of the transaction or none.
+
+Either way a failure rolls back, the server keeps the last good marts, and
+PostgresPublishError names the relation.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import psycopg
+from psycopg import sql
+
+from orchestration.postgres import fingerprints
+from orchestration.postgres.access import ANALYST_ROLE, Store, apply_access, sync_roles
+from orchestration.postgres.bulk import copy_rows
+from orchestration.postgres.relations import Relation, create_table, published_relations, quote
+from orchestration.publish import ANALYST_SCHEMAS, MONTH_COLUMN
+
+STAGING_PREFIX = "aftersales_next_"
+OLD_PREFIX = "aftersales_old_"
+SWAPPED_SCHEMAS = (*ANALYST_SCHEMAS, fingerprints.SCHEMA)
+LOCK_WAIT = "200ms"  # below deadlock_timeout (1 s): the swap gives up before a reader could deadlock with it
+SWAP_DEADLINE_SECONDS = 600.0
+
+
+class PostgresPublishError(Exception):
+    """The server was not updated: it keeps the last good marts."""
+
+
+@dataclass(frozen=True)
+class PostgresPublished:
+    relations: int
+    in_place: bool  # an update in place, not a whole publish
+    rows_copied: int  # rows sent with COPY
+    rows_kept: int  # rows of unchanged months, left on the server
+    seconds: float
+    copy_seconds: float  # DuckDB export and COPY of the rows sent
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_copied / self.copy_seconds if self.copy_seconds else 0.0
+
+
+class _Failed(Exception):
+    """Which relation or step failed, for the error message."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+
+def publish_to_postgres(published: Path, dsn: str, *, incremental: bool = True) -> PostgresPublished:
+    """Publish every relation of the published DuckDB file `published` into the
+    server at `dsn`; with `incremental`, only the months that changed since the
+    server's last publish are sent. Raises PostgresPublishError, naming the
+    relation or step, and leaves the server as it was."""
+    started = time.monotonic()
+    published = Path(published)
+    if not published.is_file():
+        raise PostgresPublishError(f"no published warehouse at {published}: run `aftersales run` first")
+    duck = duckdb.connect()
+    try:
+        duck.execute(f"attach '{_escape(str(published))}' as pub (read_only)")
+        relations = published_relations(duck)
+        stores = _stores(duck)
+        try:
+            conn = psycopg.connect(dsn, autocommit=True)
+        except psycopg.Error as e:
+            raise PostgresPublishError(f"cannot connect to the PostgreSQL server: {str(e).strip()}") from e
+        with conn, tempfile.TemporaryDirectory(prefix=".pg-publish-", dir=published.parent) as scratch:
+            try:
+                _prepare(conn, stores)
+                new = {(r.schema, r.table): fingerprints.compute(duck, r) for r in relations}
+                held = fingerprints.held(conn) if incremental else {}
+                in_place = bool(held) and {k: v[0] for k, v in held.items()} == {
+                    (r.schema, r.table): r.signature for r in relations}
+                if in_place:
+                    copied, kept, copy_seconds = _update_in_place(conn, duck, relations, new, held, Path(scratch))
+                else:
+                    copied, kept, copy_seconds = _load_staging(conn, duck, relations, new, Path(scratch))
+                    _swap(conn)
+                    _drop_old(conn)
+            except _Failed as failed:
+                cause = failed.__cause__
+                raise PostgresPublishError(
+                    f"publishing {failed.what} to PostgreSQL failed, the server keeps the last good marts: "
+                    f"{type(cause).__name__}: {str(cause).strip()}"
+                ) from cause
+    finally:
+        duck.close()
+    return PostgresPublished(len(relations), in_place, copied, kept, time.monotonic() - started, copy_seconds)
+
+
+def _stores(duck: duckdb.DuckDBPyConnection) -> list[Store]:
+    try:
+        rows = duck.execute("select store_code, region from pub.marts.dim_stores order by store_code").fetchall()
+    except duckdb.Error as e:
+        raise PostgresPublishError(f"the published warehouse has no readable marts.dim_stores: {e}") from e
+    return [Store(code, region) for code, region in rows]
+
+
+def _prepare(conn: psycopg.Connection, stores: list[Store]) -> None:
+    """Remove what a failed publish left, and make sure every published store
+    has its roles and scopes (the policies name them)."""
+    try:
+        with conn.transaction():
+            for prefix in (STAGING_PREFIX, OLD_PREFIX):
+                for schema in SWAPPED_SCHEMAS:
+                    conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(prefix + schema)))
+            sync_roles(conn, stores)
+    except (psycopg.Error, ValueError) as e:
+        raise _Failed("the store, region and group roles") from e
+
+
+def _load_staging(conn, duck, relations: list[Relation], new: dict, scratch: Path) -> tuple[int, int, float]:
+    """Fill the staging schemas in one transaction; (rows copied, 0, seconds copying)."""
+    copied, copy_seconds, current = 0, 0.0, "the staging schemas"
+    try:
+        with conn.transaction():
+            for schema in SWAPPED_SCHEMAS:
+                staging = sql.Identifier(STAGING_PREFIX + schema)
+                conn.execute(sql.SQL("create schema {}").format(staging))
+                if schema != fingerprints.SCHEMA:
+                    conn.execute(sql.SQL("grant usage on schema {} to {}").format(staging, sql.Identifier(ANALYST_ROLE)))
+            fingerprints.create_table(conn, STAGING_PREFIX + fingerprints.SCHEMA)
+            for relation in relations:
+                current = relation.name
+                staging = STAGING_PREFIX + relation.schema
+                create_table(conn, relation, staging)
+                t0 = time.monotonic()
+                copied += copy_rows(conn, duck, relation, into=staging, where=None, scratch=scratch)
+                copy_seconds += time.monotonic() - t0
+                apply_access(conn, relation.schema, relation.table, relation.column_names, loaded_in=staging)
+                fingerprints.record(conn, relation, new[(relation.schema, relation.table)],
+                                    schema=STAGING_PREFIX + fingerprints.SCHEMA)
+    except (psycopg.Error, duckdb.Error, ValueError, OSError) as e:
+        raise _Failed(current) from e
+    return copied, 0, copy_seconds
+
+
+def _update_in_place(conn, duck, relations: list[Relation], new: dict, held: dict,
+                     scratch: Path) -> tuple[int, int, float]:
+    """Replace the changed months of every relation in one transaction;
+    (rows copied, rows left as they were, seconds copying)."""
+    copied, kept, copy_seconds, current = 0, 0, 0.0, "the changed months"
+    try:
+        with conn.transaction():
+            for relation in relations:
+                current = relation.name
+                months, live = new[(relation.schema, relation.table)], held[(relation.schema, relation.table)][1]
+                changed = sorted(m for m in set(months) | set(live) if months.get(m) != live.get(m) and m is not None)
+                kept += sum(count for m, (count, _) in months.items() if m not in changed and m is not None)
+                target = sql.Identifier(relation.schema, relation.table)
+                if not relation.by_month:
+                    if months.get(None) == live.get(None):
+                        kept += months[None][0]
+                        continue
+                    where = None
+                    conn.execute(sql.SQL("delete from {}").format(target))
+                else:
+                    # Rows without a month are not fingerprinted: always replaced.
+                    month = quote(MONTH_COLUMN)
+                    listed = ", ".join(f"date '{m.isoformat()}'" for m in changed)
+                    where = f"{month} is null" + (f" or {month} in ({listed})" if changed else "")
+                    conn.execute(sql.SQL("delete from {} where {} is null or {} = any(%s)").format(
+                        target, sql.Identifier(MONTH_COLUMN), sql.Identifier(MONTH_COLUMN)), [changed])
+                t0 = time.monotonic()
+                copied += copy_rows(conn, duck, relation, into=relation.schema, where=where, scratch=scratch)
+                copy_seconds += time.monotonic() - t0
+                fingerprints.record(conn, relation, months)
+    except (psycopg.Error, duckdb.Error, ValueError, OSError) as e:
+        raise _Failed(current) from e
+    return copied, kept, copy_seconds
+
+
+def _swap(conn) -> None:
+    """Rename the live schemas away and the staging ones in, holding every live relation's lock."""
+    deadline = time.monotonic() + SWAP_DEADLINE_SECONDS
+    while True:
+        try:
+            with conn.transaction():
+                conn.execute(f"set local lock_timeout = '{LOCK_WAIT}'")
+                live = conn.execute(
+                    "select schemaname, tablename from pg_tables where schemaname = any(%s) order by 1, 2",
+                    [list(SWAPPED_SCHEMAS)]).fetchall()
+                if live:
+                    conn.execute(sql.SQL("lock table {} in access exclusive mode").format(
+                        sql.SQL(", ").join(sql.Identifier(s, t) for s, t in live)))
+                existing = {s for (s,) in conn.execute(
+                    "select nspname from pg_namespace where nspname = any(%s)", [list(SWAPPED_SCHEMAS)])}
+                for schema in SWAPPED_SCHEMAS:
+                    if schema in existing:
+                        conn.execute(sql.SQL("alter schema {} rename to {}").format(
+                            sql.Identifier(schema), sql.Identifier(OLD_PREFIX + schema)))
+                    conn.execute(sql.SQL("alter schema {} rename to {}").format(
+                        sql.Identifier(STAGING_PREFIX + schema), sql.Identifier(schema)))
+            return
+        except psycopg.errors.LockNotAvailable as e:
+            if time.monotonic() > deadline:
+                raise _Failed(f"the swap (readers held the live relations for {SWAP_DEADLINE_SECONDS:.0f} s)") from e
+            time.sleep(0.05)
+        except psycopg.Error as e:
+            raise _Failed("the swap") from e
+
+
+def _drop_old(conn) -> None:
+    """The new marts are live: failing to drop the old ones fails nothing (the
+    next publish drops them first, in _prepare)."""
+    try:
+        with conn.transaction():
+            for schema in SWAPPED_SCHEMAS:
+                conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(OLD_PREFIX + schema)))
+    except psycopg.Error:
+        pass
+
+
+def _escape(value: str) -> str:
+    return value.replace("'", "''")
