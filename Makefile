@@ -61,8 +61,9 @@ test: install browser
 bench: install
 	@$(BIN)/aftersales bench $(BENCH_ARGS)
 
+# The venv's bin folder on PATH, for anything the UI's runs start by name.
 dev: install
-	@$(BIN)/dagster dev -m orchestration.definitions
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -m orchestration.definitions
 
 # The warehouse `aftersales run` and `aftersales docs` use (settings.py).
 WAREHOUSE := $(or $(AFTERSALES_DUCKDB),var/warehouse.duckdb)

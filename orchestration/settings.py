@@ -5,11 +5,16 @@ project's var/ folder so a fresh clone needs no configuration."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 VAR_DIR = PROJECT_ROOT / "var"
+# The dbt installed beside the running interpreter: the venv's bin folder need
+# not be on PATH (`make dev` and `.venv/bin/aftersales` do not activate it).
+# No resolve(): the venv's python may be a symlink to the system's.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 WAREHOUSE_ENV = "AFTERSALES_DUCKDB"
 LANDING_ENV = "AFTERSALES_LANDING"
