@@ -37,8 +37,8 @@ DEFAULT_MEMORY_SHARE = 0.25
 # the demo generator wrote may use it.
 DEMO_PSEUDONYM_KEY = "demo-only-pseudonym-key"
 
-# Daily partitions start here unless the environment says otherwise; a landing
-# with older drops needs AFTERSALES_FIRST_DROP_DATE set before Dagster loads.
+# Daily partitions start here, or at the landing's first drop if that is
+# earlier (first_drop_date); AFTERSALES_FIRST_DROP_DATE overrides both.
 DEFAULT_FIRST_DROP_DATE = "2020-01-01"
 
 
@@ -96,8 +96,19 @@ def dbt_code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def first_drop_date() -> str:
-    return os.environ.get(FIRST_DATE_ENV, DEFAULT_FIRST_DROP_DATE)
+def first_drop_date(landing: Path | None = None) -> str:
+    """The first daily partition: AFTERSALES_FIRST_DROP_DATE if set, else the
+    landing's earliest drop date when it is before DEFAULT_FIRST_DROP_DATE,
+    else that default. Never later than the default: a process that loaded
+    the definitions for one landing can then still run another (the tests
+    run several landings in one process), and a later start would only
+    drop empty partitions."""
+    if os.environ.get(FIRST_DATE_ENV):
+        return os.environ[FIRST_DATE_ENV]
+    from sources.landing import earliest_drop_date
+
+    earliest = earliest_drop_date(landing or landing_path())
+    return min(earliest.isoformat(), DEFAULT_FIRST_DROP_DATE) if earliest else DEFAULT_FIRST_DROP_DATE
 
 
 class SettingsError(Exception):
