@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration import settings
+from orchestration.progress import LiveProgress
 
 
 @dataclass
@@ -48,9 +49,12 @@ def run_pipeline(
     dashboards_dir: Path | None = None,
     data_docs_dir: Path | None = None,
     full_refresh: bool = False,
+    progress: LiveProgress | None = None,
 ) -> RunSummary:
     """Run the job over the dates with new drops; `full_refresh` rebuilds
-    every dbt model from the whole raw layer instead of what changed."""
+    every dbt model from the whole raw layer instead of what changed;
+    `progress` shows the steps as they run (on a terminal)."""
+    progress = progress or LiveProgress(enabled=False)
     landing = Path(landing).resolve()
     warehouse = Path(warehouse).resolve()
     dashboards_dir = Path(dashboards_dir or settings.dashboards_path()).resolve()
@@ -69,11 +73,14 @@ def run_pipeline(
     warehouse_res = warehouse_resource(warehouse)
     warehouse_res.ensure_working_copy()
     working = Path(warehouse_res.path)
+    progress.phase(f"finding new drops under {landing}")
     first, last = _partition_range(landing, working)
+    progress.done(f"  found   new drops dated {first} .. {last}")
 
-    from dagster import DagsterInstance, materialize
+    progress.phase("loading the Dagster definitions and the dbt manifest")
+    from dagster import DagsterInstance, Definitions, colored_console_logger, define_asset_job
 
-    from orchestration.assets.dbt import FULL_REFRESH_TAG
+    from orchestration.assets.dbt import FULL_REFRESH_TAG, warehouse_dbt_models
     from orchestration.definitions import defs
     from orchestration.partitions import daily_drops
 
@@ -92,12 +99,23 @@ def run_pipeline(
         landing=LandingResource(root=str(landing)),
         outputs=OutputsResource(dashboards_dir=str(dashboards_dir), data_docs_dir=str(data_docs_dir)),
     )
+    # What dagster.materialize does, with one more logger: the progress.
     assets = [*defs.assets, *defs.asset_checks]
+    progress_logger = progress.dagster_logger(
+        total_steps=len({a.node_def.name for a in assets}),  # one step per op, in process
+        dbt_step=warehouse_dbt_models.op.name,
+        dbt_nodes=len(warehouse_dbt_models.keys),
+    )
+    job = Definitions(
+        assets=assets,
+        jobs=[define_asset_job("aftersales_run")],
+        resources=resources,
+        loggers={"console": colored_console_logger, "progress": progress_logger},
+    ).resolve_job_def("aftersales_run")
+    progress.done("  loaded  the definitions")
     started = time.monotonic()
     with DagsterInstance.ephemeral() as instance:
-        result = materialize(
-            assets,
-            resources=resources,
+        result = job.execute_in_process(
             instance=instance,
             tags={
                 "dagster/asset_partition_range_start": first,
@@ -106,7 +124,7 @@ def run_pipeline(
             },
             raise_on_error=False,
             # DEBUG would log every partition's materialization of a long range.
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}, "progress": {}}},
         )
         summary = RunSummary(
             landing=landing,
