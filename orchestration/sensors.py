@@ -133,7 +133,12 @@ def new_drops_sensor(context: SensorEvaluationContext, landing: LandingResource,
     mark = Mark.parse(context.cursor)
     drops = _settled_drops(root, time.time())
     if mark is None:
-        new = _not_loaded(drops, root, Path(warehouse.path))
+        import duckdb
+
+        try:
+            new = _not_loaded(drops, root, Path(warehouse.path))
+        except duckdb.IOException as e:  # another process writes it (e.g. `aftersales run`)
+            return SkipReason(f"the warehouse is busy, trying again at the next evaluation: {e}")
     else:
         new = [d for d in drops if mark.is_newer(d.relative_path, d.mtime_ns)]
     if not new:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -123,3 +125,19 @@ def test_first_tick_with_a_warehouse_asks_only_for_what_it_has_not_loaded(instan
         load_files(con, files)
     assert held_back in _folder_dates(landing)
     assert _ranges(_tick(instance, landing, warehouse)) == [(held_back, held_back)]
+
+
+def test_first_tick_waits_while_another_process_writes_the_warehouse(instance, landing, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    working_copy = Path(warehouse_resource(warehouse).path)
+    script = (f"import duckdb, sys; con = duckdb.connect({str(working_copy)!r}); "
+              "con.execute('create table t (x int)'); print('open', flush=True); sys.stdin.read()")
+    writer = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        tick = _tick(instance, landing, warehouse)
+        assert tick.run_requests == [] and "busy" in tick.skip_message and tick.cursor is None
+    finally:
+        writer.communicate("")
+    dates = _folder_dates(landing)
+    assert _ranges(_tick(instance, landing, warehouse)) == [(dates[0], dates[-1])]
