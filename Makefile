@@ -6,7 +6,12 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# Every dependency, transitive ones included, pinned with hashes: `make lock`
+# writes it from pyproject.toml, `make install` installs exactly it with uv.
+LOCK := requirements.lock
+UV_VERSION := 0.13.9
+UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -c1-12)
 MANIFEST := dbt_project/target/manifest.json
 DAGSTER_HOME := $(CURDIR)/var/dagster_home
 export DAGSTER_HOME
@@ -14,7 +19,7 @@ export DAGSTER_HOME
 # pip here also looks in local wheel folders and warns about each missing one.
 PIP_QUIET := grep -v -e '^WARNING: Location' -e '^$$' || true
 
-.PHONY: help install run test bench dev docs clean browser postgres
+.PHONY: help install lock run test bench dev docs clean browser postgres
 
 help:
 	@echo "make run    install, generate the demo landing, run the daily job, build the dashboards"
@@ -22,13 +27,27 @@ help:
 	@echo "make bench  time 'aftersales run' (BENCH_ARGS='--stores 20 --years 3')"
 	@echo "make dev    the Dagster UI on http://127.0.0.1:3000"
 	@echo "make docs   the dbt docs site in one file, var/dbt_docs/index.html (runs the job first if no warehouse)"
+	@echo "make lock   re-pin every dependency into $(LOCK) after editing pyproject.toml"
 
-$(STAMP): pyproject.toml
+# uv, pinned, into the venv: it installs the lock in seconds where pip takes minutes.
+$(UV_STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "installing Python dependencies into $(VENV) ..."
-	@$(BIN)/pip install -q -e '.[test]' 2>&1 | $(PIP_QUIET)
+	@$(BIN)/pip install -q uv==$(UV_VERSION) 2>&1 | $(PIP_QUIET)
+	@rm -f $(VENV)/.uv-* && touch $@
+
+# Re-installs whenever pyproject.toml or the lock changes.
+$(STAMP): pyproject.toml $(LOCK) $(UV_STAMP)
+	@echo "installing the locked Python dependencies into $(VENV) ..."
+	@$(BIN)/uv pip install -q --python $(BIN)/python --require-hashes -r $(LOCK)
+	@$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	@$(BIN)/python -c "import dagster, dagster_dbt, dbt, duckdb, great_expectations"
 	@rm -f $(VENV)/.installed-* && touch $@
+
+# After a change to pyproject.toml's dependencies: re-resolve and re-pin
+# everything, for every platform, with hashes; commit the lock with it.
+lock: $(UV_STAMP)
+	@$(BIN)/uv pip compile pyproject.toml --extra test --generate-hashes --universal --python-version 3.11 \
+		-q -o $(LOCK)
 
 install: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -71,8 +90,9 @@ test: install browser postgres
 bench: install
 	@$(BIN)/aftersales bench $(BENCH_ARGS)
 
+# The venv's bin folder on PATH, for anything the UI's runs start by name.
 dev: install
-	@$(BIN)/dagster dev -m orchestration.definitions
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -m orchestration.definitions
 
 # The warehouse `aftersales run` and `aftersales docs` use (settings.py).
 WAREHOUSE := $(or $(AFTERSALES_DUCKDB),var/warehouse.duckdb)

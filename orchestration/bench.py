@@ -29,6 +29,7 @@ from pathlib import Path
 
 from orchestration import bench_landing, bench_reference
 from orchestration.bench_report import machine, write_report
+from orchestration.progress import LiveProgress
 
 # About 18,000 repair orders per store and year (SPEC section 11: 5.5M at
 # 100 stores x 3 years): measured 17,893 with one store over 3 years.
@@ -69,50 +70,70 @@ def _measure(landing: Path, warehouse: Path, out: Path) -> dict:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from orchestration.publish import working_copy_path
-
     params = {"stores": args.stores, "years": args.years, "vehicles_per_store": args.vehicles_per_store,
               "seed": args.seed, "daily_days": args.daily_days}
     workdir = Path(args.workdir).resolve() / "s{stores}-y{years}-v{vehicles_per_store}-seed{seed}-d{daily_days}".format(
         **params)
-    landing = bench_landing.cached_landing(workdir, params)
+    with LiveProgress(sys.stdout) as progress:
+        report = _measure_runs(args, params, workdir, progress)
+    write_report(report, workdir / "bench.json")
+    return 0 if all(r["exit_code"] == 0 for r in report["runs"].values()) else 1
+
+
+def _measure_runs(args: argparse.Namespace, params: dict, workdir: Path, progress: LiveProgress) -> dict:
+    """The landing, then the four runs and the two references; the report's figures."""
+    from orchestration.publish import working_copy_path
+
+    landing = bench_landing.cached_landing(workdir, params, progress)
     plan = bench_landing.plan(landing.path)
     running = workdir / "landing_running"
     warehouse = workdir / "warehouse.duckdb"
     for stale in (warehouse, working_copy_path(warehouse)):  # the full build starts from nothing
         stale.unlink(missing_ok=True)
-    print(f"scale: {args.stores} stores x {args.years} years x {args.vehicles_per_store} vehicles/store; "
-          f"{landing.files} files, {landing.mib:.0f} MiB, {landing.rows['dms_repair_orders']:,} repair-order rows")
+    progress.print(f"scale: {args.stores} stores x {args.years} years x {args.vehicles_per_store} vehicles/store; "
+                   f"{landing.files} files, {landing.mib:.0f} MiB, {landing.rows['dms_repair_orders']:,} "
+                   "repair-order rows")
 
     runs: dict[str, dict] = {}
     comparisons: dict[str, dict] = {}
     references: dict[str, dict] = {}
 
     def step(name: str, what: str) -> None:
-        print(f"[{time.strftime('%H:%M:%S')}] {name}: {what}", flush=True)
+        progress.print(f"[{time.strftime('%H:%M:%S')}] {name}: {what}")
+        progress.phase(f"{name}: {what}")
+
+    def measured(name: str) -> None:
+        """`aftersales run` in a child process; what it did, on a terminal."""
+        run = runs[name] = _measure(running, warehouse, workdir)
+        progress.done(f"  {name}: {run['files_loaded']:,} files, {run['rows_loaded']:,} rows loaded, "
+                      f"peak {run['peak_rss_mib']:,.0f} MiB")
+
+    def referenced(key: str, label: str) -> None:
+        references[key] = bench_reference.measure_reference(running, workdir, label)
+        progress.done("  reference: the SQL script")
 
     bench_landing.stage_before_last_day(landing.path, running, plan)
     step("full build", f"every drop up to {plan.before_last_day} (held back: {plan.held_back_label})")
-    runs["full build"] = _measure(running, warehouse, workdir)
+    measured("full build")
     step("reference", "the SQL script over the same drops")
-    references["full build"] = bench_reference.measure_reference(running, workdir, "reference_full_build")
+    referenced("full build", "reference_full_build")
     comparisons["full build"] = bench_reference.disagreements(Path(references["full build"]["result"]), warehouse)
 
     bench_landing.deliver_last_day(landing.path, running, plan)
     step("one day", f"the drops of {plan.last_day}")
-    runs["one day"] = _measure(running, warehouse, workdir)
+    measured("one day")
 
     corrected = bench_landing.deliver_late_and_corrected(landing.path, running, plan)
     step("late drop", f"{plan.held_back_label} late; {corrected}")
-    runs["late drop"] = _measure(running, warehouse, workdir)
+    measured("late drop")
 
     step("no change", "the same landing again")
-    runs["no change"] = _measure(running, warehouse, workdir)
+    measured("no change")
     step("reference", "the SQL script over the final landing")
-    references["final"] = bench_reference.measure_reference(running, workdir, "reference_final")
+    referenced("final", "reference_final")
     comparisons["final"] = bench_reference.disagreements(Path(references["final"]["result"]), warehouse)
 
-    report = {
+    return {
         "parameters": params,
         "machine": machine(),
         "landing": landing.describe(),
@@ -122,8 +143,6 @@ def run_bench(args: argparse.Namespace) -> int:
         "reference_vs_mart": comparisons,
         "full_build_over_reference": runs["full build"]["wall_seconds"] / references["full build"]["wall_seconds"],
     }
-    write_report(report, workdir / "bench.json")
-    return 0 if all(r["exit_code"] == 0 for r in runs.values()) else 1
 
 
 def add_arguments(parser: argparse.ArgumentParser, default_workdir: Path) -> None:

@@ -9,13 +9,12 @@ import io
 import json
 import os
 import shutil
-import sys
-import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from orchestration.progress import LiveProgress
 from sources import contract
 
 MARKER = "landing.json"  # written once the landing is complete
@@ -36,7 +35,7 @@ class BenchLanding:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}
 
 
-def cached_landing(workdir: Path, params: dict) -> BenchLanding:
+def cached_landing(workdir: Path, params: dict, progress: LiveProgress) -> BenchLanding:
     """The demo landing for these parameters, generated the first time."""
     from sources.demo import generate_landing
 
@@ -46,18 +45,12 @@ def cached_landing(workdir: Path, params: dict) -> BenchLanding:
     marker.unlink(missing_ok=True)
     workdir.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(path, ignore_errors=True)
-    tty = sys.stdout.isatty()
-    started = time.monotonic()
-
-    def progress(done: int, stores: int) -> None:
-        if tty:
-            print(f"\rgenerating the landing: {done}/{stores} stores, {time.monotonic() - started:.0f} s",
-                  end="" if done < stores else "\n", flush=True)
-
-    print(f"generating the landing {path} (once for these parameters)", flush=True)
+    progress.print(f"generating the landing {path} (once for these parameters)")
+    progress.phase("generating the landing")
     summary = generate_landing(path, seed=params["seed"], stores=params["stores"], years=params["years"],
                                vehicles_per_store=params["vehicles_per_store"], daily_days=params["daily_days"],
-                               progress=progress)
+                               progress=lambda done, stores: progress.update(
+                                   f"generating the landing: {done}/{stores} stores written"))
     csvs = list(path.rglob("*.csv"))
     landing = BenchLanding(
         path=path,
@@ -69,7 +62,7 @@ def cached_landing(workdir: Path, params: dict) -> BenchLanding:
         history_start=summary.history_start.isoformat(),
         generation_seconds=summary.seconds,
     )
-    print(f"generated in {summary.seconds:.0f} s", flush=True)
+    progress.print(f"generated in {summary.seconds:.0f} s")
     fields = landing.describe()
     del fields["path"]
     marker.write_text(json.dumps(fields, indent=2), encoding="utf-8")

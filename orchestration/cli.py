@@ -24,21 +24,29 @@ def _warehouse_arg(args: argparse.Namespace) -> Path:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from orchestration.pipeline import run_pipeline
+    from orchestration.progress import LiveProgress
     from orchestration.run_output import print_summary, quiet_run_output
 
+    # Made before the output goes to the log file, so it still reaches the
+    # terminal; off with -v, where Dagster and dbt show their own output.
+    progress = LiveProgress(sys.stdout, enabled=not args.verbose)
     landing = Path(args.landing) if args.landing else settings.landing_path()
     if not args.landing and not landing.exists():
         from sources.demo import generate_landing
 
         print(f"No landing given and none at {landing}: generating the demo landing there first.")
-        generate_landing(landing)
+        with progress:
+            progress.phase("generating the demo landing")
+            generate_landing(landing, progress=lambda done, stores: progress.update(
+                f"generating the demo landing: {done}/{stores} stores written"))
+            progress.done("  written the demo landing")
     warehouse = _warehouse_arg(args)
     try:
         settings.pseudonym_key(landing)
     except settings.SettingsError as e:
         print(f"aftersales run: {e}", file=sys.stderr)
         return 2
-    with quiet_run_output(warehouse, verbose=args.verbose) as log_file:
+    with quiet_run_output(warehouse, verbose=args.verbose) as log_file, progress:
         summary = run_pipeline(
             landing=landing,
             warehouse=warehouse,
@@ -46,6 +54,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             data_docs_dir=Path(args.data_docs) if args.data_docs else None,
             full_refresh=args.full_refresh,
             postgres_dsn=args.postgres,
+            progress=progress,
         )
     print_summary(summary, log_file)
     return summary.exit_code

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -46,8 +45,7 @@ def build_dbt_docs(warehouse: Path, out_dir: Path = DEFAULT_OUT_DIR) -> Path:
         target = Path(tmp) / "target"
         proc = subprocess.run(
             [
-                # The dbt installed beside this interpreter, found without PATH.
-                str(Path(sys.executable).with_name("dbt")), "docs", "generate", "--static",
+                settings.DBT_EXECUTABLE, "docs", "generate", "--static",
                 "--project-dir", str(settings.DBT_PROJECT_DIR),
                 "--profiles-dir", str(settings.DBT_PROJECT_DIR),
                 "--target-path", str(target),

@@ -1,12 +1,24 @@
-"""The dbt project as Dagster sees it."""
+"""The dbt project as Dagster sees it, and the dbt executable every part runs."""
 
 from __future__ import annotations
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt.dbt_project import using_dagster_dev
 
 from orchestration import settings
 
 dbt_project = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
-# Under `dagster dev` the manifest is rebuilt from the project; elsewhere the
-# Makefile runs `dbt parse` first (dagster-dbt needs the manifest at import).
-dbt_project.prepare_if_dev()
+
+
+def dbt_cli() -> DbtCliResource:
+    return DbtCliResource(
+        project_dir=dbt_project, profiles_dir=str(settings.DBT_PROJECT_DIR), dbt_executable=settings.DBT_EXECUTABLE
+    )
+
+
+# dagster-dbt needs the manifest at import. Under `dagster dev` it is rebuilt
+# from the project here, so model edits show on reload; elsewhere the Makefile
+# runs `dbt parse` first. (DbtProject.prepare_if_dev would run a `dbt` looked
+# up on PATH, which fails when the venv is not activated.)
+if using_dagster_dev():
+    dbt_cli().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()

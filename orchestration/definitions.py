@@ -13,6 +13,7 @@ from orchestration.assets.publish import published_warehouse
 from orchestration.assets.raw import raw_landing_drops, raw_reference_stores, rows_reconciled
 from orchestration.resources import default_resources
 from orchestration.schedules import daily_job, daily_schedule
+from orchestration.sensors import new_drops_sensor
 
 defs = Definitions(
     assets=[raw_landing_drops, raw_reference_stores, warehouse_dbt_models, published_warehouse, postgres_warehouse,
@@ -20,6 +21,7 @@ defs = Definitions(
     asset_checks=[gx_expectations, drops_on_time, rows_reconciled],
     jobs=[daily_job],
     schedules=[daily_schedule],
+    sensors=[new_drops_sensor],
     resources=default_resources(),
     # DuckDB allows one writing process: steps run one after another in one
     # process, never in parallel subprocesses.

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration import settings
+from orchestration.progress import LiveProgress
 
 
 @dataclass
@@ -50,11 +51,14 @@ def run_pipeline(
     data_docs_dir: Path | None = None,
     full_refresh: bool = False,
     postgres_dsn: str | None = None,
+    progress: LiveProgress | None = None,
 ) -> RunSummary:
     """Run the job over the dates with new drops; `full_refresh` rebuilds
     every dbt model from the whole raw layer instead of what changed;
     `postgres_dsn` (default AFTERSALES_POSTGRES_DSN) names the server the
-    published relations are sent to."""
+    published relations are sent to; `progress` shows the steps as they run
+    (on a terminal)."""
+    progress = progress or LiveProgress(enabled=False)
     landing = Path(landing).resolve()
     warehouse = Path(warehouse).resolve()
     dashboards_dir = Path(dashboards_dir or settings.dashboards_path()).resolve()
@@ -73,17 +77,25 @@ def run_pipeline(
     warehouse_res = warehouse_resource(warehouse)
     warehouse_res.ensure_working_copy()
     working = Path(warehouse_res.path)
+    progress.phase(f"finding new drops under {landing}")
     first, last = _partition_range(landing, working)
-    if first < settings.first_drop_date():
-        raise SystemExit(
-            f"{landing} has drops from {first}, before the first partition {settings.first_drop_date()}: "
-            f"set {settings.FIRST_DATE_ENV}={first}"
-        )
+    progress.done(f"  found   new drops dated {first} .. {last}")
 
-    from dagster import DagsterInstance, materialize
+    progress.phase("loading the Dagster definitions and the dbt manifest")
+    from dagster import DagsterInstance, Definitions, colored_console_logger, define_asset_job
 
-    from orchestration.assets.dbt import FULL_REFRESH_TAG
+    from orchestration.assets.dbt import FULL_REFRESH_TAG, warehouse_dbt_models
     from orchestration.definitions import defs
+    from orchestration.partitions import daily_drops
+
+    # The partitions were made when the definitions first loaded in this
+    # process, from the landing of that moment (settings.first_drop_date).
+    start = daily_drops.start.date().isoformat()
+    if first < start:
+        raise SystemExit(
+            f"{landing} has drops from {first}, before the first partition {start} of this process: "
+            f"run it in a new process, or set {settings.FIRST_DATE_ENV}={first}"
+        )
 
     resources = dict(defs.resources)
     resources.update(
@@ -92,12 +104,23 @@ def run_pipeline(
         outputs=OutputsResource(dashboards_dir=str(dashboards_dir), data_docs_dir=str(data_docs_dir)),
         postgres=PostgresResource(dsn=postgres_dsn if postgres_dsn is not None else settings.postgres_dsn()),
     )
+    # What dagster.materialize does, with one more logger: the progress.
     assets = [*defs.assets, *defs.asset_checks]
+    progress_logger = progress.dagster_logger(
+        total_steps=len({a.node_def.name for a in assets}),  # one step per op, in process
+        dbt_step=warehouse_dbt_models.op.name,
+        dbt_nodes=len(warehouse_dbt_models.keys),
+    )
+    job = Definitions(
+        assets=assets,
+        jobs=[define_asset_job("aftersales_run")],
+        resources=resources,
+        loggers={"console": colored_console_logger, "progress": progress_logger},
+    ).resolve_job_def("aftersales_run")
+    progress.done("  loaded  the definitions")
     started = time.monotonic()
     with DagsterInstance.ephemeral() as instance:
-        result = materialize(
-            assets,
-            resources=resources,
+        result = job.execute_in_process(
             instance=instance,
             tags={
                 "dagster/asset_partition_range_start": first,
@@ -106,7 +129,7 @@ def run_pipeline(
             },
             raise_on_error=False,
             # DEBUG would log every partition's materialization of a long range.
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}, "progress": {}}},
         )
         summary = RunSummary(
             landing=landing,

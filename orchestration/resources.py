@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -76,9 +75,7 @@ class PostgresResource(ConfigurableResource):
 
 
 def default_resources() -> dict:
-    from dagster_dbt import DbtCliResource
-
-    from orchestration.dbt_project import dbt_project
+    from orchestration.dbt_project import dbt_cli
 
     return {
         "warehouse": warehouse_resource(settings.warehouse_path()),
@@ -87,10 +84,5 @@ def default_resources() -> dict:
             dashboards_dir=str(settings.dashboards_path()), data_docs_dir=str(settings.data_docs_path())
         ),
         "postgres": PostgresResource(dsn=settings.postgres_dsn()),
-        "dbt": DbtCliResource(
-            project_dir=dbt_project,
-            profiles_dir=str(settings.DBT_PROJECT_DIR),
-            # The dbt installed beside this interpreter, found without PATH.
-            dbt_executable=str(Path(sys.executable).with_name("dbt")),
-        ),
+        "dbt": dbt_cli(),
     }

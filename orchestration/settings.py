@@ -5,11 +5,16 @@ project's var/ folder so a fresh clone needs no configuration."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 VAR_DIR = PROJECT_ROOT / "var"
+# The dbt installed beside the running interpreter: the venv's bin folder need
+# not be on PATH (`make dev` and `.venv/bin/aftersales` do not activate it).
+# No resolve(): the venv's python may be a symlink to the system's.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 WAREHOUSE_ENV = "AFTERSALES_DUCKDB"
 LANDING_ENV = "AFTERSALES_LANDING"
@@ -35,8 +40,8 @@ DEFAULT_MEMORY_SHARE = 0.25
 # the demo generator wrote may use it.
 DEMO_PSEUDONYM_KEY = "demo-only-pseudonym-key"
 
-# Daily partitions start here unless the environment says otherwise; a landing
-# with older drops needs AFTERSALES_FIRST_DROP_DATE set before Dagster loads.
+# Daily partitions start here, or at the landing's first drop if that is
+# earlier (first_drop_date); AFTERSALES_FIRST_DROP_DATE overrides both.
 DEFAULT_FIRST_DROP_DATE = "2020-01-01"
 
 
@@ -101,8 +106,19 @@ def dbt_code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def first_drop_date() -> str:
-    return os.environ.get(FIRST_DATE_ENV, DEFAULT_FIRST_DROP_DATE)
+def first_drop_date(landing: Path | None = None) -> str:
+    """The first daily partition: AFTERSALES_FIRST_DROP_DATE if set, else the
+    landing's earliest drop date when it is before DEFAULT_FIRST_DROP_DATE,
+    else that default. Never later than the default: a process that loaded
+    the definitions for one landing can then still run another (the tests
+    run several landings in one process), and a later start would only
+    drop empty partitions."""
+    if os.environ.get(FIRST_DATE_ENV):
+        return os.environ[FIRST_DATE_ENV]
+    from sources.landing import earliest_drop_date
+
+    earliest = earliest_drop_date(landing or landing_path())
+    return min(earliest.isoformat(), DEFAULT_FIRST_DROP_DATE) if earliest else DEFAULT_FIRST_DROP_DATE
 
 
 class SettingsError(Exception):

@@ -86,3 +86,23 @@ def drop_dates(landing: Path) -> list[dt.date]:
                     if d is not None and date_dir.is_dir():
                         dates.add(d)
     return sorted(dates)
+
+
+def earliest_drop_date(landing: Path) -> dt.date | None:
+    """The first business date with a drop folder, or None for an empty
+    landing. ISO dates sort as text, so each store folder is listed once and
+    only its first date-named entries are looked at, never a file."""
+    earliest: dt.date | None = None
+    for source in sorted({table.source for table in DROP_TABLES}):
+        source_dir = Path(landing) / source
+        if not source_dir.is_dir():
+            continue
+        for store_dir in source_dir.iterdir():
+            if not store_dir.is_dir():
+                continue
+            for date_dir in sorted(store_dir.iterdir()):
+                d = _parse_folder_date(date_dir.name)
+                if d is not None and date_dir.is_dir():
+                    earliest = d if earliest is None else min(earliest, d)
+                    break
+    return earliest

@@ -60,20 +60,35 @@ def _hashes(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def hand_run(tmp_path_factory):
+def hand_run_on_a_terminal(tmp_path_factory):
     """The pipeline over tests/fixtures/hand_landing (whose README works every
-    figure out by hand), in-process: (warehouse, run summary, the landing's
-    file hashes before and after the run)."""
+    figure out by hand), in-process, its progress shown on a terminal (rich,
+    forced, into a buffer): (warehouse, run summary, the landing's file
+    hashes before and after the run, what the terminal showed)."""
+    import io
+
+    from rich.console import Console
+
     from orchestration.pipeline import run_pipeline
+    from orchestration.progress import LiveProgress
 
     tmp = tmp_path_factory.mktemp("hand_worked")
     before = _hashes(HAND_LANDING)
-    with pytest.MonkeyPatch.context() as env:
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=200, color_system=None)
+    with pytest.MonkeyPatch.context() as env, LiveProgress(console=terminal) as progress:
         env.setenv("AFTERSALES_PSEUDONYM_KEY", HAND_KEY)
         summary = run_pipeline(
-            landing=HAND_LANDING, warehouse=tmp / "wh.duckdb", dashboards_dir=tmp / "dash", data_docs_dir=tmp / "docs"
+            landing=HAND_LANDING, warehouse=tmp / "wh.duckdb", dashboards_dir=tmp / "dash", data_docs_dir=tmp / "docs",
+            progress=progress,
         )
-    return tmp / "wh.duckdb", summary, before, _hashes(HAND_LANDING)
+    return tmp / "wh.duckdb", summary, before, _hashes(HAND_LANDING), screen.getvalue()
+
+
+@pytest.fixture(scope="session")
+def hand_run(hand_run_on_a_terminal):
+    """(warehouse, run summary, the landing's file hashes before and after the run)"""
+    return hand_run_on_a_terminal[:4]
 
 
 @pytest.fixture(scope="session")
