@@ -136,12 +136,12 @@ status_counts as (
         scope_code,
         month_end,
         -- The month's as-of date, from its current rows.
-        max(as_of_date) filter (where sign = 1) as as_of_date,
+        max(as_of_date){% if by_change %} filter (where sign = 1){% endif %} as as_of_date,
         {%- for name, condition in counts.items() %}
-        {{ signed_count(condition) }} as {{ name }},
+        {{ signed_count(condition, signed=by_change) }} as {{ name }},
         {%- endfor %}
         {%- for name, (value, condition) in (sums.items() | list) + (amounts.items() | list) %}
-        {{ signed_sum(value, condition) }} as {{ name }}{{ ',' if not loop.last }}
+        {{ signed_sum(value, condition, signed=by_change) }} as {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
     from customer_months
     group by scope_level, scope_code, month_end
@@ -192,8 +192,8 @@ cohorts as (
             scope_level,
             scope_code,
             {{ cohort_month }} as month_end,
-            {{ signed_count() }} as cohort_size,
-            {{ signed_count('visits_in_next_six_months') }} as cohort_returned
+            {{ signed_count(signed=by_change) }} as cohort_size,
+            {{ signed_count('visits_in_next_six_months', signed=by_change) }} as cohort_returned
         from customer_months
         where visits > 0
         group by all

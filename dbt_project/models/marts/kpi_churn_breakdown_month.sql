@@ -56,10 +56,10 @@ counted as (
         '{{ dimension }}' as dimension,
         coalesce(cast({{ column }} as varchar), 'unknown') as dimension_value,
         {%- for name, condition in counts.items() %}
-        {{ signed_count(condition) }} as {{ name }},
+        {{ signed_count(condition, signed=by_change) }} as {{ name }},
         {%- endfor %}
         {%- for name, (value, condition) in amounts.items() %}
-        {{ signed_sum(value, condition) }} as {{ name }}{{ ',' if not loop.last }}
+        {{ signed_sum(value, condition, signed=by_change) }} as {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
     from customer_months
     group by all

@@ -53,8 +53,8 @@ counted as (
         month_end,
         within_years,
         any_value(industry_churn_rate) as industry_churn_rate,
-        {{ signed_count() }} as vehicles_on_file,
-        {{ signed_count("churn_status = 'churned'") }} as churned
+        {{ signed_count(signed=by_change) }} as vehicles_on_file,
+        {{ signed_count("churn_status = 'churned'", signed=by_change) }} as churned
     from aged
     group by scope_level, scope_code, month_end, within_years
     {%- if by_change %}
