@@ -151,9 +151,11 @@ def sequence(tmp_path_factory) -> Sequence:
             and (pair := correctable_pair(folder, delivered))
         )
         seq.correction = correct_repair_orders(folder, raised, removed, raise_by=Decimal("100.00"))
+        # A survey of a month before the new day's, which the data date alone would not recompute.
         survey_file, seq.survey = next(
             (path, response) for day in daily[:-1]
-            if (path := landing / "survey" / EDITED_STORE / day / "responses.csv").is_file()
+            if day[:7] < new_day[:7]
+            and (path := landing / "survey" / EDITED_STORE / day / "responses.csv").is_file()
             for response in rows_by_name(path)
             if response["reached"] == "Y" and response["serviced_at"] != SURVEY_DESTINATION
         )
