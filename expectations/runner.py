@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from expectations.offline_docs import make_offline
 from expectations.suites import UNEXPECTED_ROWS, Check, checks_for
 
 logger = logging.getLogger(__name__)
@@ -333,7 +334,10 @@ def _run_gx(
             logger.info("validated %s in %.1fs: %s", table, outcomes[table].duration_s,
                         "ok" if outcomes[table].success else f"{len(outcomes[table].failed)} failed")
         if docs_path is not None:
+            # Pages written from now on are this run's (with a second of slack for coarse clocks).
+            docs_started_ns = time.time_ns() - 1_000_000_000
             context.build_data_docs(site_names=[DOCS_SITE_NAME])
+            make_offline(docs_path, written_since_ns=docs_started_ns)
     finally:
         _close_datasource(datasource)
     return outcomes

@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from datetime import date
+from math import log
 from random import Random
 
 from sources import demo_catalog as cat
@@ -31,6 +32,19 @@ YEAR = 365.25
 # Annual lapse hazard by vehicle age in whole years (6 = six and older);
 # the warranty ends after three years, and so does much of the loyalty.
 LAPSE_HAZARD = (0.05, 0.06, 0.08, 0.19, 0.22, 0.25, 0.28)
+# Daily distances (km a day). A private car in a Chinese city runs 10,000 to
+# 15,000 km a year: a median of 33 km a day, nine in ten owners between 20 and
+# 55. A few private owners drive for a ride-hailing platform; company cars run
+# more than private ones, fleet cars (taxis, delivery vans) most. A vehicle's
+# mileage is its delivery mileage plus daily km times its age, so a car first
+# seen at five years old arrives with five years of driving on the clock.
+PRIVATE_KM_MEDIAN, PRIVATE_KM_SIGMA, PRIVATE_KM_RANGE = 33.0, 0.30, (8.0, 90.0)
+RIDE_HAILING_SHARE, RIDE_HAILING_KM = 0.02, (100.0, 180.0)
+CORPORATE_KM_MEDIAN, CORPORATE_KM_SIGMA, CORPORATE_KM_RANGE = 50.0, 0.35, (15.0, 150.0)
+FLEET_KM = (90.0, 200.0)
+# High-mileage drivers stretch the km interval (long-life oil), but not beyond
+# three intervals.
+LONG_INTERVAL_SHARE, LONG_INTERVAL_STRETCH = 0.55, (1.5, 3.0)
 REPAIR_RATE = (0.20, 0.25, 0.35, 0.50, 0.60, 0.70, 0.80)  # per year, by age
 WARRANTY_RATE = 0.30
 ACCIDENT_RATE = 0.13
@@ -315,6 +329,14 @@ def new_owner(rng: Random, st: StoreCfg, ctx: Ctx, ctype: str, created_day: int,
     return o
 
 
+def _lognormal_km(rng: Random, median: float, sigma: float, bounds: tuple[float, float]) -> float:
+    return min(bounds[1], max(bounds[0], rng.lognormvariate(log(median), sigma)))
+
+
+def private_daily_km(rng: Random) -> float:
+    return _lognormal_km(rng, PRIVATE_KM_MEDIAN, PRIVATE_KM_SIGMA, PRIVATE_KM_RANGE)
+
+
 def _lapse_draw(rng: Random, start: int, purchase: int, mult: float, E: int) -> int:
     t = start
     while t <= E:
@@ -384,21 +406,23 @@ def plan_store(ctx: Ctx, st: StoreCfg) -> tuple[list[Veh], list[Owner]]:
         v.purchase = P
         v.sold_by_store = P >= opened and rng.random() < (0.78 if ctype != "fleet" else 0.6)
         if ctype == "fleet":
-            v.daily_km = rng.uniform(140, 320)
-        elif rng.random() < 0.07:
-            v.daily_km = rng.uniform(110, 260)
-            if ctype == "individual" and rng.random() < 0.5:
-                owner.occupation = "司机"
+            v.daily_km = rng.uniform(*FLEET_KM)
+        elif ctype == "corporate":
+            v.daily_km = _lognormal_km(rng, CORPORATE_KM_MEDIAN, CORPORATE_KM_SIGMA, CORPORATE_KM_RANGE)
+        elif rng.random() < RIDE_HAILING_SHARE:
+            v.daily_km = rng.uniform(*RIDE_HAILING_KM)
+            owner.occupation = "司机"
         else:
-            v.daily_km = min(110.0, max(8.0, rng.lognormvariate(3.6 if ctype == "individual" else 4.0, 0.45)))
-        v.km0 = _ri(rng, 5, 40)
+            v.daily_km = private_daily_km(rng)
+        v.km0 = _ri(rng, 5, 40)  # delivery mileage of a new car
         v.owner = owner
         plate_city = next((c for c in cat.CITIES if c.name == owner.city), st.city)
         v.plate = _plate(rng, plate_city.plate)
         r = rng.random()
         v.timing = 0 if r < 0.55 else 1 if r < 0.80 else 2 if r < 0.88 else 3
         v.time_stretch = rng.uniform(0.95, 1.2)
-        v.km_stretch = rng.uniform(2.5, 5.0) if v.daily_km > 100 and rng.random() < 0.55 else rng.uniform(0.95, 1.25)
+        long_interval = v.daily_km > 80 and rng.random() < LONG_INTERVAL_SHARE
+        v.km_stretch = rng.uniform(*LONG_INTERVAL_STRETCH) if long_interval else rng.uniform(0.95, 1.25)
         mult = rng.lognormvariate(0.0, 0.45) * st.quality
         mult *= 1.5 if not v.sold_by_store else 1.0
         mult *= 0.7 if ctype == "fleet" else 1.2 if ctype == "corporate" else 1.0
@@ -1164,7 +1188,7 @@ class StoreSim:
                     self.owners.append(o)
                     v.owner = o
                     self.km_day, self.km_base = t, float(km_now)
-                    v.daily_km = min(110.0, max(8.0, rng.lognormvariate(3.6, 0.45)))
+                    v.daily_km = private_daily_km(rng)
                     v.advisor = self.rr(64)
                     sec = self.ri(32400, 64800)
                     o.reg_day, o.reg_sec = t, sec

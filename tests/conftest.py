@@ -38,7 +38,10 @@ def demo_build(tmp_path_factory) -> DemoBuild:
 
     root = tmp_path_factory.mktemp("demo_build")
     landing, warehouse = root / "landing", root / "warehouse.duckdb"
-    generate_landing(landing, seed=11, stores=E2E_STORES, years=2, vehicles_per_store=60)
+    # Seed 12: at the data date this small demo has churned, at-risk and active
+    # customers and two vehicles churned at one store by moving to a sibling
+    # (tests/test_churn_analytics.py needs group transfers to count).
+    generate_landing(landing, seed=12, stores=E2E_STORES, years=2, vehicles_per_store=60)
     args = [
         sys.executable, "-m", "orchestration.cli", "run",
         "--landing", str(landing),

@@ -109,7 +109,8 @@ def sequence(tmp_path_factory) -> Sequence:
 
     root = tmp_path_factory.mktemp("incremental")
     generated, landing = root / "generated", root / "landing"
-    generate_landing(generated, seed=11, stores=3, years=2, vehicles_per_store=80, daily_days=40)
+    # Seed 12: the edited store has reached surveys in the daily drops of the month before the new day.
+    generate_landing(generated, seed=12, stores=3, years=2, vehicles_per_store=80, daily_days=40)
     dates = sorted({d.date for d in drops(generated)})
     extract_day, daily, new_day = dates[0], dates[1:], dates[-1]
     seq = Sequence(late_day=_busiest_middle_day(generated, daily[:-1]))
@@ -149,11 +150,17 @@ def sequence(tmp_path_factory) -> Sequence:
             and (pair := correctable_pair(folder, delivered))
         )
         seq.correction = correct_repair_orders(folder, raised, removed, raise_by=Decimal("100.00"))
+        # A survey of a month before the new day's, which the data date alone would not
+        # recompute, of a vehicle with repair orders (so it has customer-months).
+        serviced_vins = {ro["vin"] for path in sorted((landing / "dms" / EDITED_STORE).glob("*/repair_orders.csv"))
+                         for ro in rows_by_name(path)}
         survey_file, seq.survey = next(
             (path, response) for day in daily[:-1]
-            if (path := landing / "survey" / EDITED_STORE / day / "responses.csv").is_file()
+            if day[:7] < new_day[:7]
+            and (path := landing / "survey" / EDITED_STORE / day / "responses.csv").is_file()
             for response in rows_by_name(path)
             if response["reached"] == "Y" and response["serviced_at"] != SURVEY_DESTINATION
+            and response["vin"] in serviced_vins
         )
         correct_cell(survey_file, "response_id", seq.survey["response_id"], "serviced_at", SURVEY_DESTINATION)
         # The same drop's customers re-delivered with a newer record of the
