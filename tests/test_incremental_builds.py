@@ -109,8 +109,9 @@ def sequence(tmp_path_factory) -> Sequence:
 
     root = tmp_path_factory.mktemp("incremental")
     generated, landing = root / "generated", root / "landing"
-    # Seed 12: the edited store has reached surveys in the daily drops of the month before the new day.
-    generate_landing(generated, seed=12, stores=3, years=2, vehicles_per_store=80, daily_days=40)
+    # Seed 13: the edited store has a reached survey of a serviced vehicle in the
+    # daily drops of the month before the new day.
+    generate_landing(generated, seed=13, stores=3, years=2, vehicles_per_store=80, daily_days=40)
     dates = sorted({d.date for d in drops(generated)})
     extract_day, daily, new_day = dates[0], dates[1:], dates[-1]
     seq = Sequence(late_day=_busiest_middle_day(generated, daily[:-1]))
