@@ -38,7 +38,9 @@
     a full build recomputes its aggregates from every row instead of adding
     the change to what it stored. -#}
 {% macro build_is_full() -%}
-    {%- if not execute -%}
+    {#- No build window: compiled outside a build (`aftersales docs` catalogs
+        the published file, which holds the marts only). -#}
+    {%- if not execute or adapter.get_relation(target.database, 'intermediate', 'int_build_window') is none -%}
         {{ return(true) }}
     {%- endif -%}
     {%- set window = run_query('select is_full_rebuild from ' ~ build_relation('int_build_window')) -%}
