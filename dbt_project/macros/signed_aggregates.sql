@@ -5,9 +5,9 @@
     is sum(sign * value); the stored aggregate plus these, over the changed
     customer-months, equals the aggregate recomputed over all of them
     (counts and decimal sums add exactly). With signed=false (a full build,
-    every row counted in) they are plain count(*) and sum(value): the product
-    with the sign widens a decimal sum to 128 bits, which nearly doubled the
-    breakdowns' full build. -#}
+    every row counted in) they are plain count(*) and sum(value), sparing a
+    full build a multiplication per row and a decimal sum widened to 128
+    bits by the product with the sign. -#}
 
 {% macro signed_count(condition=none, signed=true) -%}
     coalesce({{ 'sum(sign)' if signed else 'count(*)' }}
