@@ -64,6 +64,15 @@ ENUMERATIONS: dict[str, dict[str, str]] = {
         "vehicle_sold": "车辆转让",
         "other": "其他",
     },
+    "campaign_kind": {
+        "discount": "优惠活动",
+        "membership": "会员",
+        "pickup_service": "上门取送车",
+        "invitation": "邀约活动",
+        "service_improvement": "服务整改",
+        "other": "其他",
+    },
+    "contact_channel": {"phone": "电话", "sms": "短信", "wechat": "微信", "visit": "上门", "mail": "邮寄"},
 }
 
 
@@ -84,7 +93,7 @@ class LandingTable:
     """One landing file type and the raw table its rows land in."""
 
     name: str  # raw table name, e.g. dms_repair_orders
-    source: str  # landing folder: reference, dms, insurance, survey
+    source: str  # landing folder: reference, dms, insurance, survey, crm
     file_name: str  # e.g. repair_orders.csv
     key: tuple[str, ...]
     columns: tuple[Column, ...]
@@ -285,6 +294,47 @@ SURVEY_RESPONSES = LandingTable(
     ),
 )
 
+CRM_CAMPAIGNS = LandingTable(
+    name="crm_campaigns",
+    source="crm",
+    file_name="campaigns.csv",
+    key=("store_code", "campaign_id"),
+    description="Win-back campaigns and measures against loss reasons (招揽活动 / 整改措施).",
+    columns=(
+        _c("campaign_id", "活动编号", required=True),
+        _c("store_code", "门店代码", required=True),
+        _c("name", "活动名称"),
+        _c("kind", "类型", ENUM, required=True, enum="campaign_kind"),
+        _c("target_reason", "针对原因", ENUM, enum="reason"),
+        _c("owner", "责任人"),
+        # A campaign is planned ahead: its dates may lie after the drop.
+        _c("start_date", "开始日期", DATE, required=True),
+        _c("end_date", "结束日期", DATE, required=True),
+        _c("cost", "费用", AMOUNT),
+        _c("expected_returns", "预估回厂台数", INTEGER),
+        _c("updated_at", "更新时间", TIMESTAMP, required=True),
+    ),
+)
+
+CRM_CAMPAIGN_CONTACTS = LandingTable(
+    name="crm_campaign_contacts",
+    source="crm",
+    file_name="campaign_contacts.csv",
+    key=("store_code", "campaign_id", "vin"),
+    description="Customers a campaign contacted (活动触达).",
+    columns=(
+        _c("campaign_id", "活动编号", required=True),
+        _c("store_code", "门店代码", required=True),
+        _c("vin", "车架号", required=True),
+        _c("customer_id", "客户编号"),
+        _c("contacted_at", "触达时间", TIMESTAMP, required=True),
+        _c("channel", "渠道", ENUM, enum="contact_channel"),
+        _c("reached", "接通", FLAG),
+        _c("offer", "优惠内容"),
+        _c("updated_at", "更新时间", TIMESTAMP, required=True),
+    ),
+)
+
 LANDING_TABLES: tuple[LandingTable, ...] = (
     STORES,
     CUSTOMERS,
@@ -294,6 +344,8 @@ LANDING_TABLES: tuple[LandingTable, ...] = (
     POLICIES,
     CLAIMS,
     SURVEY_RESPONSES,
+    CRM_CAMPAIGNS,
+    CRM_CAMPAIGN_CONTACTS,
 )
 
 DROP_TABLES: tuple[LandingTable, ...] = tuple(t for t in LANDING_TABLES if t.partitioned)
