@@ -491,17 +491,21 @@ _CHANGED_CUSTOMER_MONTHS = "intermediate.int_customer_months_changed"
 _CHANGED_SCOPE_MONTHS = (
     f"(scope_level, scope_code, month_end) IN (SELECT scope_level, scope_code, month_end FROM {_CHANGED_CUSTOMER_MONTHS})"
 )
+# The months whose as-of date the build moved: the marts that show it, or
+# count by it, rewrite them.
+_MONTHS_OF_THE_DATA_DATE = f"month_end >= (SELECT rebuild_from_month_end FROM {BUILD_WINDOW})"
 CHANGED_ROWS: Mapping[str, str] = MappingProxyType({
     **{table: f"_loaded_at > (SELECT changes_loaded_after FROM {BUILD_WINDOW})" for table in RAW_TABLES},
     "marts.fct_customer_month": (
         f"(store_code, vin, month_end) IN (SELECT scope_code, vin, month_end FROM {_CHANGED_CUSTOMER_MONTHS} "
-        "WHERE scope_level = 'store')"
+        f"WHERE scope_level = 'store') OR {_MONTHS_OF_THE_DATA_DATE}"
     ),
     "marts.fct_group_customer_month": (
-        f"(vin, month_end) IN (SELECT vin, month_end FROM {_CHANGED_CUSTOMER_MONTHS} WHERE scope_level = 'group')"
+        f"(vin, month_end) IN (SELECT vin, month_end FROM {_CHANGED_CUSTOMER_MONTHS} WHERE scope_level = 'group') "
+        f"OR {_MONTHS_OF_THE_DATA_DATE}"
     ),
     "marts.kpi_churn_breakdown_month": _CHANGED_SCOPE_MONTHS,
-    "marts.kpi_vehicle_age_churn_month": _CHANGED_SCOPE_MONTHS,
+    "marts.kpi_vehicle_age_churn_month": f"{_CHANGED_SCOPE_MONTHS} OR {_MONTHS_OF_THE_DATA_DATE}",
 })
 MART_TABLES: tuple[str, ...] = tuple(t for t in SUITES if t.startswith("marts."))
 

@@ -69,6 +69,13 @@
     {{ build_relation('int_customer_months_changed') }}
 {%- endmacro %}
 
+{#- Months whose as-of date this build moves: the month of the previous
+    build's data date and every later one (every month on a full rebuild). A
+    mart that shows the as-of date, or counts by it, rewrites them. -#}
+{% macro in_months_of_the_data_date(month_end='month_end') -%}
+    {{ month_end }} >= (select rebuild_from_month_end from {{ build_relation('int_build_window') }})
+{%- endmacro %}
+
 {#- Scope-months with a changed customer-month, or every one on a full rebuild. -#}
 {% macro in_changed_scope_months(scope_level='scope_level', scope_code='scope_code', month_end='month_end') -%}
     (select is_full_rebuild from {{ build_relation('int_build_window') }})

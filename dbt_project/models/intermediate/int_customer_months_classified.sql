@@ -205,7 +205,12 @@ final as (
         with_status.scope_code,
         with_status.vin,
         with_status.month_end,
-        with_status.as_of_date,
+        -- No as_of_date and no estimated mileage here: both move with the
+        -- data date every day, so every customer-month of the running month
+        -- would change daily and every aggregate downstream would take it
+        -- away and add it back. The marts derive them from the month end and
+        -- the data date (customer_month_columns.sql); a row here changes only
+        -- when something the aggregates count changes.
         with_status.last_store_code,
         owner_keys.customer_key,
         with_status.customer_id,
@@ -246,10 +251,8 @@ final as (
         with_status.visits_in_next_six_months,
         with_status.daily_km,
         with_status.mileage_due_date,
-        cast(round(
-            with_status.max_mileage_km
-            + coalesce(with_status.daily_km, 0) * (with_status.as_of_date - with_status.last_reading_date)
-        ) as integer) as estimated_mileage_km,
+        with_status.last_reading_date,
+        with_status.max_mileage_km,
         coalesce(
             with_status.as_of_date > with_status.mileage_due_date + {{ var('mileage_overdue_grace_days') }},
             false

@@ -6,8 +6,8 @@
 -- the survey). A rate over zero is NULL; counts are 0, not NULL.
 --
 -- Incremental: a build replaces the scope-months with a changed
--- customer-month, the months six on (whose cohort they are), and those whose
--- renewal or survey counts moved (both are small and computed whole). Their
+-- customer-month, the months six on (whose cohort they are), the months whose
+-- as-of date it moves, and those whose renewal or survey counts moved (both are small and computed whole). Their
 -- status and cohort counts are the stored ones plus the change
 -- (signed_aggregates.sql); a full build counts every customer-month.
 {%- set cohort_month = "cast(last_day(month_end + interval 6 month) as date)" %}
@@ -64,6 +64,10 @@ surveys as (
     select * from {{ ref('int_surveys_aggregated_to_scope_months') }}
 ),
 
+data_dates as (
+    select * from {{ ref('stg_reference__data_dates') }}
+),
+
 policy_months as (
     select
         stores_scoped.scope_level,
@@ -87,6 +91,10 @@ recomputed as (
     select distinct scope_level, scope_code, month_end
     from {{ ref('int_customer_months_classified') }}
     where {{ changed_here_or_in_cohort }}
+    union
+    select scope_level, scope_code, month_end
+    from {{ this }}
+    where {{ in_months_of_the_data_date() }}
     union
     select previous.scope_level, previous.scope_code, previous.month_end
     from {{ this }} as previous
@@ -135,8 +143,6 @@ status_counts as (
         scope_level,
         scope_code,
         month_end,
-        -- The month's as-of date, from its current rows.
-        max(as_of_date){% if by_change %} filter (where sign = 1){% endif %} as as_of_date,
         {%- for name, condition in counts.items() %}
         {{ signed_count(condition, signed=by_change) }} as {{ name }},
         {%- endfor %}
@@ -152,11 +158,6 @@ statuses as (
         scope_level,
         scope_code,
         month_end,
-        {%- if by_change %}
-        coalesce(max(as_of_date) filter (where not is_stored), max(as_of_date)) as as_of_date,
-        {%- else %}
-        max(as_of_date) as as_of_date,
-        {%- endif %}
         {%- for name in (counts.keys() | list) + (sums.keys() | list) %}
         cast(sum({{ name }}) as bigint) as {{ name }},
         {%- endfor %}
@@ -164,11 +165,11 @@ statuses as (
         cast(sum({{ name }}) as decimal(18, 2)) as {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
     from (
-        select false as is_stored, * from status_counts
+        select * from status_counts
         {%- if by_change %}
         union all by name
         select
-            true as is_stored, scope_level, scope_code, month_end, as_of_date,
+            scope_level, scope_code, month_end,
             {{ ((counts.keys() | list) + (sums.keys() | list) + (amounts.keys() | list)) | join(', ') }}
         from stored
         {%- endif %}
@@ -211,7 +212,7 @@ final as (
         statuses.scope_level,
         statuses.scope_code,
         statuses.month_end,
-        statuses.as_of_date,
+        {{ customer_month_as_of('statuses.month_end') }} as as_of_date,
         statuses.on_file,
         statuses.active,
         statuses.at_risk,
@@ -263,6 +264,7 @@ final as (
         coalesce(surveys.win_back_pending, 0) as win_back_pending,
         surveys.win_back_rate
     from statuses
+    cross join data_dates
     left join cohorts using (scope_level, scope_code, month_end)
     left join policy_months using (scope_level, scope_code, month_end)
     left join surveys using (scope_level, scope_code, month_end)

@@ -17,7 +17,10 @@ data_dates as (
 ),
 
 current_month as (
-    select customer_months.*
+    select
+        customer_months.*,
+        data_dates.data_as_of_date as as_of_date,
+        {{ estimated_mileage_km('customer_months', 'data_dates.data_as_of_date') }} as estimated_mileage_km
     from customer_months
     inner join data_dates
         on customer_months.month_end = cast(last_day(data_dates.data_as_of_date) as date)

@@ -3,12 +3,13 @@
 -- for the month the data runs into, as of the last data date), with what
 -- explains it and the attributes the breakdowns group by. A customer is a
 -- vehicle served by a store (SPEC section 2).
--- Incremental: a build replaces the customer-months whose row changed.
+-- Incremental: a build replaces the customer-months whose row changed, and
+-- those of the months whose as-of date it moves.
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
     on_schema_change='fail',
-    incremental_predicates=[in_changed_customer_months(scope_level="'store'", scope_code='store_code')],
+    incremental_predicates=['(' ~ in_changed_customer_months(scope_level="'store'", scope_code='store_code') ~ ') or ' ~ in_months_of_the_data_date()],
 ) }}
 with
 
@@ -16,12 +17,16 @@ customer_months as (
     select * from {{ ref('int_customer_months_classified') }}
     where scope_level = 'store'
     {%- if is_incremental() %}
-        and ({{ in_changed_customer_months() }})
+        and ({{ in_changed_customer_months() }} or {{ in_months_of_the_data_date() }})
     {%- endif %}
 ),
 
 stores as (
     select * from {{ ref('stg_reference__stores') }}
+),
+
+data_dates as (
+    select * from {{ ref('stg_reference__data_dates') }}
 ),
 
 final as (
@@ -32,6 +37,7 @@ final as (
         customer_months.month_end,
         {{ customer_month_columns('customer_months') }}
     from customer_months
+    cross join data_dates
     left join stores on stores.store_code = customer_months.scope_code
 )
 

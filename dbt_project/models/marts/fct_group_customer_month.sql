@@ -2,12 +2,13 @@
 -- two stores of the group is one group customer, whose last visit is its last
 -- visit at any store; a move to a sibling store is not a loss to the group.
 -- The owner and vehicle attributes are those of the store of the last visit.
--- Incremental: a build replaces the customer-months whose row changed.
+-- Incremental: a build replaces the customer-months whose row changed, and
+-- those of the months whose as-of date it moves.
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
     on_schema_change='fail',
-    incremental_predicates=[in_changed_customer_months(scope_level="'group'", scope_code="'" ~ var('group_code') ~ "'")],
+    incremental_predicates=['(' ~ in_changed_customer_months(scope_level="'group'", scope_code="'" ~ var('group_code') ~ "'") ~ ') or ' ~ in_months_of_the_data_date()],
 ) }}
 with
 
@@ -15,12 +16,16 @@ customer_months as (
     select * from {{ ref('int_customer_months_classified') }}
     where scope_level = 'group'
     {%- if is_incremental() %}
-        and ({{ in_changed_customer_months() }})
+        and ({{ in_changed_customer_months() }} or {{ in_months_of_the_data_date() }})
     {%- endif %}
 ),
 
 stores as (
     select * from {{ ref('stg_reference__stores') }}
+),
+
+data_dates as (
+    select * from {{ ref('stg_reference__data_dates') }}
 ),
 
 final as (
@@ -31,6 +36,7 @@ final as (
         stores.region as last_region,
         {{ customer_month_columns('customer_months') }}
     from customer_months
+    cross join data_dates
     left join stores on stores.store_code = customer_months.last_store_code
 )
 

@@ -5,20 +5,26 @@
 -- D the as-of date, among the customers on file; the spans nest.
 -- Incremental: a build replaces the scope-months with a changed
 -- customer-month, adding the change (signed_aggregates.sql) to their stored
--- counts; a full build counts every customer-month.
+-- counts, and counts the months whose as-of date it moves whole (a vehicle
+-- enters or leaves a span as D moves, its customer-month unchanged); a full
+-- build counts every customer-month.
 {%- set by_change = is_incremental() and not build_is_full() %}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
     on_schema_change='fail',
-    incremental_predicates=[in_changed_scope_months()],
+    incremental_predicates=[in_changed_scope_months() ~ ' or ' ~ in_months_of_the_data_date()],
 ) }}
 with
 
 customer_months as (
     select * from (
         {%- if by_change %}
-        {{ customer_month_changes() }}
+        select * from ({{ customer_month_changes() }})
+        where not ({{ in_months_of_the_data_date() }})
+        union all by name
+        select 1 as sign, * from {{ ref('int_customer_months_classified') }}
+        where {{ in_months_of_the_data_date() }}
         {%- else %}
         select 1 as sign, * from {{ ref('int_customer_months_classified') }}
         {%- endif %}
@@ -28,6 +34,10 @@ customer_months as (
 
 industry_lines as (
     select * from {{ ref('industry_churn_lines') }}
+),
+
+data_dates as (
+    select * from {{ ref('stg_reference__data_dates') }}
 ),
 
 aged as (
@@ -40,10 +50,11 @@ aged as (
         customer_months.churn_status,
         customer_months.sign
     from customer_months
+    cross join data_dates
     inner join industry_lines
         on customer_months.purchase_date
-            > cast(customer_months.as_of_date - to_years(industry_lines.within_years) as date)
-        and customer_months.purchase_date <= customer_months.as_of_date
+            > cast({{ customer_month_as_of('customer_months.month_end') }} - to_years(industry_lines.within_years) as date)
+        and customer_months.purchase_date <= {{ customer_month_as_of('customer_months.month_end') }}
 ),
 
 counted as (
@@ -62,7 +73,7 @@ counted as (
     union all
     select scope_level, scope_code, month_end, within_years, industry_churn_rate, vehicles_on_file, churned
     from {{ this }}
-    where {{ in_changed_scope_months() }}
+    where ({{ in_changed_scope_months() }}) and not ({{ in_months_of_the_data_date() }})
     {%- endif %}
 ),
 
