@@ -208,6 +208,10 @@ def _raw_checks(t: LandingTable) -> tuple[Check, ...]:
 # Campaigns and their contacts (SPEC sections 3 and 7). Warnings, not
 # critical: a campaign the effect models cannot place is a finding for the
 # store, not a reason to withhold every other figure.
+_CAMPAIGN_VERSIONS = (
+    "(SELECT store_code AS k_store, campaign_id AS k_campaign, start_date AS k_start, end_date AS k_end "
+    "FROM raw.crm_campaigns)"
+)
 _CRM_CHECKS: Mapping[str, tuple[Check, ...]] = MappingProxyType({
     "crm_campaigns": (
         Check("end_not_before_start", UNEXPECTED_ROWS,
@@ -219,19 +223,20 @@ _CRM_CHECKS: Mapping[str, tuple[Check, ...]] = MappingProxyType({
     ),
     "crm_campaign_contacts": (
         # The campaign may be in an earlier or a later drop than its contacts:
-        # any version of it in raw will do.
+        # any version of it in raw will do. {batch} is a subquery GX names
+        # itself, so the campaigns' columns are renamed rather than aliased.
         Check("campaign_exists", UNEXPECTED_ROWS,
-              {"unexpected_rows_query": "SELECT store_code, campaign_id, vin FROM {batch} c "
-                                        "WHERE NOT EXISTS (SELECT 1 FROM raw.crm_campaigns k "
-                                        "WHERE k.store_code = c.store_code AND k.campaign_id = c.campaign_id)"},
+              {"unexpected_rows_query": "SELECT store_code, campaign_id, vin FROM {batch} "
+                                        f"WHERE NOT EXISTS (SELECT 1 FROM {_CAMPAIGN_VERSIONS} "
+                                        "WHERE k_store = store_code AND k_campaign = campaign_id)"},
               "campaign_id", False, "Every contact's campaign is in the store's campaigns."),
         Check("contacted_within_campaign_period", UNEXPECTED_ROWS,
-              {"unexpected_rows_query": "SELECT store_code, campaign_id, vin, contacted_at FROM {batch} c "
-                                        "WHERE EXISTS (SELECT 1 FROM raw.crm_campaigns k "
-                                        "WHERE k.store_code = c.store_code AND k.campaign_id = c.campaign_id) "
-                                        "AND NOT EXISTS (SELECT 1 FROM raw.crm_campaigns k "
-                                        "WHERE k.store_code = c.store_code AND k.campaign_id = c.campaign_id "
-                                        "AND CAST(c.contacted_at AS DATE) BETWEEN k.start_date AND k.end_date)"},
+              {"unexpected_rows_query": "SELECT store_code, campaign_id, vin, contacted_at FROM {batch} "
+                                        f"WHERE EXISTS (SELECT 1 FROM {_CAMPAIGN_VERSIONS} "
+                                        "WHERE k_store = store_code AND k_campaign = campaign_id) "
+                                        f"AND NOT EXISTS (SELECT 1 FROM {_CAMPAIGN_VERSIONS} "
+                                        "WHERE k_store = store_code AND k_campaign = campaign_id "
+                                        "AND CAST(contacted_at AS DATE) BETWEEN k_start AND k_end)"},
               "contacted_at", False, "A contact falls within its campaign's period (start_date to end_date)."),
     ),
 })
