@@ -117,12 +117,13 @@ def plan_group(seed: int, stores: list, first_day: int, last_day: int) -> list[l
         periods: list[tuple[int, int]] = []
         if st.idx % 4 != 3:
             earliest = add_months(first_day, 7)  # an at_risk customer needs 6 months of history
-            start = last_day - _ri(rng, 10, 60)
+            start, days = last_day - _ri(rng, 10, 60), _ri(rng, 21, 56)
             while start >= earliest:
-                end = start + _ri(rng, 21, 56) - 1
-                periods.append((start, end))
-                # the previous campaign's window ends before this one starts
-                start = start - EFFECT_WINDOW_DAYS - _ri(rng, 1, 90) - _ri(rng, 21, 56)
+                periods.append((start, start + days - 1))
+                # the previous campaign, `days` long, ends its window (end + 90
+                # days) `gap` days before this one starts
+                days, gap = _ri(rng, 21, 56), _ri(rng, 1, 90)
+                start = start - gap - EFFECT_WINDOW_DAYS - days
         periods.reverse()
         camps = []
         for n, (start, end) in enumerate(periods):

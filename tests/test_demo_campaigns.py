@@ -67,6 +67,10 @@ def test_the_truth_lists_the_landings_campaigns_and_has_every_kind_of_case(demo)
     assert any(c["has_contact_file"] and not c["effective"] for c in cases), "an ineffective campaign"
     assert any(c["effective"] for c in cases), "an effective campaign"
     assert any(c["running"] and c["contacted"] for c in listed.values()), "a running campaign with contacts"
+    # a store's campaign windows do not overlap: a return in W is no other campaign's doing
+    for store in {k[0] for k in listed}:
+        own = sorted((c["start_date"], c["window_end"]) for k, c in listed.items() if k[0] == store)
+        assert all(window_end < next_start for (_, window_end), (next_start, _) in zip(own, own[1:])), own
     # every store but the fourth runs campaigns; the fourth sends no crm drop at all
     assert {k[0] for k in listed} == {"S001", "S002", "S003"}
     assert not (root / "crm" / "S004").exists()
