@@ -201,7 +201,45 @@ def _raw_checks(t: LandingTable) -> tuple[Check, ...]:
                 "total_amount = labor_amount + parts_amount + other_amount - discount_amount (within 0.01).",
             )
         )
+    checks.extend(_CRM_CHECKS.get(t.name, ()))
     return tuple(checks)
+
+
+# Campaigns and their contacts (SPEC sections 3 and 7). Warnings, not
+# critical: a campaign the effect models cannot place is a finding for the
+# store, not a reason to withhold every other figure.
+_CAMPAIGN_VERSIONS = (
+    "(SELECT store_code AS k_store, campaign_id AS k_campaign, start_date AS k_start, end_date AS k_end "
+    "FROM raw.crm_campaigns)"
+)
+_CRM_CHECKS: Mapping[str, tuple[Check, ...]] = MappingProxyType({
+    "crm_campaigns": (
+        Check("end_not_before_start", UNEXPECTED_ROWS,
+              {"unexpected_rows_query": "SELECT store_code, campaign_id, start_date, end_date FROM {batch} "
+                                        "WHERE end_date < start_date"},
+              "start_date,end_date", False, "A campaign ends on or after its start (its window is then a period)."),
+        Check("non_negative:expected_returns", BETWEEN, {"column": "expected_returns", "min_value": 0},
+              "expected_returns", False, "The plan expects zero or more vehicles back."),
+    ),
+    "crm_campaign_contacts": (
+        # The campaign may be in an earlier or a later drop than its contacts:
+        # any version of it in raw will do. {batch} is a subquery GX names
+        # itself, so the campaigns' columns are renamed rather than aliased.
+        Check("campaign_exists", UNEXPECTED_ROWS,
+              {"unexpected_rows_query": "SELECT store_code, campaign_id, vin FROM {batch} "
+                                        f"WHERE NOT EXISTS (SELECT 1 FROM {_CAMPAIGN_VERSIONS} "
+                                        "WHERE k_store = store_code AND k_campaign = campaign_id)"},
+              "campaign_id", False, "Every contact's campaign is in the store's campaigns."),
+        Check("contacted_within_campaign_period", UNEXPECTED_ROWS,
+              {"unexpected_rows_query": "SELECT store_code, campaign_id, vin, contacted_at FROM {batch} "
+                                        f"WHERE EXISTS (SELECT 1 FROM {_CAMPAIGN_VERSIONS} "
+                                        "WHERE k_store = store_code AND k_campaign = campaign_id) "
+                                        f"AND NOT EXISTS (SELECT 1 FROM {_CAMPAIGN_VERSIONS} "
+                                        "WHERE k_store = store_code AND k_campaign = campaign_id "
+                                        "AND CAST(contacted_at AS DATE) BETWEEN k_start AND k_end)"},
+              "contacted_at", False, "A contact falls within its campaign's period (start_date to end_date)."),
+    ),
+})
 
 
 # --------------------------------------------------------------------------- marts
@@ -407,7 +445,8 @@ def _source_freshness_checks() -> tuple[Check, ...]:
     )
 
 
-DQ_SOURCES = ["dms", "insurance", "survey", "reference"]
+# Sources a quarantined row or a rejected file can come from (sources/contract.py).
+DQ_SOURCES = ["dms", "insurance", "survey", "crm", "reference"]
 
 
 def _data_quality_quarantine_checks() -> tuple[Check, ...]:

@@ -6,6 +6,7 @@ store and source, drop folders as a real store delivers them:
     dms/<store>/<YYYY-MM-DD>/{customers,vehicles,repair_orders,repair_order_lines}.csv
     insurance/<store>/<YYYY-MM-DD>/{policies,claims}.csv
     survey/<store>/<YYYY-MM-DD>/responses.csv
+    crm/<store>/<YYYY-MM-DD>/{campaigns,campaign_contacts}.csv
 
 The simulation covers `years` years ending at `end_date`. A store's first drop
 is its history extract, dated `daily_days` days before `end_date`: every row
@@ -13,8 +14,10 @@ of the window up to that date, one version per key (the latest `updated_at`,
 SPEC section 3), so it holds years of repair orders. The last `daily_days`
 days follow as daily deltas: the rows created or changed that day (their
 `updated_at` falls on the folder's date). No row's `updated_at` is after its
-drop's date. Every store sends every source every day after the extract, so a
-day without rows is a header-only file, never a missing folder. With
+drop's date. Every store sends dms, insurance and survey every day after the
+extract, so a day without rows is a header-only file, never a missing folder;
+crm drops come only on days with campaign rows, and a store that runs no
+campaign sends none. With
 `daily_days` at least the window's length less one, every day is a daily drop
 (no extract); the first day then carries each DMS's initial master data.
 
@@ -25,6 +28,9 @@ accidents with insurance claims and bodywork, renew their insurance at the
 store or elsewhere, change hands, lapse (competitor, moved, sold, stopped,
 moved to a sibling store of the same brand, sent elsewhere by the insurer),
 are called by the store after six months without a visit, and some come back.
+Some stores run win-back campaigns with an effect the generator knows
+(sources/demo_campaigns.py), recorded in `demo_truth.json` at the landing
+root, beside the landing's folders (not part of the landing contract).
 
 Per-store file conventions (to exercise the reader):
   * most stores: UTF-8, English headers and enumerations, flags Y/N (every
@@ -56,9 +62,12 @@ from datetime import date, timedelta
 from operator import itemgetter
 from pathlib import Path
 
+from sources import demo_campaigns as campaigns
 from sources import demo_sim as sim
 from sources.contract import (
     CLAIMS,
+    CRM_CAMPAIGN_CONTACTS,
+    CRM_CAMPAIGNS,
     CUSTOMERS,
     POLICIES,
     REPAIR_ORDER_LINES,
@@ -78,17 +87,21 @@ DEFAULT_OUT = Path(__file__).resolve().parents[1] / "var" / "demo_landing"
 # Landing tables in the simulation's bucket order (demo_sim.T_*).
 _SIM_TABLES: tuple[LandingTable, ...] = (
     CUSTOMERS, VEHICLES, REPAIR_ORDERS, REPAIR_ORDER_LINES, POLICIES, CLAIMS, SURVEY_RESPONSES,
+    CRM_CAMPAIGNS, CRM_CAMPAIGN_CONTACTS,
 )
 # One folder per source and day, with its files in this order.
 _SOURCES: tuple[tuple[str, tuple[int, ...]], ...] = (
     ("dms", (sim.T_CUST, sim.T_VEH, sim.T_RO, sim.T_LINE)),
     ("insurance", (sim.T_POL, sim.T_CLAIM)),
     ("survey", (sim.T_SURV,)),
+    ("crm", (sim.T_CAMP, sim.T_CONTACT)),
 )
+# Sources a store sends only on days it has rows for (a CRM is no daily export).
+_SPARSE_SOURCES = {"crm"}
 # Written at the landing root: this tree is made-up demo data, so the public
 # demo pseudonym key may be used with it (orchestration/settings.py).
 DEMO_MARKER = ".aftersales-demo"
-_TREE_ENTRIES = {"reference", "dms", "insurance", "survey", DEMO_MARKER}
+_TREE_ENTRIES = {"reference", "dms", "insurance", "survey", "crm", DEMO_MARKER, campaigns.TRUTH_FILE}
 
 # Service intervals by brand, for the warehouse's brand thresholds seed.
 BRAND_SERVICE_INTERVALS = {
@@ -132,7 +145,8 @@ class DemoSummary:
             f"{self.files_written} files (seed {self.seed}). Rows: customers {r['dms_customers']}, "
             f"vehicles {r['dms_vehicles']}, repair orders {r['dms_repair_orders']} "
             f"({r['dms_repair_order_lines']} lines), policies {r['insurance_policies']}, "
-            f"claims {r['insurance_claims']}, survey responses {r['survey_responses']}. "
+            f"claims {r['insurance_claims']}, survey responses {r['survey_responses']}, "
+            f"campaign versions {r['crm_campaigns']} ({r['crm_campaign_contacts']} contacts). "
             f"Other than {_PLAIN}: {conv or 'none'}. Took {self.seconds:.1f} s."
         )
 
@@ -279,6 +293,7 @@ def _write_store(out_dir: Path, ctx: sim.Ctx, st: sim.StoreCfg, buckets, writer:
         day = (day0 + timedelta(days=i)).isoformat()
         for source, tables in _SOURCES:
             out: list[tuple[str, bytes]] = []
+            day_rows = []
             for t in tables:
                 if i == cut and cut > 0:
                     rws = _latest_versions(buckets[t][: cut + 1], keys[t])
@@ -288,6 +303,10 @@ def _write_store(out_dir: Path, ctx: sim.Ctx, st: sim.StoreCfg, buckets, writer:
                     buckets[t][i] = None  # free as we go
                     if rws:
                         rws.sort(key=last)
+                day_rows.append(rws)
+            if source in _SPARSE_SOURCES and not any(day_rows):
+                continue
+            for t, rws in zip(tables, day_rows):
                 if not rws:
                     out.append((names[t], empty[t]))
                     continue
@@ -308,20 +327,24 @@ def _movers(params: tuple, idx: int) -> list[tuple[int, sim.Veh]]:
     return [(v.move_to, sim.inbound_copy(v, v.arrival)) for v in vehicles if v.move_to >= 0 and v.arrival <= ctx.E]
 
 
-def _store(params: tuple, idx: int, inbound: list[sim.Veh], out_dir: str, daily_days: int) -> tuple[int, dict[str, int]]:
-    """Pass 2 for one store: plan again (deterministic), simulate, write."""
+def _store(params: tuple, idx: int, inbound: list[sim.Veh], out_dir: str,
+           daily_days: int) -> tuple[int, dict[str, int], list[dict]]:
+    """Pass 2 for one store: plan again (deterministic), simulate with its
+    campaigns, write. Returns the files and rows written and the campaigns' truth."""
     ctx = sim.build_group(*params)
     st = ctx.stores[idx]
     vehicles, owners = sim.plan_store(ctx, st)
     run = sim.StoreSim(ctx, st, vehicles, owners, inbound)
-    run.run()
+    crm = campaigns.StoreCampaigns(run, campaigns.plan_group(ctx.seed, ctx.stores, ctx.S, ctx.E)[idx])
+    run.run(after_vehicle=crm.after_vehicle)
+    crm.emit_campaign_rows()
     rows = {t.name: 0 for t in _SIM_TABLES}
     writer = _Writer()
     try:
         files = _write_store(Path(out_dir), ctx, st, run.buckets, writer, rows, daily_days)
     finally:
         writer.close()
-    return files, rows
+    return files, rows, crm.truth()
 
 
 def _auto_workers(stores: int, vehicles_per_store: int) -> int:
@@ -394,8 +417,10 @@ def generate_landing(
             results = (f.result() for f in futures)
         else:
             results = (_store(params, i, inbound[i], str(out_dir), daily_days) for i in idxs)
-        for done, (n_files, store_rows) in enumerate(results, 1):
+        truth: list[dict] = []
+        for done, (n_files, store_rows, store_truth) in enumerate(results, 1):
             files += n_files
+            truth += store_truth
             for k, n in store_rows.items():
                 rows[k] += n
             if progress:
@@ -403,6 +428,7 @@ def generate_landing(
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
+    campaigns.write_truth(out_dir, seed, last, truth)
     return DemoSummary(
         out_dir=out_dir,
         seed=seed,

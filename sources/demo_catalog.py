@@ -305,3 +305,32 @@ COMMENTS = {
     "other": ("暂时不用车", "客户未说明原因", "车放在老家，很少开"),
     "group": ("已在集团{sibling}保养", "现在去{sibling}，离家近"),
 }
+
+# Win-back campaigns (sources/demo_campaigns.py): the kinds of measure a
+# store takes against each loss reason, their names and offers, and the
+# roles that own them (a role, never a person's name).
+CAMPAIGN_KINDS_BY_REASON = {
+    "price": ("discount", "membership"),
+    "service_attitude": ("service_improvement", "invitation"),
+    "distance": ("pickup_service",),
+    "waiting_time": ("service_improvement", "pickup_service"),
+    "repair_quality": ("service_improvement", "invitation"),
+}
+CAMPAIGN_TITLES = {
+    "discount": ("老客户保养套餐八折", "回厂保养工时五折", "流失客户回厂礼券"),
+    "membership": ("会员积分翻倍", "免费升级金卡会员"),
+    "pickup_service": ("免费上门取送车", "预约保养上门取送"),
+    "invitation": ("老客户回厂关怀日", "免费安全检测邀约"),
+    "service_improvement": ("服务整改回访致歉", "快修通道一小时交车"),
+    "other": ("客户回厂关怀",),
+}
+CAMPAIGN_OFFERS = {
+    "discount": "保养工时八折",
+    "membership": "赠送会员积分",
+    "pickup_service": "免费取送车",
+    "invitation": "免费检测一次",
+    "service_improvement": "赠送洗车一次",
+    "other": "回厂礼品",
+}
+PRICE_CUT_TITLE = "全店保养限时直降"  # the campaign with no contact file
+CAMPAIGN_OWNERS = ("售后经理", "客服经理", "服务经理", "市场专员", "客户关系经理")

@@ -461,7 +461,7 @@ def inbound_copy(v: Veh, arrival: int) -> Veh:
 
 # ------------------------------------------------------------ one store's run
 
-T_CUST, T_VEH, T_RO, T_LINE, T_POL, T_CLAIM, T_SURV = range(7)
+T_CUST, T_VEH, T_RO, T_LINE, T_POL, T_CLAIM, T_SURV, T_CAMP, T_CONTACT = range(9)
 _LINE_NOS = [str(i) for i in range(1, 200)]
 
 # Event codes of the per-vehicle loop.
@@ -477,7 +477,7 @@ class StoreSim:
         self.rng = Random(sub_seed(ctx.seed, st.idx, 2))
         self.S, self.E = ctx.S, ctx.E
         nd = ctx.ndays
-        self.buckets: list[list[list[list[str]]]] = [[[] for _ in range(nd)] for _ in range(7)]
+        self.buckets: list[list[list[list[str]]]] = [[[] for _ in range(nd)] for _ in range(T_CONTACT + 1)]
         self.ros: list[list] = []
         self.surveys: list[list] = []
         self.owners = owners
@@ -1221,11 +1221,15 @@ class StoreSim:
                 next_survey = self._campaign(add_months(last_visit, 6))
 
     # ------------------------------------------------------------ the run
-    def run(self) -> None:
-        for v in self.vehicles:
+    def run(self, after_vehicle=None) -> None:
+        """Simulate every vehicle; `after_vehicle(v, first_ro)` is called after
+        each, `first_ro` indexing its first repair order in self.ros (the demo's
+        campaigns, sources/demo_campaigns.py, act there)."""
+        for v in (*self.vehicles, *self.inbound):
+            first_ro = len(self.ros)
             self._run_vehicle(v)
-        for v in self.inbound:
-            self._run_vehicle(v)
+            if after_vehicle is not None:
+                after_vehicle(v, first_ro)
         self._customer_rows()
         self._flush_ros()
         self._flush_surveys()

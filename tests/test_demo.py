@@ -24,6 +24,7 @@ from sources.demo import (
     is_demo_landing,
     run_from_args,
 )
+from sources.demo_campaigns import TRUTH_FILE
 
 # The simulation's properties are checked on the all-daily shape, where every
 # version of a row is its own drop (daily_days covers the whole window).
@@ -80,7 +81,10 @@ def read_rows(root: Path, table: contract.LandingTable, store: str) -> list[dict
     English enumeration codes, plus `_drop` (the folder's date)."""
     out = []
     by_label = {c.name: c for c in table.columns} | {c.zh: c for c in table.columns}
-    for day_dir in sorted((root / table.source / store).iterdir()):
+    store_dir = root / table.source / store
+    if not store_dir.is_dir():  # a store that runs no campaign sends no crm drop
+        return out
+    for day_dir in sorted(store_dir.iterdir()):
         rows = list(csv.reader(decode(day_dir / table.file_name).splitlines()))
         cols = [by_label[h] for h in rows[0]]
         for r in rows[1:]:
@@ -212,7 +216,7 @@ def test_extract_landing_means_what_the_daily_landing_means(extract_tree, daily_
     assert statuses(a) == statuses(b) and "churned" in statuses(a).values()
 
 
-def test_every_store_sends_every_source_every_day(tree):
+def test_every_store_sends_dms_insurance_and_survey_every_day_and_crm_on_its_days(tree):
     root, summary = tree
     assert summary.first_drop == FIRST and summary.last_drop == LAST
     days = [(FIRST + timedelta(days=i)).isoformat() for i in range((LAST - FIRST).days + 1)]
@@ -226,8 +230,17 @@ def test_every_store_sends_every_source_every_day(tree):
                 names = sorted(p.name for p in (root / source / store / day).iterdir())
                 assert names == sorted(t.file_name for t in tables)
                 n_files += len(names)
+    # crm: a folder only on a day with campaign rows, holding both files
+    crm_files = sorted(t.file_name for t in contract.DROP_TABLES if t.source == "crm")
+    crm_folders = sorted(root.glob("crm/*/*"))
+    assert crm_folders
+    for folder in crm_folders:
+        assert sorted(p.name for p in folder.iterdir()) == crm_files
+        assert sum(len(decode(folder / name).splitlines()) - 1 for name in crm_files) > 0, folder
+        n_files += len(crm_files)
     assert summary.files_written == n_files
-    assert sorted(p.name for p in root.iterdir()) == sorted([DEMO_MARKER, "dms", "insurance", "reference", "survey"])
+    assert sorted(p.name for p in root.iterdir()) == sorted(
+        [DEMO_MARKER, TRUTH_FILE, "crm", "dms", "insurance", "reference", "survey"])
     assert is_demo_landing(root)
 
 

@@ -5,6 +5,8 @@
 -- freshness_late_after_days (1) or more days before the data date, the latest
 -- date any store delivered; a store that never delivered is late too. A
 -- rejected drop does not count as received.
+-- crm is not listed: a store sends crm drops only on days it has campaign
+-- rows, so a missing crm drop is normal (docs/decisions.md).
 with
 
 file_loads as (

@@ -1,5 +1,5 @@
 -- One row per landing file load (raw.load_log): loaded or rejected, with its
--- source (dms, insurance, survey, reference), store and drop date. The
+-- source (dms, insurance, survey, crm, reference), store and drop date. The
 -- freshness mart and the data date read the landing's arrivals from here.
 -- A rejection's message may quote the file's first line (a header that names
 -- no known column): that quote is cut here, since a file delivered without
