@@ -374,6 +374,19 @@ LONG_MARTS: Mapping[str, tuple[tuple[str, ...], Mapping[str, str]]] = MappingPro
         {"paid_visits_le_visits": "paid_visits <= visits",
          "revenue_le_scope_revenue": "revenue <= scope_revenue"},
     ),
+    "marts.kpi_campaign_effect": (
+        ("store_code", "campaign_id"),
+        {"matched_and_unmatched_are_the_contacted": "matched_contacted + unmatched_contacted = contacted",
+         "returned_le_contacted": "returned <= contacted AND returned_after_contact <= returned",
+         "matched_returned_le_matched": "matched_returned <= matched_contacted",
+         "uplift_within_its_interval": "uplift IS NULL OR uplift BETWEEN uplift_ci_low AND uplift_ci_high"},
+    ),
+    "marts.kpi_campaign_effect_month": (
+        (*SCOPE_KEY, "campaign_kind", "target_reason"),
+        {"matched_and_unmatched_are_the_contacted": "matched_contacted + unmatched_contacted = contacted",
+         "returned_le_contacted": "returned <= contacted AND returned_after_contact <= returned",
+         "running_le_campaigns": "running_campaigns <= campaigns AND measured_campaigns <= campaigns"},
+    ),
     "marts.kpi_insurer_month": (
         (*SCOPE_KEY, "insurer"),
         {"assigned_here_le_claims": "claims_assigned_here <= claims",
@@ -407,7 +420,7 @@ def _source_freshness_checks() -> tuple[Check, ...]:
     )
 
 
-DQ_SOURCES = ["dms", "insurance", "survey", "reference"]
+DQ_SOURCES = ["dms", "insurance", "survey", "crm", "reference"]
 
 
 def _data_quality_quarantine_checks() -> tuple[Check, ...]:
