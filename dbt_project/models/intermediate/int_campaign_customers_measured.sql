@@ -40,9 +40,10 @@ customer_months as (
         customer_months.vin,
         customer_months.churn_status,
         customer_months.annual_spend_band
-    -- A hash join on the few pairs: DuckDB pushes their bounds into the scan
-    -- as dynamic filters (EXPLAIN ANALYZE), so other months are not read.
-    -- A range with scalar subqueries instead plans as nested loops.
+    -- A hash join on the few pairs: DuckDB pushes their stores' and months'
+    -- bounds into the scan as dynamic filters (EXPLAIN ANALYZE), so row groups
+    -- outside them are skipped. A range with scalar subqueries instead plans
+    -- as nested loops.
     from {{ ref('int_customer_months_classified') }} as customer_months
     inner join strata_months
         on strata_months.store_code = customer_months.scope_code
