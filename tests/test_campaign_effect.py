@@ -1,11 +1,11 @@
 """marts.kpi_campaign_effect against the SPEC's campaign-effect rule (section
 7) computed again in plain Python from the landing CSVs.
 
-A small generated landing gets crm drops written here: campaigns chosen from
-its own customers (read with the csv module through tests/independent.py),
-one with a contact file, a second one that contacts some of the first one's
-customers within its window, one without a contact file (compared with the
-same strata a year earlier) and one still running. The real pipeline builds
+A small generated landing gets crm drops (tests/campaign_landing.py) for
+four campaigns chosen from its own customers: one with a contact file, a
+second one that contacts some of the first one's customers within its window,
+one without a contact file (compared with the same strata a year earlier) and
+one still running. The real pipeline builds
 the warehouse once for the module; each campaign's contacted, returned,
 strata, expected returns and uplift are then worked out here, without the
 project's SQL, and compared with the mart.
@@ -13,129 +13,24 @@ project's SQL, and compared with the mart.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 from collections import defaultdict
-from dataclasses import dataclass
-from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pytest
+from campaign_landing import (
+    TARGET_STATUSES,
+    WIN_BACK_DAYS,
+    Campaign,
+    build_campaign_landing,
+    month_end_before,
+    strata_at,
+    visit_days,
+)
 from independent import Landing, month_end, read_landing_csv
 
-from sources.demo import generate_landing
-
-WIN_BACK_DAYS = 90  # dbt var win_back_window_days
-TARGET_STATUSES = ("at_risk", "churned")  # dbt var campaign_target_statuses
 Z = 1.96  # dbt var campaign_interval_z
-DAY = dt.timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Campaign:
-    store: str
-    campaign_id: str
-    kind: str
-    start: dt.date
-    end: dt.date
-    cost: Decimal
-    planned: int
-    contacts: tuple[tuple[str, dt.date, bool], ...]  # (vin, contact date, reached); empty: no contact file
-
-
-def _month_end_before(d: dt.date) -> dt.date:
-    return d.replace(day=1) - DAY
-
-
-def _band(spend: Decimal) -> str:
-    if spend == 0:
-        return "none"
-    for bound, band in ((1000, "under_1k"), (3000, "1k_3k"), (5000, "3k_5k"), (10000, "5k_10k")):
-        if spend < bound:
-            return band
-    return "10k_plus"
-
-
-def _strata(model: Landing, store: str, month: dt.date) -> dict[str, tuple[str, str]]:
-    """VIN -> (churn status, annual spend band) of the store's customers on file at a month end."""
-    as_of = model.as_of(month)
-    strata = {}
-    for (s, vin), customer in model.customers.items():
-        last = customer.last_visit(as_of) if s == store else None
-        if last is not None:
-            strata[vin] = (model.status(store, vin, last, as_of), _band(customer.annual_spend(last)))
-    return strata
-
-
-def _visit_days(model: Landing, store: str, vin: str, first: dt.date, last: dt.date) -> list[dt.date]:
-    customer = model.customers.get((store, vin))
-    return [] if customer is None else [d for d in customer.days if first <= d <= last]
-
-
-def _choose_campaigns(model: Landing) -> list[Campaign]:
-    """Four campaigns of the first store, drawn from its own customers."""
-    store = sorted(model.store_brand)[0]
-    data_date = model.data_date
-
-    def first_of(months_back: int) -> dt.date:
-        d = data_date.replace(day=1)
-        for _ in range(months_back):
-            d = (d - DAY).replace(day=1)
-        return d
-
-    def late_customers(start: dt.date) -> list[str]:
-        return sorted(v for v, (status, _) in _strata(model, store, _month_end_before(start)).items()
-                      if status in TARGET_STATUSES)
-
-    def contacts(vins, start: dt.date, spread: int) -> tuple:
-        return tuple((vin, min(start + dt.timedelta(days=(7 * i) % spread), data_date), i % 3 != 2)
-                     for i, vin in enumerate(vins))
-
-    call_start = first_of(9)
-    late = late_customers(call_start)
-    # Every other late customer, plus one active customer and one VIN first seen after the strata date.
-    on_file = _strata(model, store, _month_end_before(call_start))
-    active = sorted(v for v, (status, _) in on_file.items() if status == "active")
-    newcomers = sorted(v for (s, v) in model.customers if s == store and v not in on_file)
-    call_vins = late[::2] + active[:1] + newcomers[:1]
-    call = Campaign(store, "CALL-1", "invitation", call_start, call_start + dt.timedelta(days=59),
-                    Decimal("1800.00"), 5, contacts(call_vins, call_start, 75))
-    # A second campaign a month later contacts some of the first one's customers
-    # and some it left, within the first one's window.
-    sms_start = first_of(8)
-    sms_vins = sorted(set(late_customers(sms_start)[1::3]) | set(late[:4:2]))
-    sms = Campaign(store, "SMS-2", "discount", sms_start, sms_start + dt.timedelta(days=29),
-                   Decimal("600.00"), 3, contacts(sms_vins, sms_start, 30))
-    everyone = Campaign(store, "PRICE-3", "discount", first_of(5), first_of(5) + dt.timedelta(days=44),
-                        Decimal("3000.00"), 8, ())
-    run_start = first_of(1)
-    running = Campaign(store, "RUN-4", "pickup_service", run_start, data_date + dt.timedelta(days=20),
-                       Decimal("900.00"), 2, contacts(late_customers(run_start)[::3], run_start, 20))
-    return [call, sms, everyone, running]
-
-
-def _write_crm_drop(landing: Path, campaigns: list[Campaign], drop: dt.date) -> None:
-    for store in {c.store for c in campaigns}:
-        folder = landing / "crm" / store / drop.isoformat()
-        folder.mkdir(parents=True)
-        stamp = f"{drop.isoformat()} 08:00:00"
-        with open(folder / "campaigns.csv", "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["campaign_id", "store_code", "name", "kind", "target_reason", "owner", "start_date",
-                        "end_date", "cost", "expected_returns", "updated_at"])
-            for c in campaigns:
-                w.writerow([c.campaign_id, store, f"campaign {c.campaign_id}", c.kind, "price", "", c.start,
-                            c.end, c.cost, c.planned, stamp])
-        with open(folder / "campaign_contacts.csv", "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["campaign_id", "store_code", "vin", "customer_id", "contacted_at", "channel", "reached",
-                        "offer", "updated_at"])
-            for c in campaigns:
-                for vin, day, reached in c.contacts:
-                    w.writerow([c.campaign_id, store, vin, "", f"{day.isoformat()} 10:00:00", "phone",
-                                "Y" if reached else "N", "", stamp])
 
 
 def _expected(model: Landing, campaigns: list[Campaign], campaign: Campaign) -> dict:
@@ -143,7 +38,7 @@ def _expected(model: Landing, campaigns: list[Campaign], campaign: Campaign) -> 
     store, data_date = campaign.store, model.data_date
     window_end = campaign.end + dt.timedelta(days=WIN_BACK_DAYS)
     through = min(window_end, data_date)
-    strata = _strata(model, store, _month_end_before(campaign.start))
+    strata = strata_at(model, store, month_end_before(campaign.start))
     if campaign.contacts:
         # Concurrent comparison: on file at the same month end, over the same window.
         treated = {vin: day for vin, day, _ in campaign.contacts}
@@ -164,12 +59,12 @@ def _expected(model: Landing, campaigns: list[Campaign], campaign: Campaign) -> 
         vin for c in campaigns if c.store == store for vin, day, _ in c.contacts
         if back(campaign.start) <= day <= back(window_end)}
 
-    comparison_strata = _strata(model, store, month_end(back(_month_end_before(campaign.start))))
+    comparison_strata = strata_at(model, store, month_end(back(month_end_before(campaign.start))))
     first, last = back(campaign.start), back(through)
     by_stratum = defaultdict(lambda: [0, 0, 0, 0])  # contacted, returned, comparison, comparison returned
     returned = returned_after = 0
     for vin, contact_day in treated.items():
-        days = _visit_days(model, store, vin, campaign.start, through)
+        days = visit_days(model, store, vin, campaign.start, through)
         returned += bool(days)
         returned_after += any(d >= contact_day for d in days)
         if vin in strata:
@@ -178,7 +73,7 @@ def _expected(model: Landing, campaigns: list[Campaign], campaign: Campaign) -> 
     for vin, stratum in comparison_strata.items():
         if vin not in excluded and stratum in by_stratum:
             by_stratum[stratum][2] += 1
-            by_stratum[stratum][3] += bool(_visit_days(model, store, vin, first, last))
+            by_stratum[stratum][3] += bool(visit_days(model, store, vin, first, last))
     matched = [(n, r, m, c) for n, r, m, c in by_stratum.values() if m > 0]
     n_total = sum(n for n, _, _, _ in matched)
     expected = sum(n * c / m for n, _, m, c in matched) if matched else None
@@ -207,10 +102,7 @@ def campaign_build(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("campaign_effect")
     landing = root / "landing"
-    generate_landing(landing, seed=21, stores=1, years=2, vehicles_per_store=150, daily_days=2)
-    model = Landing(landing)
-    campaigns = _choose_campaigns(model)
-    _write_crm_drop(landing, campaigns, model.data_date)
+    model, campaigns = build_campaign_landing(landing)
     summary = run_pipeline(landing=landing, warehouse=root / "wh.duckdb", dashboards_dir=root / "dash",
                            data_docs_dir=root / "docs")
     assert summary.exit_code == 0 and summary.rows_quarantined == 0, summary

@@ -181,6 +181,8 @@ final as (
         cast(coalesce(sum(visits.revenue), 0) as decimal(18, 2)) as revenue,
         cast(coalesce(sum(visits.gross_profit), 0) as decimal(18, 2)) as gross_profit,
         count(visits.visit_date) > 0 as is_returned,
+        -- The day of the first return in the window: the return curves' step.
+        min(visits.visit_date) as first_return_date,
         -- For the contacted: a visit on or after their own contact.
         case when sides.side = 'contacted'
             then count(visits.visit_date) filter (where visits.visit_date >= sides.contact_date) > 0
