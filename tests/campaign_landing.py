@@ -3,23 +3,28 @@ store, chosen from the landing's own customers (read with the csv module
 through tests/independent.py): one with a contact file, a second one that
 contacts some of the first one's customers within its window, one without a
 contact file (compared with the same strata a year earlier) and one still
-running. Used by the campaign-effect tests and the campaigns pages' tests.
+running; and the SPEC's campaign-effect rule (section 7, docs/metrics.md
+3.26) worked out again from it in plain Python, without the project's SQL.
+Used by the campaign-effect tests and the campaigns pages' tests.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from independent import Landing
+from independent import Landing, month_end
 
 from sources.demo import generate_landing
 
 WIN_BACK_DAYS = 90  # dbt var win_back_window_days
 TARGET_STATUSES = ("at_risk", "churned")  # dbt var campaign_target_statuses
+Z = 1.96  # dbt var campaign_interval_z
 DAY = dt.timedelta(days=1)
 
 
@@ -137,3 +142,125 @@ def build_campaign_landing(landing: Path, *, stores: int = 1) -> tuple[Landing, 
     campaigns = choose_campaigns(model)
     write_crm_drop(landing, campaigns, model.data_date)
     return model, campaigns
+
+
+# ----------------------------------------------------- the rule, independently
+
+
+@dataclass(frozen=True)
+class Sides:
+    """Who a campaign treated and whom it is compared with, and over which days."""
+
+    treated: dict[str, dt.date]  # VIN -> contact day
+    strata: dict[str, tuple[str, str]]  # the store's customers at the month end before the start
+    comparison: dict[str, tuple[str, str]]  # comparison VIN -> stratum (exclusions applied)
+    through: dt.date  # the campaign's last measured day
+    first: dt.date  # the comparison's first and last measured days
+    last: dt.date
+    window_end: dt.date
+
+
+def campaign_sides(model: Landing, campaigns: list[Campaign], campaign: Campaign) -> Sides:
+    store, data_date = campaign.store, model.data_date
+    window_end = campaign.end + dt.timedelta(days=WIN_BACK_DAYS)
+    through = min(window_end, data_date)
+    strata = strata_at(model, store, month_end_before(campaign.start))
+    if campaign.contacts:
+        # Concurrent comparison: on file at the same month end, over the same window.
+        treated = {vin: day for vin, day, _ in campaign.contacts}
+        shift = 0
+    else:
+        # Everyone of the target statuses is treated: the same strata a year earlier.
+        treated = {vin: campaign.start for vin, (status, _) in strata.items() if status in TARGET_STATUSES}
+        shift = 12
+
+    def back(d: dt.date) -> dt.date:
+        year, month = divmod(d.year * 12 + d.month - 1 - shift, 12)
+        day = min(d.day, month_end(dt.date(year, month + 1, 1)).day)
+        return dt.date(year, month + 1, day)
+
+    # Out of the comparison: the campaign's own contacts, and whoever a campaign
+    # of the store contacted within the comparison window.
+    excluded = {vin for vin, _, _ in campaign.contacts} | {
+        vin for c in campaigns if c.store == store for vin, day, _ in c.contacts
+        if back(campaign.start) <= day <= back(window_end)}
+    comparison = {vin: stratum for vin, stratum in
+                  strata_at(model, store, month_end(back(month_end_before(campaign.start)))).items()
+                  if vin not in excluded}
+    return Sides(treated, strata, comparison, through, back(campaign.start), back(through), window_end)
+
+
+def independent_effect(model: Landing, campaigns: list[Campaign], campaign: Campaign) -> dict:
+    """The columns of marts.kpi_campaign_effect for `campaign`, from the landing."""
+    sides = campaign_sides(model, campaigns, campaign)
+    store, strata = campaign.store, sides.strata
+    by_stratum = defaultdict(lambda: [0, 0, 0, 0])  # contacted, returned, comparison, comparison returned
+    returned = returned_after = 0
+    for vin, contact_day in sides.treated.items():
+        days = visit_days(model, store, vin, campaign.start, sides.through)
+        returned += bool(days)
+        returned_after += any(d >= contact_day for d in days)
+        if vin in strata:
+            by_stratum[strata[vin]][0] += 1
+            by_stratum[strata[vin]][1] += bool(days)
+    for vin, stratum in sides.comparison.items():
+        if stratum in by_stratum:
+            by_stratum[stratum][2] += 1
+            by_stratum[stratum][3] += bool(visit_days(model, store, vin, sides.first, sides.last))
+    matched = [(n, r, m, c) for n, r, m, c in by_stratum.values() if m > 0]
+    n_total = sum(n for n, _, _, _ in matched)
+    expected = sum(n * c / m for n, _, m, c in matched) if matched else None
+    variance = sum(n * (r / n) * (1 - r / n) + n * n * (c / m) * (1 - c / m) / m for n, r, m, c in matched)
+    uplift = (sum(r for _, r, _, _ in matched) - expected) / n_total if matched else None
+    return {
+        "contacted": len(sides.treated),
+        "returned": returned,
+        "returned_after_contact": returned_after,
+        "matched_contacted": n_total,
+        "unmatched_contacted": len(sides.treated) - n_total,
+        "matched_returned": sum(r for _, r, _, _ in matched),
+        "comparison_customers": sum(m for _, _, m, _ in matched),
+        "expected_returns": expected,
+        "uplift": uplift,
+        "uplift_ci_low": None if uplift is None else uplift - Z * math.sqrt(variance) / n_total,
+        "is_running": sides.window_end > model.data_date,
+        "measured_through": sides.through,
+    }
+
+
+def independent_curves(model: Landing, campaigns: list[Campaign], campaign: Campaign) -> dict[str, list[tuple]]:
+    """side -> [(day since the side's start, customers, returned by then,
+    weighted returned by then)] over the matched strata: a contacted customer
+    weighs 1, a comparison customer of stratum s the stratum's contacted over
+    its comparison customers."""
+    sides = campaign_sides(model, campaigns, campaign)
+    store = campaign.store
+    contacted = defaultdict(int)
+    comparison = defaultdict(int)
+    for vin in sides.treated:
+        if vin in sides.strata:
+            contacted[sides.strata[vin]] += 1
+    for stratum in sides.comparison.values():
+        comparison[stratum] += 1
+    matched = {s for s in contacted if comparison[s] > 0}
+    members = {
+        "contacted": [(vin, sides.strata[vin], 1.0) for vin in sides.treated if sides.strata.get(vin) in matched],
+        "comparison": [(vin, s, contacted[s] / comparison[s]) for vin, s in sides.comparison.items() if s in matched],
+    }
+    spans = {"contacted": (campaign.start, sides.through), "comparison": (sides.first, sides.last)}
+    curves = {}
+    for side, people in members.items():
+        if not people:
+            continue
+        first, last = spans[side]
+        first_return = {}
+        for vin, _, weight in people:
+            days = visit_days(model, store, vin, first, last)
+            if days:
+                first_return[vin] = ((min(days) - first).days, weight)
+        curve = []
+        for day in range((last - first).days + 1):
+            back = [w for d, w in first_return.values() if d <= day]
+            curve.append((day, len(people), len(back), sum(back)))
+        curves[side] = curve
+    return curves
