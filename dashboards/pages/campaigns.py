@@ -119,9 +119,9 @@ def campaign_rows(rows: list[dict[str, Any]], site: Site, t: Translator, *, with
     for r in rows:
         key = f"{r['store_code']}/{r['campaign_id']}" if with_store else r["campaign_id"]
         cells = []
-        if with_store:
+        if with_store:  # to the campaign's section (no data-keep-filters: the script would drop the anchor)
             cells.append(f'<td data-col="store"><a href="{site.campaigns_page(r["store_code"])}#campaign-'
-                         f'{Markup.escape(r["campaign_id"])}" data-keep-filters>{Markup.escape(r["store_code"])}</a></td>')
+                         f'{Markup.escape(r["campaign_id"])}">{Markup.escape(r["store_code"])}</a></td>')
         badge = f' <span class="badge">{Markup.escape(t("campaign.running"))}</span>' if r["is_running"] else ""
         cells += [
             f'<td data-col="campaign">{Markup.escape(r["campaign_id"])} {Markup.escape(r["campaign_name"] or "")}{badge}</td>',
