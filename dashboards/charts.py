@@ -400,3 +400,56 @@ def bar_chart(
         entries = [(s.name, colors[i], "", "box") for i, s in enumerate(series)]
         parts += _legend(entries, frame, width, frame.top + frame.plot_h + 22 + 16)
     return _wrap(parts, width, height, title, css_class)
+
+
+@dataclass
+class Interval:
+    """A point estimate with its interval: the campaigns' uplift and its 95% bounds."""
+
+    value: float | None
+    low: float | None
+    high: float | None
+    tooltip: str
+    color: str = "#1f77b4"
+
+
+def interval_chart(
+    categories: Sequence[str],
+    intervals: Sequence[Interval],
+    *,
+    title: str,
+    y_label: str,
+    kind: str = "rate",
+    width: int = WIDTH,
+    plot_height: int = 220,
+    css_class: str = "interval-chart",
+) -> Markup:
+    """A dot per category with its interval as an error bar, and the zero line
+    (an interval that crosses it shows no effect distinguishable from none)."""
+    values = [float(v) for iv in intervals for v in (iv.value, iv.low, iv.high) if not formatting.is_null(v)]
+    if not categories or not values:
+        return _empty(title, width, plot_height + 60, css_class)
+    frame, parts, height = _frame_and_axes(
+        categories, values + [0.0], kind=kind, y_label=y_label, width=width,
+        plot_height=plot_height, legend_names=[], y_min=None, y_max=None,
+    )
+    zero = frame.y(0.0)
+    parts.append(
+        f'<line class="zero" x1="{_fmt(frame.left)}" y1="{_fmt(zero)}" x2="{_fmt(frame.left + frame.plot_w)}" '
+        f'y2="{_fmt(zero)}" stroke="{AXIS_COLOR}" stroke-width="1.5" stroke-dasharray="4 3"/>'
+    )
+    cap = min(8.0, frame.band * 0.3)
+    for i, iv in enumerate(intervals[: len(categories)]):
+        if formatting.is_null(iv.value):
+            continue
+        x = frame.x(i)
+        parts.append(f'<g class="interval" fill="{iv.color}" stroke="{iv.color}"><title>{escape(iv.tooltip)}</title>')
+        if not (formatting.is_null(iv.low) or formatting.is_null(iv.high)):
+            lo, hi = frame.y(float(iv.low)), frame.y(float(iv.high))
+            parts.append(
+                f'<line class="error-bar" x1="{_fmt(x)}" y1="{_fmt(lo)}" x2="{_fmt(x)}" y2="{_fmt(hi)}" stroke-width="2"/>'
+                f'<line x1="{_fmt(x - cap)}" y1="{_fmt(lo)}" x2="{_fmt(x + cap)}" y2="{_fmt(lo)}" stroke-width="2"/>'
+                f'<line x1="{_fmt(x - cap)}" y1="{_fmt(hi)}" x2="{_fmt(x + cap)}" y2="{_fmt(hi)}" stroke-width="2"/>'
+            )
+        parts.append(f'<circle cx="{_fmt(x)}" cy="{_fmt(frame.y(float(iv.value)))}" r="4.5"/></g>')
+    return _wrap(parts, width, height, title, css_class)

@@ -7,6 +7,8 @@ Output (self-contained: no server and no network to view or print it):
     <out>/index.html                 group overview (集团总览)
     <out>/stores/<store>.html        one page per store (门店)
     <out>/call_lists/<store>.html    each store's call list, contacts masked (回访名单)
+    <out>/campaigns.html             every store's campaigns, kinds ranked (招揽活动效果)
+    <out>/campaigns/<store>.html     a store's campaigns: plan, effect, return curves
     <out>/data_quality.html          freshness, quarantine, validations (数据质量)
     <out>/en/...                     the same pages in English
     <out>/assets/                    the stylesheet and the filter script
@@ -33,7 +35,7 @@ from pathlib import Path
 import duckdb
 
 from dashboards.i18n import LANGUAGE_DIRS, LANGUAGES, Translator
-from dashboards.pages import call_list, data_quality, group, store
+from dashboards.pages import call_list, campaigns, data_quality, group, store
 from dashboards.site import STATIC_DIR, Site, make_environment, page_context, write_atomically
 from dashboards.sql import QUERIES_DIR, DashboardError, run_query
 
@@ -53,7 +55,7 @@ REQUIRED_TABLES = (
     "source_freshness",
 )
 
-PAGE_MODULES = (group, store, call_list, data_quality)
+PAGE_MODULES = (group, store, call_list, campaigns, data_quality)
 
 __all__ = ["DashboardError", "RenderResult", "render_dashboards"]
 
@@ -63,6 +65,7 @@ class RenderResult:
     index_page: Path
     store_pages: dict[str, Path]
     call_list_pages: dict[str, Path] = field(default_factory=dict)
+    campaign_pages: dict[str, Path] = field(default_factory=dict)  # per store; the group's is campaigns.html
     data_quality_page: Path | None = None
     pages: list[Path] = field(default_factory=list)  # every HTML file, both languages
 
@@ -158,6 +161,7 @@ def render_dashboards(
         index_page=zh / "index.html",
         store_pages={code: zh / site.store_page(code) for code in site.store_files},
         call_list_pages={code: zh / site.call_list_page(code) for code in site.store_files},
+        campaign_pages={code: zh / site.campaigns_page(code) for code in site.store_files},
         data_quality_page=zh / "data_quality.html",
         pages=written,
     )

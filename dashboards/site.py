@@ -66,6 +66,20 @@ class Site:
     def call_list_page(self, store_code: str) -> str:
         return f"call_lists/{self.store_files[store_code]}"
 
+    def campaigns_page(self, store_code: str) -> str:
+        return f"campaigns/{self.store_files[store_code]}"
+
+    campaigns_group_page = "campaigns.html"
+
+    def store_page_like(self, page_path: str, store_code: str) -> str:
+        """The store filter's target: the chosen store's page of the kind
+        shown (its call list from a call list, its campaigns from campaigns)."""
+        if page_path.startswith("call_lists/"):
+            return self.call_list_page(store_code)
+        if page_path.startswith("campaigns"):
+            return self.campaigns_page(store_code)
+        return self.store_page(store_code)
+
 
 def store_file_name(store_code: str) -> str:
     """A file name for a store's pages: the code itself when it is filename-safe."""

@@ -412,6 +412,19 @@ LONG_MARTS: Mapping[str, tuple[tuple[str, ...], Mapping[str, str]]] = MappingPro
         {"paid_visits_le_visits": "paid_visits <= visits",
          "revenue_le_scope_revenue": "revenue <= scope_revenue"},
     ),
+    "marts.kpi_campaign_effect": (
+        ("store_code", "campaign_id"),
+        {"matched_and_unmatched_are_the_contacted": "matched_contacted + unmatched_contacted = contacted",
+         "returned_le_contacted": "returned <= contacted AND returned_after_contact <= returned",
+         "matched_returned_le_matched": "matched_returned <= matched_contacted",
+         "uplift_within_its_interval": "uplift IS NULL OR uplift BETWEEN uplift_ci_low AND uplift_ci_high"},
+    ),
+    "marts.kpi_campaign_effect_month": (
+        (*SCOPE_KEY, "campaign_kind", "target_reason"),
+        {"matched_and_unmatched_are_the_contacted": "matched_contacted + unmatched_contacted = contacted",
+         "returned_le_contacted": "returned <= contacted AND returned_after_contact <= returned",
+         "running_le_campaigns": "running_campaigns <= campaigns AND measured_campaigns <= campaigns"},
+    ),
     "marts.kpi_insurer_month": (
         (*SCOPE_KEY, "insurer"),
         {"assigned_here_le_claims": "claims_assigned_here <= claims",
@@ -488,6 +501,24 @@ def _fct_customer_month_checks() -> tuple[Check, ...]:
     return tuple(checks)
 
 
+def _campaign_return_curve_checks() -> tuple[Check, ...]:
+    """kpi_campaign_return_curve: no month_end, a day offset; the curve never falls."""
+    key = ("store_code", "campaign_id", "side", "day_offset")
+    identities = {
+        "returned_le_customers": "returned <= customers",
+        "side_known": "side IN ('contacted', 'comparison')",
+        "contacted_unweighted": "side <> 'contacted' OR (weighted_returned = returned AND customers = matched_contacted)",
+    }
+    return (
+        Check("unique:" + "+".join(key), COMPOUND_UNIQUE, {"column_list": list(key)}, ",".join(key), True,
+              "One row per store, campaign, side and day."),
+        *(Check(name, UNEXPECTED_ROWS,
+                {"unexpected_rows_query": f"SELECT {_select_cols(*key)} FROM {{batch}} WHERE NOT ({condition})"},
+                None, True, condition + ".")
+          for name, condition in identities.items()),
+    )
+
+
 def _dim_stores_checks() -> tuple[Check, ...]:
     return (
         Check("columns_present", COLUMNS_PRESENT, {"column_set": list(DIM_STORES_COLUMNS), "exact_match": False},
@@ -505,6 +536,7 @@ def _build() -> dict[str, tuple[Check, ...]]:
     suites["marts.kpi_scope_month"] = _kpi_month_checks(SCOPE_KEY)
     for table, (key, identities) in LONG_MARTS.items():
         suites[table] = _long_mart_checks(key, identities)
+    suites["marts.kpi_campaign_return_curve"] = _campaign_return_curve_checks()
     suites["marts.call_list"] = _call_list_checks()
     suites["marts.source_freshness"] = _source_freshness_checks()
     suites["marts.data_quality_quarantine"] = _data_quality_quarantine_checks()
