@@ -59,20 +59,19 @@ def fitted_models(featured: duckdb.DuckDBPyRelation, previous: pd.DataFrame | No
         training = _rows(featured, months)
         model = fit(training)
         rows.append({
-            "fitted_through": through.date(),
+            "fitted_through": through,
             "fingerprint": print_,
             "model_spec": MODEL_SPEC,
-            "trained_from": months[0].date(),
+            "trained_from": months[0],
             "training_rows": len(training),
             "training_return_rate": float(training["returned_within_6m"].mean()),
             "model": model.to_bytes(),
         })
-    columns = ["fitted_through", "fingerprint", "model_spec", "trained_from", "training_rows",
-               "training_return_rate", "model"]
-    result = pd.DataFrame(rows, columns=columns)
-    for column in ("fitted_through", "trained_from"):
-        result[column] = pd.to_datetime(result[column]).dt.date
-    return result
+    # Typed even when empty (a landing too short to score any month).
+    types = {"fitted_through": "datetime64[s]", "fingerprint": "string", "model_spec": "string",
+             "trained_from": "datetime64[s]", "training_rows": "int64", "training_return_rate": "float64",
+             "model": "object"}
+    return pd.DataFrame(rows, columns=list(types)).astype(types)
 
 
 def scored_months(featured: duckdb.DuckDBPyRelation, models: pd.DataFrame) -> pd.DataFrame:
@@ -85,12 +84,13 @@ def scored_months(featured: duckdb.DuckDBPyRelation, models: pd.DataFrame) -> pd
     for through in sorted(set(schedule.fitted_through.values())):
         scored = [m for m, key in schedule.fitted_through.items() if key == through]
         parts.append(_score(_rows(featured, scored), by_key[through], through))
-    columns = ["store_code", "vin", "month_end", "fitted_through", "p_return"] + [
-        f"reason_{i}{suffix}" for i in range(1, REASONS + 1) for suffix in ("", "_effect")
-    ]
+    types = {"store_code": "string", "vin": "string", "month_end": "datetime64[s]",
+             "fitted_through": "datetime64[s]", "p_return": "float64"}
+    for i in range(1, REASONS + 1):
+        types |= {f"reason_{i}": "string", f"reason_{i}_effect": "float64"}
     if not parts:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(parts, ignore_index=True)[columns]
+        return pd.DataFrame(columns=list(types)).astype(types)
+    return pd.concat(parts, ignore_index=True)[list(types)].astype(types)
 
 
 def _score(months: pd.DataFrame, model: FittedModel, through: pd.Timestamp) -> pd.DataFrame:
@@ -107,7 +107,7 @@ def _score(months: pd.DataFrame, model: FittedModel, through: pd.Timestamp) -> p
     # Largest moves first, either way; ties go to the group listed first.
     order = np.argsort(-np.abs(effects.to_numpy()), axis=1, kind="stable")[:, :REASONS]
     result = months[["store_code", "vin", "month_end"]].copy()
-    result["fitted_through"] = through.date()
+    result["fitted_through"] = through
     result["p_return"] = p_return
     values = effects.to_numpy()
     for i in range(REASONS):

@@ -31,7 +31,7 @@ final as (
         predicted.reason_2_effect,
         predicted.reason_3,
         predicted.reason_3_effect,
-        predicted.fitted_through,
+        cast(predicted.fitted_through as date) as fitted_through,
         featured.label_complete,
         case when featured.label_complete then featured.returned_within_6m end as returned_within_6m
     from predicted
