@@ -14,12 +14,23 @@ import pandas as pd
 DAYS_PER_MONTH = 30.44
 
 KEY_COLUMNS = ["store_code", "vin", "month_end"]
+# The columns of int_customer_months_featured a model is fitted from (what
+# its fingerprint hashes): the keys, feature_matrix's inputs and the label.
+FIT_INPUTS = [
+    *KEY_COLUMNS, "days_since_last_visit", "at_risk_after_months", "churned_after_months",
+    "mean_visit_gap_days", "stddev_visit_gap_days", "visits_last_12m", "visits_last_24m", "visits_to_date",
+    "spend_last_12m", "spend_trend", "maintenance_share", "repair_bodywork_share", "days_past_mileage_due",
+    "vehicle_age_years", "vehicle_sold_by_store", "has_policy_in_force", "policy_expiring_soon",
+    "policy_bought_here", "survey_says_service", "survey_says_price", "survey_says_distance",
+    "survey_says_sold_or_moved", "survey_says_serviced_elsewhere", "returned_within_6m",
+]
 
 
 def feature_matrix(months: pd.DataFrame) -> pd.DataFrame:
     """One row per customer-month, every column a number, no NULL: a
     missing value becomes 0 beside a 0/1 column saying it is missing, so
     both model families read the same matrix."""
+    months = months[FIT_INPUTS]  # a column read here but not hashed would escape the fingerprint
     gap_known = months["mean_visit_gap_days"].notna()
     due_known = months["days_past_mileage_due"].notna()
     age_known = months["vehicle_age_years"].notna()

@@ -8,20 +8,21 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from churn_score.features import DRIVER_GROUPS, check_groups_cover, feature_matrix, group_effects
+from churn_score.features import DRIVER_GROUPS, FIT_INPUTS, check_groups_cover, feature_matrix, group_effects
 from churn_score.fitting import MODEL_SPEC, FittedModel, fingerprint, fit, month_end, plan
 
 REASONS = 3
 
 
 def _month_facts(featured: duckdb.DuckDBPyRelation) -> pd.DataFrame:
-    """Per month end: whether every outcome is complete, and the sum of its
-    rows' hashes (what the fingerprints are made of)."""
+    """Per month end: whether every outcome is complete, and the sum of the
+    hashes of its rows' fit inputs (what the fingerprints are made of; an
+    owner's new pseudonym, say, refits nothing)."""
     facts = featured.query(
         "featured",
-        """select month_end, bool_and(label_complete) as complete,
-                  cast(sum(hash(columns(*))) as varchar) as row_hash
-           from featured group by month_end order by month_end""",
+        f"""select month_end, bool_and(label_complete) as complete,
+                   cast(sum(hash({", ".join(FIT_INPUTS)})) as varchar) as row_hash
+            from featured group by month_end order by month_end""",
     ).df()
     facts["month_end"] = facts["month_end"].map(month_end)
     return facts

@@ -18,6 +18,8 @@ import pytest
 from landing_edits import copy_landing_without
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
+from churn_score.fitting import FittedModel
+from churn_score.scoring import fitted_models
 from orchestration.pipeline import run_pipeline
 from sources.demo import DEFAULT_END_DATE, generate_landing
 
@@ -50,6 +52,7 @@ def builds(tmp_path_factory):
                                dashboards_dir=root / name / "dashboards", data_docs_dir=root / name / "data_docs")
         assert summary.exit_code == 0, summary.errors
         warehouses[name] = summary.warehouse
+        warehouses[f"{name}_working"] = summary.working_copy
     return warehouses
 
 
@@ -115,3 +118,32 @@ def test_calibration_error_per_decile_is_within_the_bound(builds):
     assert ((deciles["predicted"] - deciles["observed"]).abs() <= CALIBRATION_BOUND).all(), deciles
     # The deciles sort the customers: the lowest returns far less than the highest.
     assert deciles["observed"].iloc[0] < deciles["observed"].iloc[-1] - 0.3, deciles
+
+
+def test_a_model_is_refitted_only_when_its_training_rows_change_and_refits_the_same(builds):
+    with duckdb.connect(str(builds["full_working"]), read_only=True) as con:
+        featured = con.table("intermediate.int_customer_months_featured")
+        stored = con.table("intermediate.int_churn_models_fitted").order("fitted_through").df()
+        assert len(stored) >= 12
+        previous = stored.copy()
+        # Same key and fingerprint: kept as stored, whatever it holds.
+        previous.at[0, "model"] = b"kept, not refitted"
+        # Another fingerprint (as after a late drop): fitted again.
+        previous.at[1, "fingerprint"] = "rows changed"
+        previous.at[1, "model"] = b"stale"
+        again = fitted_models(featured, previous).sort_values("fitted_through").reset_index(drop=True)
+        matrix = con.sql("select * from intermediate.int_customer_months_featured order by store_code, vin, month_end").df()
+    assert list(again["fitted_through"]) == list(stored["fitted_through"])
+    assert bytes(again.at[0, "model"]) == b"kept, not refitted"
+    assert again.at[1, "fingerprint"] == stored.at[1, "fingerprint"]
+    # The refit is the stored model again: the same predictions to the last bit.
+    from churn_score.features import feature_matrix
+    rows = feature_matrix(matrix).to_numpy()
+    refitted, original = (FittedModel.from_bytes(bytes(m)) for m in (again.at[1, "model"], stored.at[1, "model"]))
+    assert (refitted.predict(rows) == original.predict(rows)).all()
+    # Data after a month end leaves the models fitted before it as they were.
+    with duckdb.connect(str(builds["cut_working"]), read_only=True) as con:
+        cut = con.table("intermediate.int_churn_models_fitted").df()
+    shared = cut.merge(stored, on="fitted_through", suffixes=("_cut", "_full"))
+    assert len(shared) >= 10
+    assert (shared["fingerprint_cut"] == shared["fingerprint_full"]).all()
