@@ -75,23 +75,80 @@ def fitted_models(featured: duckdb.DuckDBPyRelation, previous: pd.DataFrame | No
     return pd.DataFrame(rows, columns=list(types)).astype(types)
 
 
-def scored_months(featured: duckdb.DuckDBPyRelation, models: pd.DataFrame) -> pd.DataFrame:
+SCORE_TYPES = {"store_code": "string", "vin": "string", "month_end": "datetime64[s]",
+               "fitted_through": "datetime64[s]", "p_return": "float64"}
+for _i in range(1, REASONS + 1):
+    SCORE_TYPES |= {f"reason_{_i}": "string", f"reason_{_i}_effect": "float64"}
+# What a stored score was computed from: the hash of its row's features
+# and the fingerprint of its model. Equal both, equal score.
+SCORE_INPUTS = {"input_hash": "uint64", "model_fingerprint": "string"}
+
+
+def scored_months(
+    session: duckdb.DuckDBPyConnection,
+    featured: duckdb.DuckDBPyRelation,
+    models: pd.DataFrame,
+    previous: str | None,
+) -> duckdb.DuckDBPyRelation:
     """One row per scored customer-month: the key of the model that scored
     it, p_return, and the three driver groups that move this customer's
-    p_return most from the typical customer's, in words, with that move."""
+    p_return most from the typical customer's, in words, with that move.
+    A row of `previous` (the stored table) whose features and model are
+    unchanged is kept; only the others are scored, so a day's run scores
+    the customer-months the day changed, and a refit the months of its model."""
     schedule, _ = _plan(featured)
-    by_key = {month_end(r.fitted_through): FittedModel.from_bytes(r.model) for r in models.itertuples()}
+    fingerprints = {month_end(r.fitted_through): r.fingerprint for r in models.itertuples()}
+    by_key = {month_end(r.fitted_through): r.model for r in models.itertuples()}
+    assigned = pd.DataFrame(
+        [(m, key, fingerprints[key]) for m, key in schedule.fitted_through.items()],
+        columns=["month_end", "fitted_through", "model_fingerprint"],
+    ).astype({"month_end": "datetime64[s]", "fitted_through": "datetime64[s]", "model_fingerprint": "string"})
+    features = [c for c in FIT_INPUTS if c != "returned_within_6m"]
+    wanted = session.from_df(assigned).set_alias("assigned").join(
+        featured.set_alias("featured"), "cast(assigned.month_end as date) = featured.month_end"
+    ).select(
+        "featured.store_code, featured.vin, featured.month_end, assigned.fitted_through, "
+        f"assigned.model_fingerprint, hash({', '.join('featured.' + c for c in features)}) as input_hash"
+    )
+    kept_keys = None
+    if previous is not None:
+        kept_keys = wanted.set_alias("wanted").join(
+            session.sql(f"select store_code, vin, cast(month_end as date) as month_end, input_hash, "
+                        f"model_fingerprint from {previous}").set_alias("stored"),
+            "wanted.store_code = stored.store_code and wanted.vin = stored.vin "
+            "and wanted.month_end = stored.month_end and wanted.input_hash = stored.input_hash "
+            "and wanted.model_fingerprint = stored.model_fingerprint",
+        ).select("wanted.store_code, wanted.vin, wanted.month_end")
+    to_score = wanted if kept_keys is None else wanted.except_(
+        wanted.set_alias("w").join(kept_keys.set_alias("k"),
+                                   "w.store_code = k.store_code and w.vin = k.vin and w.month_end = k.month_end")
+        .select("w.*")
+    )
+    rows = featured.set_alias("f").join(
+        to_score.set_alias("t"), "f.store_code = t.store_code and f.vin = t.vin and f.month_end = t.month_end"
+    ).select("f.*, t.fitted_through, t.model_fingerprint, t.input_hash").order("store_code, vin, month_end").df()
     parts = []
-    for through in sorted(set(schedule.fitted_through.values())):
-        scored = [m for m, key in schedule.fitted_through.items() if key == through]
-        parts.append(_score(_rows(featured, scored), by_key[through], through))
-    types = {"store_code": "string", "vin": "string", "month_end": "datetime64[s]",
-             "fitted_through": "datetime64[s]", "p_return": "float64"}
-    for i in range(1, REASONS + 1):
-        types |= {f"reason_{i}": "string", f"reason_{i}_effect": "float64"}
-    if not parts:
-        return pd.DataFrame(columns=list(types)).astype(types)
-    return pd.concat(parts, ignore_index=True)[list(types)].astype(types)
+    for through, months in rows.groupby("fitted_through", sort=True):
+        through = month_end(through)
+        part = _score(months, FittedModel.from_bytes(by_key[through]), through)
+        part["input_hash"] = months["input_hash"].to_numpy()
+        part["model_fingerprint"] = months["model_fingerprint"].to_numpy()
+        parts.append(part)
+    types = SCORE_TYPES | SCORE_INPUTS
+    scored = (pd.concat(parts, ignore_index=True)[list(types)] if parts else pd.DataFrame(columns=list(types)))
+    scored = session.from_df(scored.astype(types))
+    casts = ", ".join(
+        f"cast({c} as date) as {c}" if c in ("month_end", "fitted_through") else c for c in types
+    )
+    result = scored.select(casts)
+    if kept_keys is not None:
+        kept = session.sql(f"select * from {previous}").set_alias("p").join(
+            kept_keys.set_alias("k"),
+            "cast(p.month_end as date) = k.month_end and p.store_code = k.store_code and p.vin = k.vin",
+        ).select(", ".join(f"cast(p.{c} as date) as {c}" if c in ("month_end", "fitted_through") else f"p.{c}"
+                           for c in types))
+        result = result.union(kept)
+    return result
 
 
 def _score(months: pd.DataFrame, model: FittedModel, through: pd.Timestamp) -> pd.DataFrame:
