@@ -430,6 +430,24 @@ LONG_MARTS: Mapping[str, tuple[tuple[str, ...], Mapping[str, str]]] = MappingPro
         {"assigned_here_le_claims": "claims_assigned_here <= claims",
          "policies_le_scope_policies": "policies_sold <= scope_policies_sold"},
     ),
+    "marts.churn_scores": (
+        ("store_code", "vin", "month_end"),
+        {"p_return_between_0_1": "p_return BETWEEN 0 AND 1",
+         "value_at_risk_within_annual_spend": "expected_value_at_risk BETWEEN 0 AND annual_spend",
+         # SPEC section 8a: no outcome later than the month end reaches its model.
+         "fitted_six_months_before": "fitted_through <= last_day(month_end - INTERVAL 6 MONTH)"},
+    ),
+    "marts.churn_score_backtest": (
+        SCOPE_KEY,
+        {"returned_le_customers": "returned <= customers",
+         "auc_between_0_1": "coalesce(score_auc BETWEEN 0 AND 1, true)",
+         "brier_between_0_1": "score_brier BETWEEN 0 AND 1"},
+    ),
+    "marts.churn_score_calibration": (
+        (*SCOPE_KEY, "decile"),
+        {"returned_le_customers": "returned <= customers",
+         "decile_1_to_10": "decile BETWEEN 1 AND 10"},
+    ),
 })
 
 

@@ -1,0 +1,1 @@
+"""The churn risk score (SPEC section 8a): features to matrix, fitting, scoring."""

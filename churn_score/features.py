@@ -1,0 +1,198 @@
+"""The churn risk score's feature matrix (SPEC section 8a), read from
+intermediate.int_customer_months_featured, and the groups of features a
+service manager reads as the reasons behind a score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+# Days in an average month: recency against the brand's threshold in months.
+DAYS_PER_MONTH = 30.44
+
+KEY_COLUMNS = ["store_code", "vin", "month_end"]
+# The columns of int_customer_months_featured a model is fitted from (what
+# its fingerprint hashes): the keys, feature_matrix's inputs and the label.
+FIT_INPUTS = [
+    *KEY_COLUMNS, "days_since_last_visit", "at_risk_after_months", "churned_after_months",
+    "mean_visit_gap_days", "stddev_visit_gap_days", "visits_last_12m", "visits_last_24m", "visits_to_date",
+    "spend_last_12m", "spend_trend", "maintenance_share", "repair_bodywork_share", "days_past_mileage_due",
+    "vehicle_age_years", "vehicle_sold_by_store", "has_policy_in_force", "policy_expiring_soon",
+    "policy_bought_here", "survey_says_service", "survey_says_price", "survey_says_distance",
+    "survey_says_sold_or_moved", "survey_says_serviced_elsewhere", "returned_within_6m",
+]
+
+
+def feature_matrix(months: pd.DataFrame) -> pd.DataFrame:
+    """One row per customer-month, every column a number, no NULL: a
+    missing value becomes 0 beside a 0/1 column saying it is missing, so
+    both model families read the same matrix."""
+    months = months[FIT_INPUTS]  # a column read here but not hashed would escape the fingerprint
+    gap_known = months["mean_visit_gap_days"].notna()
+    due_known = months["days_past_mileage_due"].notna()
+    age_known = months["vehicle_age_years"].notna()
+    days = months["days_since_last_visit"].astype(float)
+    columns = {
+        "days_since_last_visit": days,
+        "recency_over_at_risk_threshold": days / (months["at_risk_after_months"].astype(float) * DAYS_PER_MONTH),
+        "days_beyond_usual_gap": (days - months["mean_visit_gap_days"]).where(gap_known, 0.0),
+        "visits_last_12m": months["visits_last_12m"].astype(float),
+        "visits_last_24m": months["visits_last_24m"].astype(float),
+        "visits_to_date": months["visits_to_date"].astype(float),
+        "has_visit_gap": gap_known.astype(float),
+        "mean_visit_gap_days": months["mean_visit_gap_days"].fillna(0.0),
+        "stddev_visit_gap_days": months["stddev_visit_gap_days"].fillna(0.0),
+        "spend_last_12m": months["spend_last_12m"].astype(float),
+        "spend_trend": months["spend_trend"].astype(float),
+        "maintenance_share": months["maintenance_share"].astype(float),
+        "repair_bodywork_share": months["repair_bodywork_share"].astype(float),
+        "has_mileage_due": due_known.astype(float),
+        "days_past_mileage_due": months["days_past_mileage_due"].astype(float).fillna(0.0),
+        "has_vehicle_age": age_known.astype(float),
+        "vehicle_age_years": months["vehicle_age_years"].astype(float).fillna(0.0),
+        "vehicle_sold_by_store": _flag(months["vehicle_sold_by_store"]),
+        "has_policy_in_force": _flag(months["has_policy_in_force"]),
+        "policy_expiring_soon": _flag(months["policy_expiring_soon"]),
+        "policy_bought_here": _flag(months["policy_bought_here"]),
+        "survey_says_service": _flag(months["survey_says_service"]),
+        "survey_says_price": _flag(months["survey_says_price"]),
+        "survey_says_distance": _flag(months["survey_says_distance"]),
+        "survey_says_sold_or_moved": _flag(months["survey_says_sold_or_moved"]),
+        "survey_says_serviced_elsewhere": _flag(months["survey_says_serviced_elsewhere"]),
+        "at_risk_after_months": months["at_risk_after_months"].astype(float),
+        "churned_after_months": months["churned_after_months"].astype(float),
+    }
+    return pd.DataFrame(columns, index=months.index)
+
+
+def _flag(values: pd.Series) -> pd.Series:
+    return values.astype("boolean").fillna(False).astype(float)
+
+
+@dataclass(frozen=True)
+class DriverGroup:
+    """Features that speak of one thing, and how to say it for one customer."""
+
+    name: str
+    features: tuple[str, ...]
+    describe: Callable[[pd.Series], str]
+
+
+def _spend(row: pd.Series) -> str:
+    trend = row["spend_trend"]
+    direction = "up" if trend > 0 else "down" if trend < 0 else "level"
+    return f"spent {row['spend_last_12m']:,.0f} CNY in the last 12 months ({direction} {abs(trend):,.0f} on the year before)"
+
+
+def _mileage(row: pd.Series) -> str:
+    if not row["has_mileage_due"]:
+        return "mileage not known well enough for a due date"
+    days = int(row["days_past_mileage_due"])
+    return f"{days} days past the mileage-due service" if days >= 0 else f"mileage service due in {-days} days"
+
+
+def _insurance(row: pd.Series) -> str:
+    if not row["has_policy_in_force"]:
+        return "no commercial insurance in force on our books"
+    where = "bought here" if row["policy_bought_here"] else "bought elsewhere"
+    soon = ", expiring within 3 months" if row["policy_expiring_soon"] else ""
+    return f"commercial insurance {where}{soon}"
+
+
+def _survey(row: pd.Series) -> str:
+    said = [
+        text
+        for column, text in (
+            ("survey_says_serviced_elsewhere", "services elsewhere"),
+            ("survey_says_service", "unhappy with our service"),
+            ("survey_says_price", "finds us expensive"),
+            ("survey_says_distance", "finds us too far"),
+            ("survey_says_sold_or_moved", "sold the car or moved"),
+        )
+        if row[column]
+    ]
+    return "survey since the last visit: " + ", ".join(said) if said else "no survey complaint since the last visit"
+
+
+def _regularity(row: pd.Series) -> str:
+    if not row["has_visit_gap"]:
+        return "only one visit so far"
+    return (
+        f"comes every {row['mean_visit_gap_days']:.0f} days on average "
+        f"(give or take {row['stddev_visit_gap_days']:.0f})"
+    )
+
+
+DRIVER_GROUPS: tuple[DriverGroup, ...] = (
+    DriverGroup(
+        "recency",
+        ("days_since_last_visit", "recency_over_at_risk_threshold", "days_beyond_usual_gap"),
+        lambda row: f"{row['days_since_last_visit']:.0f} days since the last visit",
+    ),
+    DriverGroup(
+        "frequency",
+        ("visits_last_12m", "visits_last_24m", "visits_to_date"),
+        lambda row: f"{row['visits_last_12m']:.0f} visits in the last 12 months, {row['visits_to_date']:.0f} in all",
+    ),
+    DriverGroup("regularity", ("has_visit_gap", "mean_visit_gap_days", "stddev_visit_gap_days"), _regularity),
+    DriverGroup("spend", ("spend_last_12m", "spend_trend"), _spend),
+    DriverGroup(
+        "service_mix",
+        ("maintenance_share", "repair_bodywork_share"),
+        lambda row: f"{row['maintenance_share']:.0%} of visits maintenance, "
+        f"{row['repair_bodywork_share']:.0%} repair or bodywork",
+    ),
+    DriverGroup("mileage", ("has_mileage_due", "days_past_mileage_due"), _mileage),
+    DriverGroup(
+        "vehicle",
+        ("has_vehicle_age", "vehicle_age_years", "vehicle_sold_by_store"),
+        lambda row: (f"car {row['vehicle_age_years']:.1f} years old" if row["has_vehicle_age"] else "car age unknown")
+        + (", sold by us" if row["vehicle_sold_by_store"] else ", not sold by us"),
+    ),
+    DriverGroup(
+        "insurance", ("has_policy_in_force", "policy_expiring_soon", "policy_bought_here"), _insurance
+    ),
+    DriverGroup(
+        "survey",
+        (
+            "survey_says_service",
+            "survey_says_price",
+            "survey_says_distance",
+            "survey_says_sold_or_moved",
+            "survey_says_serviced_elsewhere",
+        ),
+        _survey,
+    ),
+    DriverGroup(
+        "brand_rule",
+        ("at_risk_after_months", "churned_after_months"),
+        lambda row: f"brand rule: at risk after {row['at_risk_after_months']:.0f} months",
+    ),
+)
+
+
+def check_groups_cover(columns: list[str]) -> None:
+    """Every feature belongs to exactly one driver group: a contribution
+    left out would make the reasons dishonest."""
+    grouped = [feature for group in DRIVER_GROUPS for feature in group.features]
+    if sorted(grouped) != sorted(columns):
+        raise ValueError(f"driver groups do not cover the features once each: {sorted(set(grouped) ^ set(columns))}")
+
+
+def group_effects(predict: Callable[[np.ndarray], np.ndarray], matrix: pd.DataFrame, reference: pd.Series) -> pd.DataFrame:
+    """Per customer and driver group: p_return minus p_return with that
+    group's features set to the reference customer's (the training rows'
+    medians). Negative: the group lowers this customer's chance of
+    returning. One prediction per group, exact for the model at hand
+    (no approximation of the model by another)."""
+    base = predict(matrix.to_numpy())
+    effects = {}
+    for group in DRIVER_GROUPS:
+        typical = matrix.copy()
+        for feature in group.features:
+            typical[feature] = reference[feature]
+        effects[group.name] = base - predict(typical.to_numpy())
+    return pd.DataFrame(effects, index=matrix.index)

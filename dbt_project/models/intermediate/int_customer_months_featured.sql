@@ -1,0 +1,186 @@
+-- One row per store x VIN x month end M: what was known about the customer at
+-- M (recency, frequency, regularity, spend and its trend, service mix,
+-- mileage-due, vehicle age, insurance, the latest survey, the brand's
+-- thresholds) and the outcome the churn risk score predicts (SPEC section
+-- 8a): a qualifying visit in (M, M + 6 months], and whether those six months
+-- have passed by the data date. Every feature reads data dated on or before
+-- M (docs/metrics.md, "Churn risk score").
+--
+-- Incremental (docs/decisions.md, "Incremental builds"): the customer-months
+-- a build recomputes, and besides them the months whose label completes
+-- between the previous data date and this one (the six before the window),
+-- and every month of a vehicle whose insurance policy was loaded or replaced.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[in_rebuilt_feature_months()],
+) }}
+-- depends_on: {{ ref('int_build_window') }} {{ ref('int_vins_changed') }}
+with
+
+customer_months as (
+    select * from {{ ref('int_customer_months_classified') }}
+    where scope_level = 'store'
+    {%- if is_incremental() %}
+        and ({{ in_rebuilt_feature_months() }})
+    {%- endif %}
+),
+
+data_dates as (
+    select * from {{ ref('stg_reference__data_dates') }}
+),
+
+-- Each visit at its store with the customer's running totals up to it, so a
+-- month end reads its figures from the last visit on or before a date (an
+-- as-of join) instead of joining every visit of a window.
+visits_to_date as (
+    select
+        scope_code as store_code,
+        vin,
+        visit_date,
+        count(*) over customer_so_far as visits_to_date,
+        sum(revenue) over customer_so_far as revenue_to_date,
+        count(*) filter (where service_type = 'maintenance') over customer_so_far as maintenance_visits_to_date,
+        count(*) filter (where service_type in ('repair', 'bodywork')) over customer_so_far
+            as repair_bodywork_visits_to_date,
+        sum(gap_days) over customer_so_far as gap_days_to_date,
+        sum(gap_days * gap_days) over customer_so_far as gap_days_squared_to_date
+    from (
+        select
+            *,
+            visit_date - lag(visit_date) over (partition by scope_code, vin order by visit_date) as gap_days
+        from {{ ref('int_vehicle_visits_scoped') }}
+        where scope_level = 'store'
+    )
+    window customer_so_far as (
+        partition by scope_code, vin
+        order by visit_date
+        rows between unbounded preceding and current row
+    )
+),
+
+-- The store's latest commercial policy of the vehicle started on or before
+-- a date, with its end and whether the store sold it.
+commercial_policies as (
+    select store_code, vin, start_date, end_date, sold_by_store
+    from {{ ref('stg_insurance__policies') }}
+    where policy_type = 'commercial'
+    -- One per start date (the as-of join cannot break ties): the longest, then the first number.
+    qualify row_number() over (
+        partition by store_code, vin, start_date order by end_date desc, policy_no
+    ) = 1
+),
+
+reached_surveys as (
+    select store_code, vin, survey_date, reason_list, serviced_at
+    from {{ ref('stg_survey__responses') }}
+    where reached
+    qualify row_number() over (
+        partition by store_code, vin, survey_date order by surveyed_at desc, response_id desc
+    ) = 1
+),
+
+months as (
+    select
+        customer_months.*,
+        cast(last_day(customer_months.month_end - interval 12 month) as date) as year_before,
+        cast(last_day(customer_months.month_end - interval 24 month) as date) as two_years_before,
+        cast(last_day(customer_months.month_end + interval 6 month) as date) as label_window_end,
+        data_dates.data_as_of_date
+    from customer_months
+    cross join data_dates
+),
+
+featured as (
+    select
+        months.scope_code as store_code,
+        months.vin,
+        months.month_end,
+        months.as_of_date,
+        months.customer_key,
+        months.churn_status,
+        months.annual_spend,
+        months.as_of_date - months.last_visit_date as days_since_last_visit,
+        now_.visits_to_date,
+        now_.visits_to_date - coalesce(year_ago.visits_to_date, 0) as visits_last_12m,
+        now_.visits_to_date - coalesce(two_years_ago.visits_to_date, 0) as visits_last_24m,
+        -- Gaps between consecutive visits up to M: their mean and sample
+        -- standard deviation (regularity), from running sums.
+        case when now_.visits_to_date >= 2
+            then now_.gap_days_to_date / (now_.visits_to_date - 1) end as mean_visit_gap_days,
+        case when now_.visits_to_date >= 3
+            then sqrt(greatest(
+                (now_.gap_days_squared_to_date
+                    - now_.gap_days_to_date * now_.gap_days_to_date / (now_.visits_to_date - 1))
+                / (now_.visits_to_date - 2),
+                0
+            )) end as stddev_visit_gap_days,
+        cast(now_.revenue_to_date - coalesce(year_ago.revenue_to_date, 0) as decimal(18, 2)) as spend_last_12m,
+        cast(coalesce(year_ago.revenue_to_date, 0) - coalesce(two_years_ago.revenue_to_date, 0) as decimal(18, 2))
+            as spend_previous_12m,
+        now_.maintenance_visits_to_date / now_.visits_to_date as maintenance_share,
+        now_.repair_bodywork_visits_to_date / now_.visits_to_date as repair_bodywork_share,
+        -- Days past the mileage-due date (negative: days before it); NULL
+        -- without a trusted daily km.
+        months.as_of_date - months.mileage_due_date as days_past_mileage_due,
+        months.overdue_by_mileage,
+        -- No warranty end date in the vehicle master: the vehicle's age stands for it.
+        case when months.purchase_date <= months.as_of_date
+            then (months.as_of_date - months.purchase_date) / 365.25 end as vehicle_age_years,
+        months.sold_by_store as vehicle_sold_by_store,
+        policy.end_date >= months.as_of_date as has_policy_in_force,
+        policy.end_date >= months.as_of_date
+            and policy.end_date <= cast(months.as_of_date + to_months({{ var('churn_score_policy_expiring_within_months') }}) as date)
+            as policy_expiring_soon,
+        coalesce(policy.end_date >= months.as_of_date and policy.sold_by_store, false) as policy_bought_here,
+        -- The latest reached survey up to M, when it came after the last visit.
+        survey.survey_date > months.last_visit_date as has_survey_since_last_visit,
+        coalesce(survey.survey_date > months.last_visit_date
+            and list_has_any(survey.reason_list, ['service_attitude', 'repair_quality', 'waiting_time']), false)
+            as survey_says_service,
+        coalesce(survey.survey_date > months.last_visit_date
+            and list_contains(survey.reason_list, 'price'), false) as survey_says_price,
+        coalesce(survey.survey_date > months.last_visit_date
+            and list_contains(survey.reason_list, 'distance'), false) as survey_says_distance,
+        coalesce(survey.survey_date > months.last_visit_date
+            and list_has_any(survey.reason_list, ['vehicle_sold', 'moved']), false) as survey_says_sold_or_moved,
+        coalesce(survey.survey_date > months.last_visit_date
+            and {{ is_serviced_elsewhere('survey.serviced_at') }}, false) as survey_says_serviced_elsewhere,
+        months.at_risk_after_months,
+        months.churned_after_months,
+        -- The label: a qualifying visit in (M, M + 6 months], known once the
+        -- data date reaches the window's end.
+        months.visits_in_next_six_months as returned_within_6m,
+        months.label_window_end <= months.data_as_of_date as label_complete
+    from months
+    asof join visits_to_date as now_
+        on now_.store_code = months.scope_code
+        and now_.vin = months.vin
+        and now_.visit_date <= months.month_end
+    asof left join visits_to_date as year_ago
+        on year_ago.store_code = months.scope_code
+        and year_ago.vin = months.vin
+        and year_ago.visit_date <= months.year_before
+    asof left join visits_to_date as two_years_ago
+        on two_years_ago.store_code = months.scope_code
+        and two_years_ago.vin = months.vin
+        and two_years_ago.visit_date <= months.two_years_before
+    asof left join commercial_policies as policy
+        on policy.store_code = months.scope_code
+        and policy.vin = months.vin
+        and policy.start_date <= months.as_of_date
+    asof left join reached_surveys as survey
+        on survey.store_code = months.scope_code
+        and survey.vin = months.vin
+        and survey.survey_date <= months.as_of_date
+),
+
+final as (
+    select
+        *,
+        spend_last_12m - spend_previous_12m as spend_trend
+    from featured
+)
+
+select * from final

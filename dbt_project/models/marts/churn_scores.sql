@@ -1,0 +1,44 @@
+-- One row per store x VIN x scored month end (SPEC section 8a): the
+-- probability of a qualifying visit in the six months after the month end,
+-- scored from what was known at it by a model fitted only on outcomes
+-- complete then; the annual spend that probability puts at risk; and the
+-- three reasons that move this customer's score most (docs/metrics.md,
+-- "Churn risk score").
+with
+
+predicted as (
+    select * from {{ ref('int_churn_scores_predicted') }}
+),
+
+featured as (
+    select * from {{ ref('int_customer_months_featured') }}
+),
+
+final as (
+    select
+        predicted.store_code,
+        predicted.vin,
+        cast(predicted.month_end as date) as month_end,
+        featured.customer_key,
+        predicted.p_return,
+        cast(round((1 - predicted.p_return) * featured.annual_spend, 2) as decimal(18, 2)) as expected_value_at_risk,
+        featured.annual_spend,
+        featured.churn_status,
+        featured.days_since_last_visit,
+        predicted.reason_1,
+        predicted.reason_1_effect,
+        predicted.reason_2,
+        predicted.reason_2_effect,
+        predicted.reason_3,
+        predicted.reason_3_effect,
+        cast(predicted.fitted_through as date) as fitted_through,
+        featured.label_complete,
+        case when featured.label_complete then featured.returned_within_6m end as returned_within_6m
+    from predicted
+    inner join featured
+        on featured.store_code = predicted.store_code
+        and featured.vin = predicted.vin
+        and featured.month_end = cast(predicted.month_end as date)
+)
+
+select * from final
