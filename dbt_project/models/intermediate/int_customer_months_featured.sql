@@ -84,6 +84,7 @@ reached_surveys as (
 months as (
     select
         customer_months.*,
+        {{ customer_month_as_of('customer_months.month_end') }} as as_of_date,
         cast(last_day(customer_months.month_end - interval 12 month) as date) as year_before,
         cast(last_day(customer_months.month_end - interval 24 month) as date) as two_years_before,
         cast(last_day(customer_months.month_end + interval 6 month) as date) as label_window_end,
