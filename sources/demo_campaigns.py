@@ -22,8 +22,12 @@ same random numbers. The truth per campaign (demo_truth.json, see
     true_uplift = (returned_with_campaign - returned_without_campaign) / contacted
 
 over the VINs contacted up to the last drop date, "returned" meaning a
-qualifying visit within W up to the last drop date. A campaign with no
-contact file (a price cut for everyone) has no planted effect.
+qualifying visit within W up to the last drop date. The truth also lists the
+VINs brought back (returned with the campaign, not without it), so the true
+uplift of any part of the contacted, such as the warehouse's matched
+contacted (docs/metrics.md section 3.26), is the share of that part listed. A
+campaign with no contact file (a price cut for everyone) has no planted
+effect.
 
 Campaign draws use their own random generators, never the vehicle
 simulation's, so a landing with campaigns has exactly the other rows of one
@@ -86,6 +90,7 @@ class Campaign:
     reached: int = 0
     returned_with: int = 0
     returned_without: int = 0
+    brought_back: list[str] = field(default_factory=list)  # VINs back only because of the campaign
 
     @property
     def has_contacts(self) -> bool:
@@ -233,6 +238,8 @@ class StoreCampaigns:
             c.reached += reached
             c.returned_with += returned
             c.returned_without += natural
+            if returned and not natural:
+                c.brought_back.append(v.vin)
 
     def _extra_visit(self, v, ros: list, day: int, cid: str) -> None:
         """A customer-paid maintenance order on `day`, its odometer read between
@@ -323,6 +330,7 @@ def truth_record(store_code: str, c: Campaign, last_day: int) -> dict:
         "returned_with_campaign": c.returned_with if c.has_contacts else None,
         "returned_without_campaign": c.returned_without,
         "true_uplift": ((c.returned_with - c.returned_without) / c.contacted) if c.contacted else None,
+        "brought_back_vins": sorted(c.brought_back),
     }
     if not c.has_contacts:
         record["true_uplift"] = 0.0  # no planted effect on anyone
@@ -342,6 +350,9 @@ def write_truth(out_dir: Path, seed: int, last_day: date, campaigns: list[dict])
             "returned_with_campaign / returned_without_campaign = those of them who returned with and without "
             "the campaign (the same simulation, without the planted extra visits); "
             "true_uplift = (returned_with_campaign - returned_without_campaign) / contacted. "
+            "brought_back_vins = the contacted VINs who returned with the campaign and not without it "
+            "(returned_with_campaign - returned_without_campaign of them), so the true uplift of any subset "
+            "of the contacted (e.g. the warehouse's matched contacted) is the share of it listed here. "
             "planted_extra_return_probability = P(an extra visit 2-45 days after the call | the call reached "
             "the owner). eligible = the store's at_risk and churned customers at status_date (the month end "
             "before start_date), among whom the contacted were drawn at random. A campaign with no contact "

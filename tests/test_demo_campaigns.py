@@ -147,10 +147,16 @@ def test_the_truth_counts_are_the_landings_and_the_uplift_follows_its_definition
             back = sum(1 for (s, v) in landing.customers if s == c["store_code"]
                        and landing.store_status(s, v, as_of) in ("at_risk", "churned") and _returned(landing, s, v, window))
             assert (c["contacted"], c["true_uplift"], c["returned_without_campaign"]) == (0, 0.0, back)
+            assert c["brought_back_vins"] == []
             continue
         # "with the campaign" is the landing as delivered
         assert c["returned_with_campaign"] == sum(_returned(landing, c["store_code"], v, window) for v, _ in rows)
         extra = c["returned_with_campaign"] - c["returned_without_campaign"]
+        # the VINs brought back are that many of the contacted, each back in W
+        brought_back = set(c["brought_back_vins"])
+        assert len(brought_back) == len(c["brought_back_vins"]) == extra
+        assert brought_back <= {v for v, _ in rows}
+        assert all(_returned(landing, c["store_code"], v, window) for v in brought_back)
         if c["effective"]:
             assert 0 <= extra <= c["reached"]
         else:
