@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import shutil
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,6 +22,7 @@ from pathlib import Path
 from independent import Landing, month_end
 
 from sources.demo import generate_landing
+from sources.demo_campaigns import TRUTH_FILE
 
 WIN_BACK_DAYS = 90  # dbt var win_back_window_days
 TARGET_STATUSES = ("at_risk", "churned")  # dbt var campaign_target_statuses
@@ -138,6 +140,10 @@ def build_campaign_landing(landing: Path, *, stores: int = 1) -> tuple[Landing, 
     the four campaigns of its first store as a crm drop on the data date; the
     other stores run none."""
     generate_landing(landing, seed=21, stores=stores, years=2, vehicles_per_store=150, daily_days=2)
+    # The demo's own campaigns go: these four are the only ones (their planted
+    # visits stay, as ordinary repair orders).
+    shutil.rmtree(landing / "crm", ignore_errors=True)
+    (landing / TRUTH_FILE).unlink(missing_ok=True)
     model = Landing(landing)
     campaigns = choose_campaigns(model)
     write_crm_drop(landing, campaigns, model.data_date)
