@@ -4,8 +4,8 @@ A generated landing long enough to score (tests/score_landing.py) goes
 through the real pipeline once for the module. The figures on the pages are
 compared with values computed here from marts.churn_scores,
 marts.churn_score_calibration and marts.churn_score_backtest with pandas and
-formatted here; the hand-built fixture (too short to score) shows that no
-month is scored yet, and a warehouse without the score marts says so. A
+formatted here; a one-year landing (too short to score) shows that no month
+is scored yet, and a warehouse without the score marts says so. A
 headless Chromium opens the pages (skipped without it).
 """
 
@@ -85,10 +85,10 @@ def test_the_risk_distribution_is_the_latest_scored_month_by_band(build, marts):
         latest = store[store["month_end"] == store["month_end"].max()].copy()
         latest["band"] = [min(int(p * 10), 9) for p in latest["p_return"]]
         page = parse(store_section(build, code))
-        assert f"({month(latest['month_end'].iloc[0])})" in store_section(build, code)
+        assert f"Risk distribution ({month(latest['month_end'].iloc[0])})" in store_section(build, code, "en")
         for band in range(10):
             rows = latest[latest["band"] == band]
-            key = str(band)
+            key = f"band:{band}"
             assert text(page, key, "band") == f"{band / 10:.1f}–{(band + 1) / 10:.1f}"
             assert text(page, key, "customers") == f"{len(rows):,}"
             assert title(page, key, "share") == f"{len(rows):,}/{len(latest):,}"
@@ -110,7 +110,7 @@ def test_the_calibration_is_the_latest_complete_month_with_the_diagonal(build, m
         page = parse(section)
         for r in latest.itertuples():
             deciled = complete[complete["month_end"] == r.month_end].sort_values("p_return")
-            key = str(r.decile)
+            key = f"decile:{r.decile}"
             assert text(page, key, "customers") == f"{r.customers:,}"
             assert text(page, key, "mean_p_return") == pct(r.mean_p_return)
             assert text(page, key, "observed_return_rate") == pct(r.returned / r.customers)
@@ -127,7 +127,7 @@ def test_the_backtest_shows_the_latest_month_and_the_mean_against_rule_and_recen
     for code in marts["stores"]:
         store = backtest[(backtest["scope_level"] == "store") & (backtest["scope_code"] == code)]
         latest = store[store["month_end"] == store["month_end"].max()].iloc[0]
-        page = parse(store_section(build, code))
+        page = parse(store_section(build, code, "en"))
         assert text(page, "latest", "period") == month(latest["month_end"])
         assert text(page, "latest", "customers") == f"{latest['customers']:,}"
         assert text(page, "latest", "returned") == f"{latest['returned']:,}"
@@ -139,7 +139,8 @@ def test_the_backtest_shows_the_latest_month_and_the_mean_against_rule_and_recen
             assert text(page, "mean", column) == three(store[column].mean()), column
         assert text(page, "mean", "customers") == f"{store['customers'].sum():,}"
         assert text(page, "mean", "base_rate") == pct((store["returned"] / store["customers"]).mean())
-        assert f"({len(store)} " in text(page, "mean", "period")
+        assert text(page, "mean", "period") == \
+            f"Mean {month(store['month_end'].min())} – {month(store['month_end'].max())} ({len(store)} months)"
 
 
 # ------------------------------------------------------------------ group page
@@ -167,29 +168,43 @@ def test_the_group_page_shows_each_stores_auc_against_rule_and_recency(build, ma
 # ------------------------------------------------------------ nothing scored
 
 
-def test_a_landing_too_short_to_score_says_no_month_is_scored_yet(hand_run):
-    warehouse, summary = hand_run[0], hand_run[1]
-    assert summary.exit_code == 0
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+@pytest.fixture(scope="module")
+def short_build(tmp_path_factory):
+    """(warehouse, pages folder) of a one-year landing: too short to score."""
+    from orchestration.pipeline import run_pipeline
+    from sources.demo import generate_landing
+
+    root = tmp_path_factory.mktemp("score_pages_short")
+    generate_landing(root / "landing", seed=7, stores=1, years=1, vehicles_per_store=40, daily_days=5)
+    summary = run_pipeline(landing=root / "landing", warehouse=root / "wh.duckdb", dashboards_dir=root / "dash",
+                           data_docs_dir=root / "docs")
+    assert summary.exit_code == 0, summary.errors
+    return root / "wh.duckdb", root / "dash"
+
+
+def test_a_landing_too_short_to_score_says_no_month_is_scored_yet(short_build):
+    with duckdb.connect(str(short_build[0]), read_only=True) as con:
         assert con.execute("select count(*) from marts.churn_scores").fetchone()[0] == 0
+        assert con.execute("select count(*) from marts.churn_score_backtest").fetchone()[0] == 0
         stores = [r[0] for r in con.execute("select store_code from marts.dim_stores order by 1").fetchall()]
-    dash = warehouse.parent / "dash"
     for lang, words in (("", "暂无评分"), ("en", "No scores yet")):
-        group = (dash / lang / "index.html").read_text(encoding="utf-8")
+        group = (short_build[1] / lang / "index.html").read_text(encoding="utf-8")
         section = group[group.index('<section id="churn-score"'):]
         assert 'data-row="no-scores"' in section and words in section and "<svg" not in section
         for code in stores:
-            html = store_section((None, dash), code, lang)
+            html = store_section(short_build, code, lang)
             assert 'data-row="no-scores"' in html and words in html and "<svg" not in html
 
 
-def test_a_warehouse_without_the_score_marts_says_so(hand_run, tmp_path):
+def test_a_warehouse_without_the_score_marts_says_so(short_build, tmp_path):
     old = tmp_path / "old.duckdb"
-    shutil.copyfile(hand_run[0], old)
+    shutil.copyfile(short_build[0], old)
     with duckdb.connect(str(old)) as con:
-        for name in ("churn_score_calibration", "churn_score_backtest", "churn_scores"):
-            con.execute(f"drop table if exists marts.{name}")
-            con.execute(f"drop view if exists marts.{name}")
+        kinds = dict(con.execute("select table_name, table_type from information_schema.tables "
+                                 "where table_schema = 'marts' and table_name like 'churn_score%'").fetchall())
+        for name, kind in kinds.items():
+            con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} marts.{name}")
+    assert len(kinds) == 3
     render_dashboards(old, tmp_path / "dash")
     group = (tmp_path / "dash" / "en" / "index.html").read_text(encoding="utf-8")
     assert 'data-row="score-missing"' in group and "marts.churn_scores" in group

@@ -61,7 +61,7 @@ def collect_group(con) -> dict[str, Any]:
 def store_section(data: dict[str, Any], store_code: str, t: Translator) -> dict[str, Any]:
     """The context of the store page's score section."""
     if data["missing"]:
-        return {"missing": data["missing"]}
+        return {"missing": data["missing"], "distribution": None}
     rows = data["by_store"].get(store_code, {})
     distribution = rows.get("score_distribution", [])
     calibration = rows.get("score_calibration", [])
@@ -95,7 +95,7 @@ def distribution_rows(rows: list[dict[str, Any]]) -> Markup:
     for band, r in enumerate(_by_band(rows)):
         customers = r["customers"] if r else 0
         out.append(
-            f'<tr data-row="{band}"><td data-col="band">{band_label(band)}</td>'
+            f'<tr data-row="band:{band}"><td data-col="band">{band_label(band)}</td>'
             + str(value_td("customers", customers))
             + str(rate_td("share", customers / total if total else None, customers, total))
             + str(value_td("annual_spend", r["annual_spend"] if r else 0, "money"))
@@ -125,7 +125,7 @@ def distribution_chart(rows: list[dict[str, Any]], t: Translator) -> Markup:
 
 def calibration_rows(rows: list[dict[str, Any]]) -> Markup:
     return Markup("".join(
-        f'<tr data-row="{r["decile"]}"><td class="num" data-col="decile">{r["decile"]}</td>'
+        f'<tr data-row="decile:{r["decile"]}"><td class="num" data-col="decile">{r["decile"]}</td>'
         + str(value_td("customers", r["customers"]))
         + f'<td class="num" data-col="mean_p_return">{formatting.rate(r["mean_p_return"])}</td>'
         + str(rate_td("observed_return_rate", r["observed_return_rate"], r["returned"], r["customers"]))
@@ -181,7 +181,7 @@ def backtest_rows(rows: list[dict[str, Any]], t: Translator) -> Markup:
 
 def group_section(data: dict[str, Any], site: Site, t: Translator) -> dict[str, Any]:
     if data["missing"]:
-        return {"missing": data["missing"]}
+        return {"missing": data["missing"], "month": None}
     rows = data["group_auc"]
     if not rows:
         return {"missing": None, "month": None}
