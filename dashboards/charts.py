@@ -485,12 +485,14 @@ def calibration_chart(
     parts = [f'<text x="4" y="14" font-size="{FONT_SIZE}" fill="{TEXT_COLOR}">{escape(y_label)}</text>',
              f'<g class="grid" stroke="{GRID_COLOR}" stroke-width="1">']
     for t in ticks:
-        parts.append(f'<line x1="{_fmt(left)}" y1="{_fmt(frame.y(t))}" x2="{_fmt(left + plot_w)}" y2="{_fmt(frame.y(t))}"/>'
+        y = _fmt(frame.y(t))
+        parts.append(f'<line x1="{_fmt(left)}" y1="{y}" x2="{_fmt(left + plot_w)}" y2="{y}"/>'
                      f'<line x1="{_fmt(x(t))}" y1="{_fmt(top)}" x2="{_fmt(x(t))}" y2="{_fmt(top + plot_height)}"/>')
     parts.append(f'</g><g class="ticks" font-size="{FONT_SIZE}" fill="{TEXT_COLOR}">')
     for t, s in zip(ticks, labels):
         parts.append(f'<text x="{_fmt(left - 6)}" y="{_fmt(frame.y(t) + 4)}" text-anchor="end">{escape(s)}</text>'
-                     f'<text x="{_fmt(x(t))}" y="{_fmt(top + plot_height + 16)}" text-anchor="middle">{escape(s)}</text>')
+                     f'<text x="{_fmt(x(t))}" y="{_fmt(top + plot_height + 16)}" text-anchor="middle">'
+                     f'{escape(s)}</text>')
     parts.append(f'</g><text x="{_fmt(left + plot_w / 2)}" y="{_fmt(top + plot_height + 34)}" text-anchor="middle" '
                  f'font-size="{FONT_SIZE}" fill="{TEXT_COLOR}">{escape(x_label)}</text>')
     parts.append(f'<line class="diagonal" x1="{_fmt(x(0))}" y1="{_fmt(frame.y(0))}" x2="{_fmt(x(1))}" '

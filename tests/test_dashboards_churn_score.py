@@ -154,7 +154,8 @@ def test_the_group_page_shows_each_stores_auc_against_rule_and_recency(build, ma
     page = parse(section)
     assert f"({month(latest['month_end'].iloc[0])})" in section
     shown = [row for row in page.row_order if row.startswith(("store:", "group:"))]
-    assert shown == [f"store:{code}" for code in marts["stores"]] + [f"group:{latest[latest.scope_level == 'group'].scope_code.iloc[0]}"]
+    group_code = latest[latest["scope_level"] == "group"]["scope_code"].iloc[0]
+    assert shown == [f"store:{code}" for code in marts["stores"]] + [f"group:{group_code}"]
     for r in latest[latest["scope_level"].isin(["store", "group"])].itertuples():
         key = f"{r.scope_level}:{r.scope_code}"
         assert text(page, key, "customers") == f"{r.customers:,}"

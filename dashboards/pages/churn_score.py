@@ -168,7 +168,8 @@ def backtest_rows(rows: list[dict[str, Any]], t: Translator) -> Markup:
                            fraction=formatting.fraction(r["returned"], r["customers"]))
         cells = [f'<td data-col="period">{escape(period)}</td>', str(value_td("customers", r["customers"])),
                  str(value_td("returned", r["returned"])),
-                 f'<td class="num" data-col="base_rate" title="{escape(base_title)}">{formatting.rate(r["base_rate"])}</td>']
+                 f'<td class="num" data-col="base_rate" title="{escape(base_title)}">'
+                 f'{formatting.rate(r["base_rate"])}</td>']
         cells += [f'<td class="num" data-col="{key}_auc">{_ratio3(r[f"{key}_auc"])}</td>' for key, _ in RANKERS]
         cells += [f'<td class="num" data-col="{key}">{_ratio3(r[key])}</td>'
                   for key in ("score_brier", "fixed_rule_brier", "base_rate_brier")]
@@ -210,8 +211,10 @@ def auc_rows(rows: list[dict[str, Any]], site: Site, t: Translator) -> Markup:
         cells = [f'<td data-col="scope">{label}</td>', str(value_td("customers", r["customers"])),
                  str(rate_td("base_rate", r["base_rate"], r["returned"], r["customers"]))]
         cells += [f'<td class="num" data-col="{key}_auc">{_ratio3(r[f"{key}_auc"])}</td>' for key, _ in RANKERS]
-        cells += [f'<td class="num" data-col="{key}">{_ratio3(r[key])}</td>' for key in ("score_brier", "fixed_rule_brier")]
-        out.append(f'<tr data-row="{escape(r["scope_level"])}:{escape(r["scope_code"])}"{region}>{"".join(cells)}</tr>\n')
+        cells += [f'<td class="num" data-col="{key}">{_ratio3(r[key])}</td>'
+                  for key in ("score_brier", "fixed_rule_brier")]
+        key = f'{escape(r["scope_level"])}:{escape(r["scope_code"])}'
+        out.append(f'<tr data-row="{key}"{region}>{"".join(cells)}</tr>\n')
     return Markup("".join(out))
 
 
@@ -222,8 +225,9 @@ def auc_chart(stores: list[dict[str, Any]], t: Translator) -> Markup:
         name = t(f"score.ranker.{key}")
         series.append(charts.Series(
             name, [r[f"{key}_auc"] for r in stores], color=color,
-            tooltips=[f"{r['scope_code']} {name} AUC {_ratio3(r[f'{key}_auc'])} "
-                      f"({t('score.customers_returned', customers=formatting.count(r['customers']), returned=formatting.count(r['returned']))})"
+            tooltips=[f"{r['scope_code']} {name} AUC {_ratio3(r[f'{key}_auc'])} ("
+                      + t("score.customers_returned", customers=formatting.count(r["customers"]),
+                          returned=formatting.count(r["returned"])) + ")"
                       for r in stores],
         ))
     return charts.bar_chart(
