@@ -1,4 +1,5 @@
-"""Server-side SVG charts: line charts and (stacked) bar charts.
+"""Server-side SVG charts: line charts, (stacked) bar charts, intervals and
+calibration (predicted against observed).
 
 No JavaScript and no external resources: each function returns one inline
 ``<svg>`` element (as ``markupsafe.Markup``) with axes, tick labels, a y-axis
@@ -453,3 +454,60 @@ def interval_chart(
             )
         parts.append(f'<circle cx="{_fmt(x)}" cy="{_fmt(frame.y(float(iv.value)))}" r="4.5"/></g>')
     return _wrap(parts, width, height, title, css_class)
+
+
+def calibration_chart(
+    points: Sequence[tuple[float, float, str]],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    diagonal_label: str,
+    points_label: str,
+    width: int = HALF_WIDTH,
+    plot_height: int = 260,
+    css_class: str = "calibration",
+) -> Markup:
+    """Predicted (x) against observed (y) rates, both 0-100%, one dot per
+    group (a score decile) joined in order, with its tooltip, and the
+    diagonal where a well-calibrated score's dots lie."""
+    points = [p for p in points if not (formatting.is_null(p[0]) or formatting.is_null(p[1]))]
+    if not points:
+        return _empty(title, width, plot_height + 60, css_class)
+    ticks = [i / 5 for i in range(6)]
+    labels = [tick_label(t, 0.2, "rate") for t in ticks]
+    left, top, plot_w = max(text_width(s) for s in labels) + 14, 26.0, float(min(width - 80, plot_height * 1.6))
+    frame = _Frame(width, left, top, plot_w, plot_height, plot_w, 0.0, 1.0)
+
+    def x(v: float) -> float:
+        return left + plot_w * float(v)
+
+    parts = [f'<text x="4" y="14" font-size="{FONT_SIZE}" fill="{TEXT_COLOR}">{escape(y_label)}</text>',
+             f'<g class="grid" stroke="{GRID_COLOR}" stroke-width="1">']
+    for t in ticks:
+        y = _fmt(frame.y(t))
+        parts.append(f'<line x1="{_fmt(left)}" y1="{y}" x2="{_fmt(left + plot_w)}" y2="{y}"/>'
+                     f'<line x1="{_fmt(x(t))}" y1="{_fmt(top)}" x2="{_fmt(x(t))}" y2="{_fmt(top + plot_height)}"/>')
+    parts.append(f'</g><g class="ticks" font-size="{FONT_SIZE}" fill="{TEXT_COLOR}">')
+    for t, s in zip(ticks, labels):
+        parts.append(f'<text x="{_fmt(left - 6)}" y="{_fmt(frame.y(t) + 4)}" text-anchor="end">{escape(s)}</text>'
+                     f'<text x="{_fmt(x(t))}" y="{_fmt(top + plot_height + 16)}" text-anchor="middle">'
+                     f'{escape(s)}</text>')
+    parts.append(f'</g><text x="{_fmt(left + plot_w / 2)}" y="{_fmt(top + plot_height + 34)}" text-anchor="middle" '
+                 f'font-size="{FONT_SIZE}" fill="{TEXT_COLOR}">{escape(x_label)}</text>')
+    parts.append(f'<line class="diagonal" x1="{_fmt(x(0))}" y1="{_fmt(frame.y(0))}" x2="{_fmt(x(1))}" '
+                 f'y2="{_fmt(frame.y(1))}" stroke="{AXIS_COLOR}" stroke-width="1.5" stroke-dasharray="6 3">'
+                 f'<title>{escape(diagonal_label)}</title></line>')
+    color = PALETTE[0]
+    line = " ".join(f"{_fmt(x(px))},{_fmt(frame.y(float(py)))}" for px, py, _ in points)
+    parts.append(f'<g class="series" data-series="{_attr(points_label)}"><polyline fill="none" stroke="{color}" '
+                 f'stroke-width="2" points="{line}"/>')
+    for px, py, tip in points:
+        parts.append(f'<circle cx="{_fmt(x(px))}" cy="{_fmt(frame.y(float(py)))}" r="4" fill="{color}">'
+                     f"<title>{escape(tip)}</title></circle>")
+    parts.append("</g>")
+    legend_y = top + plot_height + 56
+    parts += _legend([(points_label, color, "", "line"), (diagonal_label, AXIS_COLOR, "6 3", "line")],
+                     frame, width, legend_y)
+    rows = _legend_layout([points_label, diagonal_label], width, left)[2]
+    return _wrap(parts, width, int(legend_y + rows * 18 + 4), title, css_class)

@@ -16,12 +16,13 @@ import duckdb
 import pandas as pd
 import pytest
 from landing_edits import copy_landing_without
+from score_landing import generate_score_landing
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from churn_score.fitting import FittedModel
 from churn_score.scoring import fitted_models
 from orchestration.pipeline import run_pipeline
-from sources.demo import DEFAULT_END_DATE, generate_landing
+from sources.demo import DEFAULT_END_DATE
 
 # Scores of month ends up to LAST_COMPARED_MONTH must be the same without the
 # drops after CUT_DATE. The cut is 15 days after that month end: a repair
@@ -44,7 +45,7 @@ def _scores(warehouse) -> pd.DataFrame:
 def builds(tmp_path_factory):
     root = tmp_path_factory.mktemp("churn_score")
     full, cut = root / "landing", root / "landing_cut"
-    generate_landing(full, seed=7, stores=2, years=3, vehicles_per_store=300, daily_days=DAILY_DAYS)
+    generate_score_landing(full, daily_days=DAILY_DAYS)
     copy_landing_without(full, cut, lambda drop: date.fromisoformat(drop.date) > CUT_DATE)
     warehouses = {}
     for name, landing in (("full", full), ("cut", cut)):

@@ -5,7 +5,8 @@ Per month (the month filter): the group's headline KPIs; the store league
 table with every headline KPI against the group median; the region roll-up;
 group transfers against losses to competitors per store; churn by vehicle
 age against the industry line. Over all months: churn trend per store with
-the group line, and group transfers against competitor losses.
+the group line, and group transfers against competitor losses. Each store's
+churn risk score AUC against the fixed rule and recency (pages/churn_score.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from markupsafe import Markup
 
 from dashboards import charts, formatting
 from dashboards.i18n import Translator
+from dashboards.pages import churn_score
 from dashboards.pages.months import Aligned, month_axis, rate_series
 from dashboards.site import Page, Site, month_key
 from dashboards.sql import run_query
@@ -68,6 +70,7 @@ def collect(con, site: Site) -> dict[str, Any]:
     for row in data["group_store_medians"]:
         by_month[month_key(row["month_end"])]["median"] = row
     data["by_month"] = by_month
+    data["churn_score"] = churn_score.collect_group(con)
     return data
 
 
@@ -100,6 +103,7 @@ def build(data: dict[str, Any], site: Site, t: Translator) -> list[Page]:
                 "churn_chart": churn_trend_chart(data["group_churn_trend"], site, t),
                 "loss_chart": loss_kind_chart(data["group_loss_kinds"], t),
                 "retention_chart": group_rates_chart(data["group_headline"], t),
+                "score": churn_score.group_section(data["churn_score"], site, t),
             },
         )
     ]

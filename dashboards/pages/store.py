@@ -8,7 +8,9 @@ type, district, last service type and annual spend band; the loss type of the
 at-risk and churned customers; the reached surveys by reason and destination.
 Over all months: status mix, churn, cohort retention, revenue, per-ticket
 value, labor-parts ratio and renewal charts, and the monthly KPI table.
-Links: the store's call list, the previous and next store.
+Not per month: the churn risk score's distribution, calibration and
+backtest (pages/churn_score.py). Links: the store's call list, the previous
+and next store.
 
 Each query runs once for every store; the rows are split by store and month here.
 """
@@ -23,6 +25,7 @@ from markupsafe import Markup, escape
 
 from dashboards import charts, formatting
 from dashboards.i18n import Translator
+from dashboards.pages import churn_score
 from dashboards.pages.months import Aligned, month_axis, rate_series
 from dashboards.site import Page, Site, month_key, rate_td, value_td
 from dashboards.sql import run_query
@@ -99,7 +102,7 @@ def collect(con, site: Site) -> dict[str, Any]:
                 f'<td data-col="as_of_date">{escape(formatting.day(row["as_of_date"]))}</td>'
                 f"{cells(row, MONTHLY_CELLS)}</tr>\n"
             )
-    return {"by_store": by_store}
+    return {"by_store": by_store, "churn_score": churn_score.collect_store(con)}
 
 
 # ------------------------------------------------------------- table cells
@@ -215,6 +218,7 @@ def build(data: dict[str, Any], site: Site, t: Translator) -> list[Page]:
                 "heads": heads,
                 "charts": store_charts(series, t) if has_data else {},
                 "monthly_rows": Markup("").join(r["html"] for r in monthly),
+                "score": churn_score.store_section(data["churn_score"], code, t),
             },
         ))
     return pages
