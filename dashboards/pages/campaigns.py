@@ -73,7 +73,9 @@ def build(data: dict[str, Any], site: Site, t: Translator) -> list[Page]:
                 "campaigns": [campaign_view(r, data["curves"].get((code, r["campaign_id"]), {}), t) for r in rows],
             },
         ))
-    rows = [] if missing else data["campaigns"]
+    # The stores the site has pages for: a store gone from the marts' stores
+    # has no campaigns page to link to.
+    rows = [] if missing else [r for r in data["campaigns"] if r["store_code"] in site.store_files]
     kinds = {} if missing else data["kinds"]
     pages.append(Page(
         path=site.campaigns_group_page,
