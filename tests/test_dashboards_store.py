@@ -280,7 +280,7 @@ def figures(page: Element) -> list:
     for node in page.iter():
         if "data-col" in node.attrs:
             out.append((node.attrs["data-col"], node.clean() if node.attrs["data-col"] not in
-                        ("value", "reason", "destination", "loss_type") else "", node.attrs.get("title")))
+                        ("value", "reason", "destination", "loss_type", "period") else "", node.attrs.get("title")))
         for attr in ("data-month-panel", "data-step", "data-dimension", "data-value", "data-reason",
                      "data-destination", "data-kpi", "data-loss-type", "hidden"):
             if attr in node.attrs:

@@ -158,14 +158,14 @@ def backtest_rows(rows: list[dict[str, Any]], t: Translator) -> Markup:
     base rate, and AUC / Brier of each ranking."""
     out = []
     for r in sorted(rows, key=lambda r: r["period"]):  # latest, then mean
+        # The words go in the period cell; the figures' titles are numbers only,
+        # the same in both languages.
         if r["period"] == "latest":
             period = formatting.month(r["last_month"])
-            base_title = formatting.fraction(r["returned"], r["customers"])
         else:
             period = t("score.mean_over", first=formatting.month(r["first_month"]),
                        last=formatting.month(r["last_month"]), months=r["months"])
-            base_title = t("score.mean_base_rate", months=r["months"],
-                           fraction=formatting.fraction(r["returned"], r["customers"]))
+        base_title = formatting.fraction(r["returned"], r["customers"])
         cells = [f'<td data-col="period">{escape(period)}</td>', str(value_td("customers", r["customers"])),
                  str(value_td("returned", r["returned"])),
                  f'<td class="num" data-col="base_rate" title="{escape(base_title)}">'
