@@ -140,7 +140,7 @@ def test_the_backtest_shows_the_latest_month_and_the_mean_against_rule_and_recen
         assert text(page, "mean", "customers") == f"{store['customers'].sum():,}"
         assert text(page, "mean", "base_rate") == pct((store["returned"] / store["customers"]).mean())
         assert text(page, "mean", "period") == \
-            f"Mean {month(store['month_end'].min())} – {month(store['month_end'].max())} ({len(store)} months)"
+            f"Mean {month(store['month_end'].min())} – {month(store['month_end'].max())} ({len(store)} monthly rates averaged, customers summed)"
 
 
 # ------------------------------------------------------------------ group page
