@@ -65,8 +65,21 @@ def _measure(landing: Path, warehouse: Path, out: Path) -> dict:
     if proc.returncode != 0:
         raise SystemExit(f"bench run failed:\n{proc.stderr[-4000:]}")
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    report.update(wall_seconds=wall, peak_rss_mib=report.pop("peak_kib") / 1024)
+    report.update(wall_seconds=wall, peak_rss_mib=report.pop("peak_kib") / 1024,
+                  slowest_models=_slowest_models(warehouse.parent / "dbt_target" / "run_results.json"))
     return report
+
+
+def _slowest_models(run_results: Path, count: int = 12) -> list[list]:
+    """The run's dbt models (and tests) that took longest: [name, seconds],
+    where a daily run's time goes. dbt writes run_results.json per invocation."""
+    try:
+        results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
+    except (OSError, ValueError, KeyError):
+        return []
+    timed = sorted(((r["unique_id"].split(".", 2)[-1], round(r["execution_time"], 1)) for r in results),
+                   key=lambda item: -item[1])
+    return [list(item) for item in timed[:count]]
 
 
 def run_bench(args: argparse.Namespace) -> int:

@@ -36,6 +36,8 @@ def _run_lines(name: str, r: dict) -> list[str]:
         if _is_load_step(step) and seconds > 0:
             rate = f"   {r['rows_loaded'] / seconds:>12,.0f} rows/s"
         lines.append(f"    {step:<40} {seconds:8.1f} s{rate}")
+    if r.get("slowest_models"):
+        lines.append("    slowest dbt nodes: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in r["slowest_models"][:6]))
     for problem in (r.get("errors") or []) + (r.get("failed_checks") or []) + (r.get("rejected") or []):
         lines.append(f"    ! {problem}")
     return lines

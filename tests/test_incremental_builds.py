@@ -1,6 +1,7 @@
 """An incremental build equals a full refresh over the same files, cell for
-cell (docs/decisions.md, "Incremental builds"), for a new day, a late drop, a
-re-delivered drop and a backfill.
+cell (docs/decisions.md, "Incremental builds"), for days off (several days'
+drops at once, into a new month), a new day, a late drop, a re-delivered drop
+and a backfill.
 
 One generated landing is delivered to the pipeline in steps, each run in
 process by `run_pipeline` as `aftersales run` does. After each run its working
@@ -18,6 +19,7 @@ import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -41,7 +43,7 @@ from sources.demo import generate_landing
 
 EDITED_STORE = "S001"  # plain UTF-8 with LF: its files are edited in place
 BACKFILLED_STORE = "S003"  # its history extract arrives after its daily drops
-CASES = ("new_day", "late_drop", "redelivered", "backfill")
+CASES = ("days_off", "new_day", "late_drop", "redelivered", "backfill")
 SURVEY_DESTINATION = "chain_shop"
 
 
@@ -57,6 +59,7 @@ class Step:
 class Sequence:
     steps: dict[str, Step] = field(default_factory=dict)
     late_day: str = ""
+    days_off: list[str] = field(default_factory=list)
     correction: RepairOrderCorrection | None = None
     survey: dict | None = None  # the response whose destination the re-delivery corrected
     owner: dict | None = None  # the customer whose district it corrected, with the vehicle's VIN
@@ -115,7 +118,13 @@ def sequence(tmp_path_factory) -> Sequence:
     dates = sorted({d.date for d in drops(generated)})
     extract_day, daily, new_day = dates[0], dates[1:], dates[-1]
     seq = Sequence(late_day=_busiest_middle_day(generated, daily[:-1]))
-    copy_landing_without(generated, landing, lambda d: d.date in (new_day, seq.late_day)
+    # Days off: the drops of the last week of the month before the new day's
+    # and of its month up to the new day, delivered at once. The data date
+    # moves days within a month (some customers cross a threshold) and into
+    # a new one (every customer gets a month).
+    off_from = (date.fromisoformat(new_day).replace(day=1) - timedelta(days=7)).isoformat()
+    seq.days_off = [day for day in daily[:-1] if day >= off_from and day != seq.late_day]
+    copy_landing_without(generated, landing, lambda d: d.date in (new_day, seq.late_day, *seq.days_off)
                          or (d.store == BACKFILLED_STORE and d.date == extract_day))
     warehouse = root / "warehouse" / "warehouse.duckdb"
 
@@ -136,6 +145,9 @@ def sequence(tmp_path_factory) -> Sequence:
                      settings.MEMORY_LIMIT_ENV, settings.THREADS_ENV, settings.SPILL_DIR_ENV):
             env.delenv(name, raising=False)
         seq.steps["initial"] = run("initial", reference=False)
+
+        assert deliver(generated, landing, lambda d: d.date in seq.days_off)
+        seq.steps["days_off"] = run("days_off")
 
         assert deliver(generated, landing, lambda d: d.date == new_day)
         seq.steps["new_day"] = run("new_day")
@@ -274,6 +286,37 @@ def test_the_run_was_incremental(sequence, case):
 def test_the_run_changed_the_marts(sequence, case):
     before = sequence.steps[("initial", *CASES)[CASES.index(case)]]
     assert _mart_differences(before.incremental, sequence.steps[case].incremental) != {}
+
+
+def test_the_days_off_recompute_the_month_of_the_customers_whose_row_the_date_moved(sequence):
+    """Over the days off, a customer nothing was delivered for keeps the
+    row of the previous data date's month unless the moved date changes it
+    (int_vins_due). The vehicles due are exactly those whose row of that month
+    differs between the previous build and a full refresh of this one, less
+    the vehicles delivered for: found by comparing every column, not by the
+    rules that chose them. Some are due, and the data date entered a new month."""
+    previous, step = sequence.steps["initial"], sequence.steps["days_off"]
+    (window, previous_date, data_date), = _query(
+        step.incremental, "select rebuild_from_month_end, previous_data_as_of_date, data_as_of_date "
+                          "from intermediate.int_build_window")
+    assert previous_date < window < data_date
+    due = {vin for (vin,) in _query(step.incremental, "select vin from intermediate.int_vins_due")}
+    with duckdb.connect() as con:
+        con.execute(f"attach '{previous.incremental}' as before (read_only)")
+        con.execute(f"attach '{step.full}' as after (read_only)")
+        con.execute(f"attach '{step.incremental}' as build (read_only)")
+        changed_rows = con.execute(
+            """with
+               before_rows as (select * from before.intermediate.int_customer_months_classified where month_end = $1),
+               after_rows as (select * from after.intermediate.int_customer_months_classified where month_end = $1)
+               select vin from (from before_rows except all from after_rows)
+               union
+               select vin from (from after_rows except all from before_rows)
+               except
+               select vin from build.intermediate.int_vins_changed""", [window]).fetchall()
+        (delivered,), = con.execute("select count(*) from build.intermediate.int_vins_changed").fetchall()
+    assert due and due == {vin for (vin,) in changed_rows}, (due, changed_rows)
+    assert delivered > 0
 
 
 def test_the_redelivered_drop_moves_revenue_by_its_correction(sequence):

@@ -1,15 +1,18 @@
-{#- The customer-months int_customer_months_featured recomputes: those the
-    customer-month models recompute, the months whose six-month label window
-    ends between the previous data date and this one (their label_complete
-    turns true), and every month of a vehicle whose insurance policy was
-    loaded or replaced since the last completed build (policies change no
-    customer-month of int_customer_months_classified, but they are features). -#}
+{#- The customer-months int_customer_months_featured recomputes: every
+    customer's months from the window's on (their as-of date moves, and with
+    it the features counted to it), every month of a changed vehicle, the
+    months whose six-month label window ends between the previous data date
+    and this one (their label_complete turns true), and every month of a
+    vehicle whose insurance policy was loaded or replaced since the last
+    completed build (policies change no customer-month of
+    int_customer_months_classified, but they are features). -#}
 {% macro in_rebuilt_feature_months(vin='vin', month_end='month_end') -%}
-    {{ in_rebuilt_customer_months(vin, month_end) }}
-    or {{ month_end }} >= (
-        select cast(last_day(rebuild_from_month_end - interval 6 month) as date)
-        from {{ build_relation('int_build_window') }}
-    )
+    {{ in_months_of_the_data_date(month_end) }}
+    or {{ vin }} in (select vin from {{ build_relation('int_vins_changed') }})
+    or (cast(last_day({{ month_end }} + interval 6 month) as date)
+            > (select previous_data_as_of_date from {{ build_relation('int_build_window') }})
+        and cast(last_day({{ month_end }} + interval 6 month) as date)
+            <= (select data_as_of_date from {{ build_relation('int_build_window') }}))
     or {{ vin }} in (
         select vin from {{ raw_relation('insurance_policies') }}
         where _loaded_at > (select changes_loaded_after from {{ build_relation('int_build_window') }})

@@ -2,8 +2,8 @@
     docs/decisions.md "Incremental builds"). The relations are named, not
     ref'd or source'd: these conditions go into incremental_predicates, which
     dbt renders when it parses the model, before ref and source resolve. The
-    models that use them depend on int_build_window and int_vins_changed
-    (a ref or depends_on line), and read them only in an incremental build. -#}
+    models that use them depend on int_build_window, int_vins_changed and
+    int_vins_due (a ref or depends_on line), and read them only in an incremental build. -#}
 
 {% macro build_relation(name) -%}
     {{ api.Relation.create(database=target.database, schema='intermediate', identifier=name) }}
@@ -13,11 +13,14 @@
     {{ api.Relation.create(database=target.database, schema='raw', identifier=name) }}
 {%- endmacro %}
 
-{#- Customer-months recomputed by this build: every month from the window's
-    on, and every month of a changed vehicle. -#}
+{#- Customer-months recomputed by this build (int_customer_months_spined):
+    every month of a changed vehicle, the window's month of a vehicle due,
+    and every month after the window's. -#}
 {% macro in_rebuilt_customer_months(vin='vin', month_end='month_end') -%}
-    {{ month_end }} >= (select rebuild_from_month_end from {{ build_relation('int_build_window') }})
+    {{ month_end }} > (select rebuild_from_month_end from {{ build_relation('int_build_window') }})
     or {{ vin }} in (select vin from {{ build_relation('int_vins_changed') }})
+    or ({{ month_end }} = (select rebuild_from_month_end from {{ build_relation('int_build_window') }})
+        and {{ vin }} in (select vin from {{ build_relation('int_vins_due') }}))
 {%- endmacro %}
 
 {#- Keys of a landing table with a version loaded, or replaced by a
@@ -74,6 +77,13 @@
     mart that shows the as-of date, or counts by it, rewrites them. -#}
 {% macro in_months_of_the_data_date(month_end='month_end') -%}
     {{ month_end }} >= (select rebuild_from_month_end from {{ build_relation('int_build_window') }})
+{%- endmacro %}
+
+{#- Months after the previous build's data date's month: new in this build
+    (none on a full rebuild, which builds every month anew anyway). -#}
+{% macro in_new_months(month_end='month_end') -%}
+    ({{ month_end }} > (select rebuild_from_month_end from {{ build_relation('int_build_window') }})
+        and not (select is_full_rebuild from {{ build_relation('int_build_window') }}))
 {%- endmacro %}
 
 {#- Scope-months with a changed customer-month, or every one on a full rebuild. -#}

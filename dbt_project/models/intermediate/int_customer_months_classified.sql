@@ -94,11 +94,7 @@ classified as (
 with_status as (
     select
         *,
-        case
-            when as_of_date < at_risk_since then 'active'
-            when as_of_date < churned_since then 'at_risk'
-            else 'churned'
-        end as churn_status,
+        {{ churn_status_at('as_of_date') }} as churn_status,
         -- Due = L + the sooner of the month interval and the days the km
         -- interval lasts at this daily km. Whole days: the visit dates are
         -- whole, so flooring the days changes no comparison with them.
@@ -253,14 +249,10 @@ final as (
         with_status.mileage_due_date,
         with_status.last_reading_date,
         with_status.max_mileage_km,
-        coalesce(
-            with_status.as_of_date > with_status.mileage_due_date + {{ var('mileage_overdue_grace_days') }},
-            false
-        ) as overdue_by_mileage,
-        with_status.churn_status = 'active' and coalesce(
-            with_status.as_of_date > with_status.mileage_due_date + {{ var('mileage_overdue_grace_days') }},
-            false
-        ) as is_hidden_churn,
+        {{ overdue_by_mileage_at('with_status.as_of_date', 'with_status.mileage_due_date') }} as overdue_by_mileage,
+        with_status.churn_status = 'active'
+            and {{ overdue_by_mileage_at('with_status.as_of_date', 'with_status.mileage_due_date') }}
+            as is_hidden_churn,
         latest_survey.survey_date as last_survey_date,
         case
             when latest_survey.reason_list is null then null
@@ -289,15 +281,7 @@ final as (
             when year(with_status.as_of_date) - with_status.birth_year < 60 then '50_59'
             else '60_plus'
         end as age_band,
-        case
-            when with_status.purchase_date is null or with_status.purchase_date > with_status.as_of_date
-                then 'unknown'
-            when with_status.purchase_date > cast(with_status.as_of_date - interval 1 year as date) then 'under_1y'
-            when with_status.purchase_date > cast(with_status.as_of_date - interval 2 year as date) then '1_2y'
-            when with_status.purchase_date > cast(with_status.as_of_date - interval 3 year as date) then '2_3y'
-            when with_status.purchase_date > cast(with_status.as_of_date - interval 5 year as date) then '3_5y'
-            else '5y_plus'
-        end as vehicle_age_band,
+        {{ vehicle_age_band_at('with_status.as_of_date', 'with_status.purchase_date') }} as vehicle_age_band,
         case
             when coalesce(with_status.visits_in_year, 0) <= 1 then '1'
             when with_status.visits_in_year = 2 then '2'

@@ -6,10 +6,11 @@
 -- have passed by the data date. Every feature reads data dated on or before
 -- M (docs/metrics.md, "Churn risk score").
 --
--- Incremental (docs/decisions.md, "Incremental builds"): the customer-months
--- a build recomputes, and besides them the months whose label completes
--- between the previous data date and this one (the six before the window),
--- and every month of a vehicle whose insurance policy was loaded or replaced.
+-- Incremental (docs/decisions.md, "Incremental builds"): every customer's
+-- months from the window's on, every month of a changed vehicle, the month
+-- whose label completes between the previous data date and this one, and
+-- every month of a vehicle whose insurance policy was loaded or replaced
+-- (in_rebuilt_feature_months).
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',

@@ -7,11 +7,12 @@
 --
 -- It holds the customer-months this build recomputes (int_build_window): on
 -- a full rebuild all of them; otherwise every month of the changed vehicles
--- (int_vins_changed), and every other customer's months from the window's
--- month on. Those customers have no visit after the previous build's data
--- date (a visit arrives in a drop, which makes its vehicle changed), so
--- their state in those months is the state at their latest visit: a plain
--- aggregate over their visits, with no window over their history.
+-- (int_vins_changed), the window's month of the vehicles due (int_vins_due),
+-- and every other customer's months after it. Those customers have no visit
+-- after the previous build's data date (a visit arrives in a drop, which
+-- makes its vehicle changed), so their state in those months is the state at
+-- their latest visit: a plain aggregate over their visits, with no window
+-- over their history.
 with
 
 visit_days as (
@@ -28,6 +29,18 @@ build_window as (
 
 vins_changed as (
     select * from {{ ref('int_vins_changed') }}
+),
+
+vins_due as (
+    select * from {{ ref('int_vins_due') }}
+),
+
+-- Does the data date enter a month after the window's? Then every customer
+-- gets that month.
+new_months as (
+    select last_day(data_dates.data_as_of_date) > build_window.rebuild_from_month_end as begin
+    from data_dates
+    cross join build_window
 ),
 
 -- The visits whose every month is recomputed, with the customer's running
@@ -62,12 +75,13 @@ visits_to_date as (
         )
 ),
 
--- The other customers, at their latest visit.
+-- The other customers due or given a new month, at their latest visit.
 latest_visits as (
     select
         scope_level,
         scope_code,
         vin,
+        vin in (select vin from vins_due) as is_due,
         max(visit_date) as visit_date,
         arg_max(store_code, visit_date) as store_code,
         arg_max(annual_spend, visit_date) as annual_spend,
@@ -82,7 +96,9 @@ latest_visits as (
         min(mileage_km) as min_mileage_km,
         max(mileage_km) as max_mileage_km
     from visit_days
-    where not (select is_full_rebuild from build_window) and vin not in (select vin from vins_changed)
+    where not (select is_full_rebuild from build_window)
+        and vin not in (select vin from vins_changed)
+        and ((select begin from new_months) or vin in (select vin from vins_due))
     group by scope_level, scope_code, vin
 ),
 
@@ -91,7 +107,8 @@ recomputed_customers as (
     from visits_to_date
 ),
 
--- Every month of the first, the window's months of the others.
+-- Every month of the first; of the others the window's month if due and
+-- the months after it.
 spine as (
     select
         recomputed_customers.scope_level,
@@ -117,7 +134,13 @@ spine as (
     cross join data_dates
     cross join build_window
     cross join unnest(generate_series(
-        date_trunc('month', greatest(latest_visits.first_visit_date, build_window.rebuild_from_month_end)),
+        date_trunc('month', greatest(
+            latest_visits.first_visit_date,
+            case
+                when latest_visits.is_due then build_window.rebuild_from_month_end
+                else build_window.rebuild_from_month_end + interval 1 month
+            end
+        )),
         date_trunc('month', data_dates.data_as_of_date),
         interval 1 month
     )) as months(month_start)
@@ -127,7 +150,7 @@ spine as (
 states as (
     select * from visits_to_date
     union all by name
-    select * from latest_visits
+    select * exclude (is_due) from latest_visits
 ),
 
 monthly as (

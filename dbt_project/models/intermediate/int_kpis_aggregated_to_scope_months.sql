@@ -180,7 +180,9 @@ statuses as (
 ),
 
 -- Cohort of month N = customers with a visit in month N-6; returned = those
--- with a visit in months N-5 .. N (seed 001, 第N月流失率).
+-- with a visit in months N-5 .. N (seed 001, 第N月流失率). By change, a
+-- month the data date has just entered has no stored cohort, and its cohort
+-- month, long past, mostly did not change: its cohort is counted whole.
 cohorts as (
     select
         scope_level,
@@ -197,11 +199,30 @@ cohorts as (
             {{ signed_count('visits_in_next_six_months', signed=by_change) }} as cohort_returned
         from customer_months
         where visits > 0
+        {%- if by_change %}
+            and not {{ in_new_months(cohort_month) }}
+        {%- endif %}
         group by all
         {%- if by_change %}
         union all
         select scope_level, scope_code, month_end, cohort_size, cohort_returned
         from stored
+        union all
+        select
+            scope_level,
+            scope_code,
+            {{ cohort_month }} as month_end,
+            count(*) as cohort_size,
+            count(*) filter (where visits_in_next_six_months) as cohort_returned
+        from {{ ref('int_customer_months_classified') }}
+        -- the cohort months of the new months (a range on month_end, which
+        -- the table's zone maps skip to)
+        where visits > 0
+            and month_end > (
+                select cast(last_day(rebuild_from_month_end - interval 6 month) as date)
+                from {{ build_relation('int_build_window') }}
+            )
+        group by all
         {%- endif %}
     )
     group by scope_level, scope_code, month_end

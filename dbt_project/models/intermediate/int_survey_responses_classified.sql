@@ -75,10 +75,11 @@ classified as (
     select
         *,
         case
-            when last_visit_date is null then null
-            when survey_date < cast(last_visit_date + to_months(at_risk_after_months) as date) then 'active'
-            when survey_date < cast(last_visit_date + to_months(churned_after_months) as date) then 'at_risk'
-            else 'churned'
+            when last_visit_date is not null then {{ churn_status_at(
+                'survey_date',
+                'cast(last_visit_date + to_months(at_risk_after_months) as date)',
+                'cast(last_visit_date + to_months(churned_after_months) as date)',
+            ) }}
         end as status_at_survey,
         coalesce({{ is_serviced_elsewhere('serviced_at') }}, false) as is_serviced_elsewhere,
         reason_list = ['insurer_assigned'] as is_insurer_assigned_only

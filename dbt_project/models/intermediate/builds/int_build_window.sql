@@ -2,11 +2,12 @@
 -- builds"). The last build that completed (int_builds_completed) had seen the
 -- raw rows loaded up to its loaded_through and the data up to its
 -- data_as_of_date. This build recomputes, in the incremental models:
---   * every customer-month from the month of that data date on (as_of_date of
---     the running month moves every day, and new months begin), and
 --   * every month of the vehicles whose raw rows were loaded or replaced since
 --     (int_vins_changed): a repair order closed today changes the month it was
---     opened in, a survey the months after it, an owner's record every month.
+--     opened in, a survey the months after it, an owner's record every month;
+--   * the months of that data date's month of the vehicles whose row there
+--     the moved data date changes (int_vins_due: a threshold crossed);
+--   * every customer's months after it, when the data date enters a new month.
 -- Everything is recomputed (is_full_rebuild) when there is no completed build
 -- to start from, when the previous build did not complete (a model may have
 -- been updated without the ones that follow it), on --full-refresh, when an
@@ -75,6 +76,7 @@ final as (
         this_build.data_as_of_date,
         this_build.fingerprint,
         previous_build.loaded_through as changes_loaded_after,
+        previous_build.data_as_of_date as previous_data_as_of_date,
         {{ 'true' if forced_full else 'false' }}
             or previous_build.build_id is null
             or previous_build.fingerprint <> this_build.fingerprint as is_full_rebuild,
