@@ -114,6 +114,14 @@ def publish_to_postgres(published: Path, dsn: str, *, incremental: bool = True) 
     return PostgresPublished(len(relations), in_place, copied, kept, time.monotonic() - started, copy_seconds)
 
 
+def server_address(dsn: str) -> str:
+    """host:port/dbname, never the password."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    parts = conninfo_to_dict(dsn)
+    return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
+
+
 def _stores(duck: duckdb.DuckDBPyConnection) -> list[Store]:
     try:
         rows = duck.execute("select store_code, region from pub.marts.dim_stores order by store_code").fetchall()
