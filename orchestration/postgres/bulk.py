@@ -14,6 +14,11 @@ Either side failing ends both, and the first failure is raised:
 - DuckDB fails: the COPY is aborted with DuckDB's error (nothing it sent is kept);
 - the COPY fails: DuckDB is interrupted, and what it still writes is read and
   dropped so that it never waits on a full pipe; the COPY's error is raised.
+
+The publish runs the exports on one DuckDB thread: one thread writes CSV
+faster than PostgreSQL reads it, and more threads only spin while the pipe
+is full, taking the CPU the server needs (docs/decisions.md, "Serving from
+PostgreSQL").
 """
 
 from __future__ import annotations
