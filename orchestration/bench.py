@@ -14,6 +14,9 @@ memory is its own:
   late drop    the held-back drop arrives late, and an earlier daily drop is
                re-delivered with one repair order's amount corrected
   no change    a re-run that finds nothing new
+
+With a PostgreSQL server (orchestration/bench_postgres.py) every run also
+publishes to it, and its postgres step reports the rows it sent.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-from orchestration import bench_landing, bench_reference
+from orchestration import bench_landing, bench_postgres, bench_reference, settings
 from orchestration.bench_report import machine, write_report
 from orchestration.progress import LiveProgress
 
@@ -46,20 +49,22 @@ with quiet_run_output(warehouse, verbose=False):
                      data_docs_dir=out / "data_docs")
 print(json.dumps({"rows_loaded": s.rows_loaded, "files_loaded": s.files_loaded, "exit_code": s.exit_code,
                   "steps": s.step_seconds, "errors": s.errors, "failed_checks": s.failed_checks,
-                  "rejected": s.rejected,
+                  "rejected": s.rejected, "postgres": s.postgres_publish or None,
                   # Largest resident set of this process or of a dbt subprocess it ran, KiB.
                   "peak_kib": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)}))
 """
 
 
-def _measure(landing: Path, warehouse: Path, out: Path) -> dict:
+def _measure(landing: Path, warehouse: Path, out: Path, postgres_dsn: str) -> dict:
     root = Path(__file__).resolve().parents[1]
     started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, str(landing), str(warehouse), str(out)],
         capture_output=True, text=True, cwd=root,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))},
+        # The DSN in the environment, not on a command line others can read; '' publishes nowhere.
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+             settings.POSTGRES_DSN_ENV: postgres_dsn},
     )
     wall = time.monotonic() - started
     if proc.returncode != 0:
@@ -87,13 +92,14 @@ def run_bench(args: argparse.Namespace) -> int:
               "seed": args.seed, "daily_days": args.daily_days}
     workdir = Path(args.workdir).resolve() / "s{stores}-y{years}-v{vehicles_per_store}-seed{seed}-d{daily_days}".format(
         **params)
-    with LiveProgress(sys.stdout) as progress:
-        report = _measure_runs(args, params, workdir, progress)
+    with bench_postgres.bench_server(args) as postgres_dsn, LiveProgress(sys.stdout) as progress:
+        report = _measure_runs(args, params, workdir, postgres_dsn, progress)
     write_report(report, workdir / "bench.json")
     return 0 if all(r["exit_code"] == 0 for r in report["runs"].values()) else 1
 
 
-def _measure_runs(args: argparse.Namespace, params: dict, workdir: Path, progress: LiveProgress) -> dict:
+def _measure_runs(args: argparse.Namespace, params: dict, workdir: Path, postgres_dsn: str,
+                  progress: LiveProgress) -> dict:
     """The landing, then the four runs and the two references; the report's figures."""
     from orchestration.publish import working_copy_path
 
@@ -103,6 +109,8 @@ def _measure_runs(args: argparse.Namespace, params: dict, workdir: Path, progres
     warehouse = workdir / "warehouse.duckdb"
     for stale in (warehouse, working_copy_path(warehouse)):  # the full build starts from nothing
         stale.unlink(missing_ok=True)
+    if postgres_dsn:
+        bench_postgres.empty_server(postgres_dsn)  # and so does the server's publish
     progress.print(f"scale: {args.stores} stores x {args.years} years x {args.vehicles_per_store} vehicles/store; "
                    f"{landing.files} files, {landing.mib:.0f} MiB, {landing.rows['dms_repair_orders']:,} "
                    "repair-order rows")
@@ -117,8 +125,13 @@ def _measure_runs(args: argparse.Namespace, params: dict, workdir: Path, progres
 
     def measured(name: str) -> None:
         """`aftersales run` in a child process; what it did, on a terminal."""
-        run = runs[name] = _measure(running, warehouse, workdir)
-        progress.done(f"  {name}: {run['files_loaded']:,} files, {run['rows_loaded']:,} rows loaded, "
+        run = runs[name] = _measure(running, warehouse, workdir, postgres_dsn)
+        sent = ""
+        if postgres_dsn and warehouse.exists():
+            run["postgres_held"] = bench_postgres.held_vs_published(postgres_dsn, warehouse)
+            if run["postgres"]:
+                sent = f", {run['postgres']['rows_copied']:,} rows sent to PostgreSQL"
+        progress.done(f"  {name}: {run['files_loaded']:,} files, {run['rows_loaded']:,} rows loaded{sent}, "
                       f"peak {run['peak_rss_mib']:,.0f} MiB")
 
     def referenced(key: str, label: str) -> None:
@@ -149,6 +162,7 @@ def _measure_runs(args: argparse.Namespace, params: dict, workdir: Path, progres
     return {
         "parameters": params,
         "machine": machine(),
+        "postgres": _server_description(args, postgres_dsn),
         "landing": landing.describe(),
         "cases": {"held_back": plan.held_back_label, "corrected": corrected, "last_day": plan.last_day},
         "runs": runs,
@@ -156,6 +170,20 @@ def _measure_runs(args: argparse.Namespace, params: dict, workdir: Path, progres
         "reference_vs_mart": comparisons,
         "full_build_over_reference": runs["full build"]["wall_seconds"] / references["full build"]["wall_seconds"],
     }
+
+
+def _server_description(args: argparse.Namespace, dsn: str) -> str | None:
+    """The server the runs published to, and its version; None without one."""
+    if not dsn:
+        return None
+    import psycopg
+
+    from orchestration.postgres.publish import server_address
+
+    with psycopg.connect(dsn) as conn:
+        version = conn.execute("show server_version").fetchone()[0]
+    where = "a throwaway local server" if args.throwaway_postgres else server_address(dsn)
+    return f"{where}, PostgreSQL {version}"
 
 
 def add_arguments(parser: argparse.ArgumentParser, default_workdir: Path) -> None:
@@ -169,6 +197,13 @@ def add_arguments(parser: argparse.ArgumentParser, default_workdir: Path) -> Non
     parser.add_argument("--daily-days", type=int, default=DEFAULT_DAILY_DAYS,
                         help=f"daily drops after each store's history extract (default {DEFAULT_DAILY_DAYS})")
     parser.add_argument("--seed", type=int, default=7)
+    server = parser.add_mutually_exclusive_group()
+    server.add_argument("--postgres", metavar="DSN",
+                        help="every run also publishes to this PostgreSQL server, emptied first: its published "
+                             "relations are replaced by the bench's (a test server, never the group's)")
+    server.add_argument("--throwaway-postgres", action="store_true",
+                        help="start a local PostgreSQL server for the bench (Debian's binaries, `make postgres`), "
+                             "publish every run to it, remove it after")
     parser.add_argument("--workdir", default=str(default_workdir),
                         help=f"where landings (kept per parameter set), warehouse and bench.json go "
                              f"(default {default_workdir})")

@@ -27,6 +27,23 @@ def _is_load_step(step: str) -> bool:
     return "landing_drops" in step  # the loader's asset (raw/landing_drops); its checks load nothing
 
 
+def _is_postgres_step(step: str) -> bool:
+    return step == "warehouse__postgres"  # orchestration/assets/postgres.py
+
+
+def _postgres_figures(pg: dict) -> str:
+    how = "updated in place" if pg["updated_in_place"] else "whole publish"
+    return (f"{pg['rows_copied']:>12,} rows sent, {pg['rows_per_second']:,} rows/s over the "
+            f"{pg['copy_seconds']:.1f} s of CSV and COPY; {how}, {pg['rows_kept_server_side']:,} rows kept")
+
+
+def _postgres_held(held: dict) -> str:
+    if not held["differing"]:
+        return f"the server holds the published file's {held['rows_published']:,} rows"
+    return (f"! the server holds {held['rows_held']:,} rows, the published file {held['rows_published']:,}: "
+            + ", ".join(held["differing"]) + " differ")
+
+
 def _run_lines(name: str, r: dict) -> list[str]:
     lines = [f"{name:<11} wall {r['wall_seconds']:8.1f} s   peak RSS {r['peak_rss_mib']:8,.0f} MiB   "
              f"loaded {r['files_loaded']:,} files, {r['rows_loaded']:,} rows"
@@ -35,9 +52,14 @@ def _run_lines(name: str, r: dict) -> list[str]:
         rate = ""
         if _is_load_step(step) and seconds > 0:
             rate = f"   {r['rows_loaded'] / seconds:>12,.0f} rows/s"
+        if _is_postgres_step(step) and r.get("postgres"):
+            rate = "   " + _postgres_figures(r["postgres"])
         lines.append(f"    {step:<40} {seconds:8.1f} s{rate}")
+        if _is_postgres_step(step) and r.get("postgres_held"):
+            lines.append(f"    {'':<40}            {_postgres_held(r['postgres_held'])}")
     if r.get("slowest_models"):
-        lines.append("    slowest dbt nodes: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in r["slowest_models"][:6]))
+        slowest = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in r["slowest_models"][:6])
+        lines.append(f"    slowest dbt nodes: {slowest}")
     for problem in (r.get("errors") or []) + (r.get("failed_checks") or []) + (r.get("rejected") or []):
         lines.append(f"    ! {problem}")
     return lines
@@ -52,13 +74,17 @@ def format_report(report: dict) -> str:
         f"landing: {land['files']:,} files, {land['mib']:,.0f} MiB; history extracts dated {land['first_drop']} "
         f"(since {land['history_start']}), daily drops to {land['last_drop']}",
         "  rows: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()),
+        *([f"postgres: every run also publishes to {report['postgres']}"] if report.get("postgres") else []),
         f"cases: late = {report['cases']['held_back']}; corrected = {report['cases']['corrected']}",
         "",
     ]
     for name, r in report["runs"].items():
         out += _run_lines(name, r)
     out.append("(peak RSS: the largest single process of that run, the run itself or its dbt subprocess; "
-               "rows/s: rows loaded over the load step's seconds)")
+               "rows/s: rows loaded over the load step's seconds"
+               + ("; warehouse__postgres: the whole step, fingerprints, deletes and swap included, its rows/s "
+                  "the rows sent over the seconds of their CSV export and COPY" if report.get("postgres") else "")
+               + ")")
     out.append("")
     for name, ref in report["reference"].items():
         out.append(f"reference SQL over the {name} landing: wall {ref['wall_seconds']:.1f} s "

@@ -2,7 +2,8 @@
 
     aftersales run   [--landing PATH] [--warehouse PATH] [--full-refresh]    the whole daily job
     aftersales demo  --out PATH [--seed N --end-date D --stores N ...]        write a demo landing
-    aftersales bench [--stores N --years N --vehicles-per-store N]           time `run` at a scale
+    aftersales bench [--stores N --years N --vehicles-per-store N] [--throwaway-postgres | --postgres DSN]
+                                                                             time `run` at a scale
     aftersales call-list --store CODE --out FILE [--warehouse PATH]         a store's call list, real phones
     aftersales docs  [--warehouse PATH] [--out DIR]                          the dbt docs site in one file
     aftersales postgres-roles [--dsn DSN] [--landing PATH]                   the server's store/region/HQ roles

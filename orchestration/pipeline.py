@@ -34,6 +34,9 @@ class RunSummary:
     late_drops: list[str] = field(default_factory=list)  # store and source behind the data date
     published: bool = False  # the marts passed the blocking checks and the build was swapped in for analysts
     postgres_server: str | None = None  # host:port/dbname the published relations were sent to
+    # The postgres step's figures (orchestration/assets/postgres.py's metadata): relations,
+    # updated_in_place, rows_copied, rows_kept_server_side, seconds, copy_seconds, rows_per_second.
+    postgres_publish: dict[str, object] = field(default_factory=dict)
     working_copy: Path | None = None
     errors: list[str] = field(default_factory=list)
     step_seconds: dict[str, float] = field(default_factory=dict)
@@ -187,6 +190,7 @@ def _collect(result, summary: RunSummary) -> None:
             if key == "warehouse/published":
                 summary.published = True
             if key == "warehouse/postgres":
+                summary.postgres_publish = {k: v.value for k, v in mat.metadata.items() if k != "server"}
                 summary.postgres_server = str(mat.metadata["server"].value)
             if key in ("raw/load_log", "raw/reference_stores") and key not in counted:
                 counted.add(key)

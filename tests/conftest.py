@@ -96,8 +96,8 @@ def hand_run(hand_run_on_a_terminal):
 
 @pytest.fixture(scope="session")
 def postgres_cluster():
-    """A throwaway PostgreSQL server on a free local port (tests/postgres_cluster.py), stopped after."""
-    from postgres_cluster import PostgresCluster
+    """A throwaway PostgreSQL server on a free local port (orchestration/postgres/cluster.py), stopped after."""
+    from orchestration.postgres.cluster import PostgresCluster
 
     cluster = PostgresCluster().start()
     try:

@@ -25,7 +25,7 @@ POSTGRES_KEY = AssetKey(["warehouse", "postgres"])
     "security per store, region and group role; skipped when no server is configured.",
 )
 def postgres_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource, postgres: PostgresResource):
-    from orchestration.postgres.publish import publish_to_postgres
+    from orchestration.postgres.publish import publish_to_postgres, server_address
 
     if not postgres.dsn:
         context.log.info("no PostgreSQL server configured (AFTERSALES_POSTGRES_DSN): nothing sent")
@@ -34,20 +34,14 @@ def postgres_warehouse(context: AssetExecutionContext, warehouse: WarehouseResou
     result = publish_to_postgres(Path(warehouse.published_path), postgres.dsn)
     yield MaterializeResult(
         metadata={
-            "server": _server(postgres.dsn),
+            "server": server_address(postgres.dsn),
             "relations": result.relations,
             "updated_in_place": result.in_place,
             "rows_copied": result.rows_copied,
             "rows_kept_server_side": result.rows_kept,
             "seconds": round(result.seconds, 2),
+            "copy_seconds": round(result.copy_seconds, 2),
             "rows_per_second": round(result.rows_per_second),
         }
     )
 
-
-def _server(dsn: str) -> str:
-    """host:port/dbname, never the password."""
-    from psycopg.conninfo import conninfo_to_dict
-
-    parts = conninfo_to_dict(dsn)
-    return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"

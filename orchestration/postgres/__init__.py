@@ -9,4 +9,5 @@ row-level security (SPEC sections 9 and 10).
 - fingerprints.py: what the server holds, so that only changed months are sent
 - access.py:       the roles, the scopes they cover, each relation's grants and policies
 - roles.py:        `aftersales postgres-roles`, from reference/stores.csv
+- cluster.py:      a throwaway local server, for the tests and the bench
 """

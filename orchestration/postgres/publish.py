@@ -94,6 +94,7 @@ def publish_to_postgres(published: Path, dsn: str, *, incremental: bool = True) 
             try:
                 _prepare(conn, stores)
                 new = {(r.schema, r.table): fingerprints.compute(duck, r) for r in relations}
+                duck.execute("set threads = 1")  # for the CSV exports: see bulk.py
                 held = fingerprints.held(conn) if incremental else {}
                 in_place = bool(held) and {k: v[0] for k, v in held.items()} == {
                     (r.schema, r.table): r.signature for r in relations}
@@ -112,6 +113,14 @@ def publish_to_postgres(published: Path, dsn: str, *, incremental: bool = True) 
     finally:
         duck.close()
     return PostgresPublished(len(relations), in_place, copied, kept, time.monotonic() - started, copy_seconds)
+
+
+def server_address(dsn: str) -> str:
+    """host:port/dbname, never the password."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    parts = conninfo_to_dict(dsn)
+    return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
 
 
 def _stores(duck: duckdb.DuckDBPyConnection) -> list[Store]:

@@ -1,8 +1,8 @@
-"""A throwaway PostgreSQL cluster for the tests, from Debian's `postgresql`
-package (`make postgres` installs it): initdb into a temporary folder, start
-on a free local port, stop and remove it after. initdb refuses to run as
-root, so under root the cluster runs as the `postgres` OS user the package
-creates."""
+"""A throwaway PostgreSQL cluster for the tests and `aftersales bench
+--throwaway-postgres`, from Debian's `postgresql` package (`make postgres`
+installs it): initdb into a temporary folder, start on a free local port,
+stop and remove it after. initdb refuses to run as root, so under root the
+cluster runs as the `postgres` OS user the package creates."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ class PostgresCluster:
         command = [str(self.bin / args[0]), *args[1:]]
         if self.owner:
             command = ["runuser", "-u", self.owner, "--", *command]
-        subprocess.run(command, check=True, capture_output=True, text=True)
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed (exit {done.returncode}): {(done.stderr or done.stdout).strip()}")
 
     def start(self) -> "PostgresCluster":
         if self.owner:
