@@ -94,6 +94,30 @@ def hand_run(hand_run_on_a_terminal):
     return hand_run_on_a_terminal[:4]
 
 
+@dataclass(frozen=True)
+class ScoreBuild:
+    landing: Path
+    warehouse: Path
+    working_copy: Path
+    dashboards: Path
+
+
+@pytest.fixture(scope="session")
+def score_build(tmp_path_factory) -> ScoreBuild:
+    """One run of the churn score landing (tests/score_landing.py), which the
+    score's tests and its pages' tests read."""
+    from score_landing import generate_score_landing
+
+    from orchestration.pipeline import run_pipeline
+
+    root = tmp_path_factory.mktemp("score_build")
+    generate_score_landing(root / "landing")
+    summary = run_pipeline(landing=root / "landing", warehouse=root / "warehouse.duckdb",
+                           dashboards_dir=root / "dashboards", data_docs_dir=root / "data_docs")
+    assert summary.exit_code == 0, summary.errors
+    return ScoreBuild(root / "landing", summary.warehouse, summary.working_copy, root / "dashboards")
+
+
 @pytest.fixture(scope="session")
 def postgres_cluster():
     """A throwaway PostgreSQL server on a free local port (orchestration/postgres/cluster.py), stopped after."""

@@ -17,10 +17,13 @@ from orchestration.bench_report import format_report
 
 
 def test_a_bench_run_reports_the_rows_the_server_received_and_holds(demo_build, postgres_dsn, tmp_path):
-    landing = shutil.copytree(demo_build.landing, tmp_path / "landing")
-    warehouse = tmp_path / "warehouse.duckdb"
+    # The demo build's warehouse, copied: a re-run with nothing new to load
+    # (the pipeline run the other tests share, not another full build), whose
+    # first publish to this test's empty database is a whole one.
+    root = shutil.copytree(demo_build.root, tmp_path / "build")
+    warehouse = root / "warehouse.duckdb"
 
-    run = _measure(landing, warehouse, tmp_path, postgres_dsn)
+    run = _measure(root / "landing", warehouse, tmp_path, postgres_dsn)
 
     assert run["exit_code"] == 0, run["errors"]
     # Counted apart: the published file's rows, relation by relation, and the server's.

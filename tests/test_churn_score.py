@@ -10,27 +10,19 @@ the cut removes exactly the data after that date)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 import pandas as pd
 import pytest
 from landing_edits import copy_landing_without
-from score_landing import generate_score_landing
+from score_landing import CUT_DATE, LAST_COMPARED_MONTH
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from churn_score.fitting import FittedModel
 from churn_score.scoring import fitted_models
 from orchestration.pipeline import run_pipeline
-from sources.demo import DEFAULT_END_DATE
 
-# Scores of month ends up to LAST_COMPARED_MONTH must be the same without the
-# drops after CUT_DATE. The cut is 15 days after that month end: a repair
-# order opened before a month end counts as a visit on its opening day once
-# it is closed, and the demo closes every order within 10 days.
-LAST_COMPARED_MONTH = date(2026, 6, 30)
-CUT_DATE = LAST_COMPARED_MONTH + timedelta(days=15)
-DAILY_DAYS = (DEFAULT_END_DATE - CUT_DATE).days + 2  # the history extract is dated before the cut
 # The bound on |mean p_return - observed return rate| per score decile at
 # group level, the backtest months pooled (docs/metrics.md).
 CALIBRATION_BOUND = 0.08
@@ -42,19 +34,17 @@ def _scores(warehouse) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory):
+def builds(tmp_path_factory, score_build):
+    """The shared run of the score landing ("full") and a run of a copy of
+    it without the drops after CUT_DATE ("cut"): published and working files."""
     root = tmp_path_factory.mktemp("churn_score")
-    full, cut = root / "landing", root / "landing_cut"
-    generate_score_landing(full, daily_days=DAILY_DAYS)
-    copy_landing_without(full, cut, lambda drop: date.fromisoformat(drop.date) > CUT_DATE)
-    warehouses = {}
-    for name, landing in (("full", full), ("cut", cut)):
-        summary = run_pipeline(landing=landing, warehouse=root / name / "warehouse.duckdb",
-                               dashboards_dir=root / name / "dashboards", data_docs_dir=root / name / "data_docs")
-        assert summary.exit_code == 0, summary.errors
-        warehouses[name] = summary.warehouse
-        warehouses[f"{name}_working"] = summary.working_copy
-    return warehouses
+    cut = root / "landing_cut"
+    copy_landing_without(score_build.landing, cut, lambda drop: date.fromisoformat(drop.date) > CUT_DATE)
+    summary = run_pipeline(landing=cut, warehouse=root / "cut" / "warehouse.duckdb",
+                           dashboards_dir=root / "cut" / "dashboards", data_docs_dir=root / "cut" / "data_docs")
+    assert summary.exit_code == 0, summary.errors
+    return {"full": score_build.warehouse, "full_working": score_build.working_copy,
+            "cut": summary.warehouse, "cut_working": summary.working_copy}
 
 
 def test_scores_of_a_month_do_not_change_without_the_data_after_it(builds):

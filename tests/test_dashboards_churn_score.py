@@ -18,7 +18,6 @@ import duckdb
 import pandas as pd
 import pytest
 from browser import LOCAL_SCHEMES, chromium, needs_chromium, open_page, requests
-from score_landing import generate_score_landing
 from test_dashboards import parse, text, title
 
 from dashboards.render import render_dashboards
@@ -46,16 +45,9 @@ def month(v) -> str:
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory):
-    """(warehouse, pages folder) after one real run."""
-    from orchestration.pipeline import run_pipeline
-
-    root = tmp_path_factory.mktemp("score_pages")
-    generate_score_landing(root / "landing")
-    summary = run_pipeline(landing=root / "landing", warehouse=root / "wh.duckdb", dashboards_dir=root / "dash",
-                           data_docs_dir=root / "docs")
-    assert summary.exit_code == 0, summary.errors
-    return root / "wh.duckdb", root / "dash"
+def build(score_build):
+    """(warehouse, pages folder) after the shared run of the score landing."""
+    return score_build.warehouse, score_build.dashboards
 
 
 @pytest.fixture(scope="module")

@@ -56,7 +56,7 @@ READER = textwrap.dedent("""
                               "on_file": int(on_file), "fct_rows": rows}), file=log, flush=True)
         except Exception as e:  # every failure is recorded: the test expects none
             print(json.dumps({"error": f"{type(e).__name__}: {e}"}), file=log, flush=True)
-        time.sleep(0.05)
+        time.sleep(0.25)  # an analyst's pace; a tighter loop takes a core from the run it watches
 """)
 
 
