@@ -7,14 +7,13 @@
 --
 -- Incremental (docs/decisions.md, "Incremental builds"): a build recomputes
 -- the scope-months with a churn score whose row changed, from all of their
--- customers.
+-- customers. (It reads int_build_window, built before churn_scores.)
 {{ config(
     materialized='incremental',
     on_schema_change='fail',
     incremental_strategy='replace_where',
     incremental_predicates=[in_changed_score_scope_months()],
 ) }}
--- depends_on: {{ ref('int_build_window') }}
 with
 
 scored as (
