@@ -5,7 +5,7 @@ service manager reads as the reasons behind a score."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -72,29 +72,33 @@ def _flag(values: pd.Series) -> pd.Series:
     return values.astype("boolean").fillna(False).astype(float)
 
 
+# One customer-month of the feature matrix, column -> value.
+Row = Mapping[str, float]
+
+
 @dataclass(frozen=True)
 class DriverGroup:
     """Features that speak of one thing, and how to say it for one customer."""
 
     name: str
     features: tuple[str, ...]
-    describe: Callable[[pd.Series], str]
+    describe: Callable[[Row], str]
 
 
-def _spend(row: pd.Series) -> str:
+def _spend(row: Row) -> str:
     trend = row["spend_trend"]
     direction = "up" if trend > 0 else "down" if trend < 0 else "level"
     return f"spent {row['spend_last_12m']:,.0f} CNY in the last 12 months ({direction} {abs(trend):,.0f} on the year before)"
 
 
-def _mileage(row: pd.Series) -> str:
+def _mileage(row: Row) -> str:
     if not row["has_mileage_due"]:
         return "mileage not known well enough for a due date"
     days = int(row["days_past_mileage_due"])
     return f"{days} days past the mileage-due service" if days >= 0 else f"mileage service due in {-days} days"
 
 
-def _insurance(row: pd.Series) -> str:
+def _insurance(row: Row) -> str:
     if not row["has_policy_in_force"]:
         return "no commercial insurance in force on our books"
     where = "bought here" if row["policy_bought_here"] else "bought elsewhere"
@@ -102,7 +106,7 @@ def _insurance(row: pd.Series) -> str:
     return f"commercial insurance {where}{soon}"
 
 
-def _survey(row: pd.Series) -> str:
+def _survey(row: Row) -> str:
     said = [
         text
         for column, text in (
@@ -117,7 +121,7 @@ def _survey(row: pd.Series) -> str:
     return "survey since the last visit: " + ", ".join(said) if said else "no survey complaint since the last visit"
 
 
-def _regularity(row: pd.Series) -> str:
+def _regularity(row: Row) -> str:
     if not row["has_visit_gap"]:
         return "only one visit so far"
     return (
@@ -182,13 +186,14 @@ def check_groups_cover(columns: list[str]) -> None:
         raise ValueError(f"driver groups do not cover the features once each: {sorted(set(grouped) ^ set(columns))}")
 
 
-def group_effects(predict: Callable[[np.ndarray], np.ndarray], matrix: pd.DataFrame, reference: pd.Series) -> pd.DataFrame:
-    """Per customer and driver group: p_return minus p_return with that
-    group's features set to the reference customer's (the training rows'
-    medians). Negative: the group lowers this customer's chance of
-    returning. One prediction per group, exact for the model at hand
-    (no approximation of the model by another)."""
-    base = predict(matrix.to_numpy())
+def group_effects(
+    predict: Callable[[np.ndarray], np.ndarray], matrix: pd.DataFrame, reference: pd.Series, base: np.ndarray
+) -> pd.DataFrame:
+    """Per customer and driver group: p_return (`base`, the matrix's
+    predictions) minus p_return with that group's features set to the
+    reference customer's (the training rows' medians). Negative: the group
+    lowers this customer's chance of returning. One prediction per group,
+    exact for the model at hand (no approximation of the model by another)."""
     effects = {}
     for group in DRIVER_GROUPS:
         typical = matrix.copy()

@@ -24,13 +24,21 @@ from churn_score.features import feature_matrix
 
 # Bumped whenever the estimator, its settings or the features change: a
 # stored model with another spec is refitted.
-MODEL_SPEC = "hgb-1"
+MODEL_SPEC = "hgb-2"
 SEED = 20261202
 # A model is fitted on the latest TRAINING_MONTHS month ends with a complete
 # outcome, and only once that many exist (the first months of a landing are
 # not scored).
 TRAINING_MONTHS = 12
 OUTCOME_MONTHS = 6
+# A model trains on at most about this many customer-months: past it, on the
+# customers (store x VIN) whose hash falls in a share of SAMPLE_BUCKETS
+# (every month of a customer or none), the same rows in every build. At 20
+# stores twelve month ends hold 2.2M rows; a quarter of a million fit a
+# gradient-boosted model of this size as well at a tenth of the time and
+# memory (docs/decisions.md, "The churn risk score").
+TRAINING_ROWS = 250_000
+SAMPLE_BUCKETS = 10_000
 
 
 def month_end(value) -> pd.Timestamp:
@@ -48,6 +56,17 @@ class Plan:
 
     fitted_through: dict[pd.Timestamp, pd.Timestamp]
     training_months: dict[pd.Timestamp, list[pd.Timestamp]]
+
+    def scored_range(self, through: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The first and last month end the model of key `through` scores:
+        a run of consecutive month ends (the months six after each complete
+        one, then every later month for the latest), so two dates say which
+        months a stored score of that model belongs to."""
+        scored = sorted(m for m, key in self.fitted_through.items() if key == through)
+        expected = pd.date_range(scored[0], scored[-1], freq="ME")
+        if list(expected) != scored:
+            raise AssertionError(f"the months of the model fitted through {through.date()} are not consecutive")
+        return scored[0], scored[-1]
 
 
 def plan(month_ends: list[pd.Timestamp], complete_month_ends: list[pd.Timestamp]) -> Plan:
@@ -74,7 +93,8 @@ def fingerprint(month_hashes: dict[pd.Timestamp, int], months: list[pd.Timestamp
     row hashes of its training month ends. Equal fingerprints, equal model
     (the fit is deterministic), so a stored model is reused exactly when a
     refit would give the same."""
-    digest = hashlib.sha256(f"{MODEL_SPEC}|{sklearn.__version__}|{SEED}".encode())
+    digest = hashlib.sha256(
+        f"{MODEL_SPEC}|{sklearn.__version__}|{SEED}|{TRAINING_ROWS}/{SAMPLE_BUCKETS}".encode())
     for month in months:
         digest.update(f"|{month.date()}:{month_hashes.get(month, 0)}".encode())
     return digest.hexdigest()
@@ -107,6 +127,14 @@ class FittedModel:
     def from_bytes(blob: bytes) -> "FittedModel":
         # Written by this module into the working warehouse (owner-only), never from outside.
         return pickle.loads(blob)
+
+
+def sample_buckets(rows: int) -> int:
+    """How many of SAMPLE_BUCKETS hash buckets of customers a model with
+    `rows` training rows keeps: all of them up to TRAINING_ROWS."""
+    if rows <= TRAINING_ROWS:
+        return SAMPLE_BUCKETS
+    return -(-SAMPLE_BUCKETS * TRAINING_ROWS // rows)
 
 
 def fit(months: pd.DataFrame) -> FittedModel:

@@ -1,26 +1,38 @@
 """The two steps the dbt Python models run: fit the models the scored
-months need (reusing stored ones fitted from the same rows), then score
-every scored customer-month with its month's model and say why."""
+months need (reusing stored ones fitted from the same rows), then score the
+customer-months a build recomputes with their month's model and say why.
+
+Both spread their work over WORKERS threads (scikit-learn's fitting and
+prediction run in compiled code that releases the GIL), each on one
+OpenMP thread so that results do not depend on the machine's load; only
+the calling thread talks to DuckDB."""
 
 from __future__ import annotations
+
+import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from churn_score.features import DRIVER_GROUPS, FIT_INPUTS, check_groups_cover, feature_matrix, group_effects
-from churn_score.fitting import MODEL_SPEC, FittedModel, fingerprint, fit, month_end, plan
+from churn_score.fitting import (
+    MODEL_SPEC, SAMPLE_BUCKETS, FittedModel, fingerprint, fit, month_end, plan, sample_buckets,
+)
 
 REASONS = 3
+WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
 def _month_facts(featured: duckdb.DuckDBPyRelation) -> pd.DataFrame:
-    """Per month end: whether every outcome is complete, and the sum of the
-    hashes of its rows' fit inputs (what the fingerprints are made of; an
-    owner's new pseudonym, say, refits nothing)."""
+    """Per month end: whether every outcome is complete, its rows, and the
+    sum of the hashes of its rows' fit inputs (what the fingerprints are made
+    of; an owner's new pseudonym, say, refits nothing)."""
     facts = featured.query(
         "featured",
-        f"""select month_end, bool_and(label_complete) as complete,
+        f"""select month_end, bool_and(label_complete) as complete, count(*) as row_count,
                    cast(sum(hash({", ".join(FIT_INPUTS)})) as varchar) as row_hash
             from featured group by month_end order by month_end""",
     ).df()
@@ -28,148 +40,156 @@ def _month_facts(featured: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     return facts
 
 
-def _plan(featured: duckdb.DuckDBPyRelation):
-    facts = _month_facts(featured)
-    schedule = plan(list(facts["month_end"]), list(facts.loc[facts["complete"], "month_end"]))
-    hashes = dict(zip(facts["month_end"], facts["row_hash"]))
-    return schedule, hashes
+def _dates(months: list[pd.Timestamp]) -> str:
+    return ", ".join(f"date '{m.date()}'" for m in months)
 
 
-def _rows(featured: duckdb.DuckDBPyRelation, months: list[pd.Timestamp]) -> pd.DataFrame:
-    wanted = ", ".join(f"date '{m.date()}'" for m in months)
+def training_rows(featured: duckdb.DuckDBPyRelation, months: list[pd.Timestamp], rows: int) -> pd.DataFrame:
+    """The rows a model fits on: its month ends' customer-months, or the
+    sample of customers fitting.sample_buckets keeps of them."""
+    keep = sample_buckets(rows)
+    sample = "" if keep == SAMPLE_BUCKETS else f" and hash(store_code, vin) % {SAMPLE_BUCKETS} < {keep}"
     return featured.query(
-        "featured", f"select * from featured where month_end in ({wanted}) order by store_code, vin, month_end"
+        "featured",
+        f"select * from featured where month_end in ({_dates(months)}){sample} order by store_code, vin, month_end",
     ).df()
+
+
+def _oldest_results(pending: deque[Future], limit: int) -> list:
+    """Wait for the oldest futures until at most `limit` are pending; their
+    results, oldest first. Bounds the frames held in memory to a few."""
+    return [pending.popleft().result() for _ in range(len(pending) - limit)]
+
+
+MODEL_TYPES = {"fitted_through": "datetime64[s]", "fingerprint": "string", "model_spec": "string",
+               "trained_from": "datetime64[s]", "training_rows": "int64", "training_return_rate": "float64",
+               "scores_from": "datetime64[s]", "scores_through": "datetime64[s]", "model": "object"}
 
 
 def fitted_models(featured: duckdb.DuckDBPyRelation, previous: pd.DataFrame | None) -> pd.DataFrame:
     """One row per model the scored months need: its key (fitted_through),
-    fingerprint, the pickled model and what it was fitted on. A previous
-    row with the same key and fingerprint is kept as it is."""
-    schedule, hashes = _plan(featured)
+    fingerprint, the pickled model, what it was fitted on and the month ends
+    it scores. A previous row with the same key and fingerprint keeps its
+    model."""
+    facts = _month_facts(featured)
+    schedule = plan(list(facts["month_end"]), list(facts.loc[facts["complete"], "month_end"]))
+    hashes = dict(zip(facts["month_end"], facts["row_hash"]))
+    counts = dict(zip(facts["month_end"], facts["row_count"]))
     stored = {}
     if previous is not None:
         stored = {(month_end(r.fitted_through), r.fingerprint): r for r in previous.itertuples()}
-    rows = []
-    for through, months in sorted(schedule.training_months.items()):
-        print_ = fingerprint(hashes, months)
-        kept = stored.get((through, print_))
-        if kept is not None:
-            rows.append(kept._asdict())
-            continue
-        training = _rows(featured, months)
-        model = fit(training)
-        rows.append({
-            "fitted_through": through,
-            "fingerprint": print_,
-            "model_spec": MODEL_SPEC,
-            "trained_from": months[0],
-            "training_rows": len(training),
-            "training_return_rate": float(training["returned_within_6m"].mean()),
-            "model": model.to_bytes(),
-        })
+    rows: list[dict | Future] = []
+    pending: deque[Future] = deque()
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for through, months in sorted(schedule.training_months.items()):
+            print_ = fingerprint(hashes, months)
+            scores_from, scores_through = schedule.scored_range(through)
+            # A kept model's months can grow: the latest scores every month after its key's sixth.
+            ranges = {"scores_from": scores_from, "scores_through": scores_through}
+            kept = stored.get((through, print_))
+            if kept is not None:
+                rows.append({c: getattr(kept, c) for c in MODEL_TYPES if c not in ranges} | ranges)
+                continue
+            training = training_rows(featured, months, sum(counts[m] for m in months))
+            future = pool.submit(_fitted_row, training, {
+                "fitted_through": through, "fingerprint": print_, "model_spec": MODEL_SPEC,
+                "trained_from": months[0], **ranges})
+            rows.append(future)
+            pending.append(future)
+            _oldest_results(pending, WORKERS)
+        rows = [row.result() if isinstance(row, Future) else row for row in rows]
     # Typed even when empty (a landing too short to score any month).
-    types = {"fitted_through": "datetime64[s]", "fingerprint": "string", "model_spec": "string",
-             "trained_from": "datetime64[s]", "training_rows": "int64", "training_return_rate": "float64",
-             "model": "object"}
-    return pd.DataFrame(rows, columns=list(types)).astype(types)
+    return pd.DataFrame(rows, columns=list(MODEL_TYPES)).astype(MODEL_TYPES)
+
+
+def _fitted_row(training: pd.DataFrame, row: dict) -> dict:
+    return row | {
+        "training_rows": len(training),
+        "training_return_rate": float(training["returned_within_6m"].mean()),
+        "model": fit(training).to_bytes(),
+    }
 
 
 SCORE_TYPES = {"store_code": "string", "vin": "string", "month_end": "datetime64[s]",
-               "fitted_through": "datetime64[s]", "p_return": "float64"}
+               "fitted_through": "datetime64[s]", "model_fingerprint": "string", "p_return": "float64"}
 for _i in range(1, REASONS + 1):
     SCORE_TYPES |= {f"reason_{_i}": "string", f"reason_{_i}_effect": "float64"}
-# What a stored score was computed from: the hash of its row's features
-# and the fingerprint of its model. Equal both, equal score.
-SCORE_INPUTS = {"input_hash": "uint64", "model_fingerprint": "string"}
 
 
 def scored_months(
     session: duckdb.DuckDBPyConnection,
     featured: duckdb.DuckDBPyRelation,
+    due: duckdb.DuckDBPyRelation,
     models: pd.DataFrame,
-    previous: str | None,
 ) -> duckdb.DuckDBPyRelation:
-    """One row per scored customer-month: the key of the model that scored
-    it, p_return, and the three driver groups that move this customer's
-    p_return most from the typical customer's, in words, with that move.
-    A row of `previous` (the stored table) whose features and model are
-    unchanged is kept; only the others are scored, so a day's run scores
-    the customer-months the day changed, and a refit the months of its model."""
-    schedule, _ = _plan(featured)
-    fingerprints = {month_end(r.fitted_through): r.fingerprint for r in models.itertuples()}
-    by_key = {month_end(r.fitted_through): r.model for r in models.itertuples()}
-    assigned = pd.DataFrame(
-        [(m, key, fingerprints[key]) for m, key in schedule.fitted_through.items()],
-        columns=["month_end", "fitted_through", "model_fingerprint"],
-    ).astype({"month_end": "datetime64[s]", "fitted_through": "datetime64[s]", "model_fingerprint": "string"})
-    features = [c for c in FIT_INPUTS if c != "returned_within_6m"]
-    wanted = session.from_df(assigned).set_alias("assigned").join(
-        featured.set_alias("featured"), "cast(assigned.month_end as date) = featured.month_end"
-    ).select(
-        "featured.store_code, featured.vin, featured.month_end, assigned.fitted_through, "
-        f"assigned.model_fingerprint, hash({', '.join('featured.' + c for c in features)}) as input_hash"
-    )
-    kept_keys = None
-    if previous is not None:
-        kept_keys = wanted.set_alias("wanted").join(
-            session.sql(f"select store_code, vin, cast(month_end as date) as month_end, input_hash, "
-                        f"model_fingerprint from {previous}").set_alias("stored"),
-            "wanted.store_code = stored.store_code and wanted.vin = stored.vin "
-            "and wanted.month_end = stored.month_end and wanted.input_hash = stored.input_hash "
-            "and wanted.model_fingerprint = stored.model_fingerprint",
-        ).select("wanted.store_code, wanted.vin, wanted.month_end")
-    to_score = wanted if kept_keys is None else wanted.except_(
-        wanted.set_alias("w").join(kept_keys.set_alias("k"),
-                                   "w.store_code = k.store_code and w.vin = k.vin and w.month_end = k.month_end")
-        .select("w.*")
-    )
+    """One row per customer-month of `due` (int_churn_scores_due: the
+    customer-months this build scores, each with the key and fingerprint of
+    the model of its month; their features are `featured`'s): p_return, and
+    the three driver groups that move this customer's p_return most from the
+    typical customer's, in words, with that move. Scored one month of one
+    model at a time into a table of the session, so memory holds a few
+    months, not the history."""
+    by_model = {(month_end(r.fitted_through), r.fingerprint): r.model for r in models.itertuples()}
+    chunks = due.query(
+        "due", "select distinct fitted_through, model_fingerprint, month_end from due order by all"
+    ).fetchall()
     rows = featured.set_alias("f").join(
-        to_score.set_alias("t"), "f.store_code = t.store_code and f.vin = t.vin and f.month_end = t.month_end"
-    ).select("f.*, t.fitted_through, t.model_fingerprint, t.input_hash").order("store_code, vin, month_end").df()
-    parts = []
-    for through, months in rows.groupby("fitted_through", sort=True):
-        through = month_end(through)
-        part = _score(months, FittedModel.from_bytes(by_key[through]), through)
-        part["input_hash"] = months["input_hash"].to_numpy()
-        part["model_fingerprint"] = months["model_fingerprint"].to_numpy()
-        parts.append(part)
-    types = SCORE_TYPES | SCORE_INPUTS
-    scored = (pd.concat(parts, ignore_index=True)[list(types)] if parts else pd.DataFrame(columns=list(types)))
-    scored = session.from_df(scored.astype(types))
-    casts = ", ".join(
-        f"cast({c} as date) as {c}" if c in ("month_end", "fitted_through") else c for c in types
+        due.set_alias("d"), "f.store_code = d.store_code and f.vin = d.vin and f.month_end = d.month_end"
     )
-    result = scored.select(casts)
-    if kept_keys is not None:
-        kept = session.sql(f"select * from {previous}").set_alias("p").join(
-            kept_keys.set_alias("k"),
-            "cast(p.month_end as date) = k.month_end and p.store_code = k.store_code and p.vin = k.vin",
-        ).select(", ".join(f"cast(p.{c} as date) as {c}" if c in ("month_end", "fitted_through") else f"p.{c}"
-                           for c in types))
-        result = result.union(kept)
-    return result
+    result = "churn_scores_of_this_build"
+    columns = ", ".join(f"cast({c} as date) as {c}" if c in ("month_end", "fitted_through") else c
+                        for c in SCORE_TYPES)
+    pending: deque[Future] = deque()
+
+    def store(scored: pd.DataFrame, *, first: bool = False) -> None:
+        session.register("scored_frame", scored[list(SCORE_TYPES)].astype(SCORE_TYPES))
+        into = f"create or replace temp table {result} as" if first else f"insert into {result}"
+        try:
+            session.execute(f"{into} select {columns} from scored_frame")
+        finally:
+            session.unregister("scored_frame")
+
+    store(pd.DataFrame(columns=list(SCORE_TYPES)), first=True)  # typed even when nothing is due
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for through, model_print, month in chunks:
+            key = (month_end(through), model_print)
+            if key not in by_model:
+                raise ValueError(f"no model fitted through {key[0].date()} with fingerprint {model_print}")
+            months = rows.filter(
+                f"d.month_end = date '{month}' and d.fitted_through = date '{through}' "
+                f"and d.model_fingerprint = '{model_print}'"
+            ).select("f.*").order("store_code, vin").df()
+            pending.append(pool.submit(_score, months, FittedModel.from_bytes(by_model[key]), key))
+            for scored in _oldest_results(pending, WORKERS):
+                store(scored)
+        for scored in _oldest_results(pending, 0):
+            store(scored)
+    return session.table(result)
 
 
-def _score(months: pd.DataFrame, model: FittedModel, through: pd.Timestamp) -> pd.DataFrame:
+def _score(months: pd.DataFrame, model: FittedModel, key: tuple[pd.Timestamp, str]) -> pd.DataFrame:
+    through, model_print = key
     matrix = feature_matrix(months)
     check_groups_cover(list(matrix.columns))
     if list(matrix.columns) != model.columns:
         raise ValueError(f"the model fitted through {through.date()} was fitted on other features")
-    # Rounded: a score is a probability to a few decimals, and equal inputs
-    # must give equal stored values whichever build computed them.
-    p_return = np.round(model.predict(matrix.to_numpy()), 6)
-    effects = group_effects(model.predict, matrix, model.reference)
+    base = model.predict(matrix.to_numpy())
+    effects = group_effects(model.predict, matrix, model.reference, base)
     names = np.array([group.name for group in DRIVER_GROUPS])
     describe = {group.name: group.describe for group in DRIVER_GROUPS}
     # Largest moves first, either way; ties go to the group listed first.
     order = np.argsort(-np.abs(effects.to_numpy()), axis=1, kind="stable")[:, :REASONS]
     result = months[["store_code", "vin", "month_end"]].copy()
     result["fitted_through"] = through
-    result["p_return"] = p_return
+    result["model_fingerprint"] = model_print
+    # Rounded: a score is a probability to a few decimals, and equal inputs
+    # must give equal stored values whichever build computed them.
+    result["p_return"] = np.round(base, 6)
     values = effects.to_numpy()
+    rows = matrix.to_dict("records")  # a dict per row: ten times faster to walk than iterrows
     for i in range(REASONS):
         picked = names[order[:, i]]
-        result[f"reason_{i + 1}"] = [describe[name](row) for name, (_, row) in zip(picked, matrix.iterrows())]
+        result[f"reason_{i + 1}"] = [describe[name](row) for name, row in zip(picked, rows)]
         result[f"reason_{i + 1}_effect"] = np.round(values[np.arange(len(values)), order[:, i]], 4)
     return result

@@ -572,13 +572,20 @@ RAW_TABLES: tuple[str, ...] = tuple(t for t in SUITES if t.startswith("raw."))
 
 # The rows an incremental build wrote, per table whose suite then validates
 # only them (docs/decisions.md, "Incremental builds"): the raw rows loaded
-# since the last completed build, the customer-months whose row changed, the
-# scope-months recomputed from them. A full rebuild validates whole tables;
+# since the last completed build, the customer-months and churn scores whose
+# row changed, the scope-months recomputed from them. A full rebuild validates whole tables;
 # so does every table not named here (they are small, or rebuilt whole).
 BUILD_WINDOW = "intermediate.int_build_window"
 _CHANGED_CUSTOMER_MONTHS = "intermediate.int_customer_months_changed"
 _CHANGED_SCOPE_MONTHS = (
     f"(scope_level, scope_code, month_end) IN (SELECT scope_level, scope_code, month_end FROM {_CHANGED_CUSTOMER_MONTHS})"
+)
+_CHANGED_SCORES = "intermediate.int_churn_scores_changed"
+# The scope-months of the backtest and calibration a build recomputed: those
+# with a changed churn score (the dbt macro in_changed_score_scope_months).
+_CHANGED_SCORE_SCOPE_MONTHS = (
+    "(scope_level, scope_code, month_end) IN (SELECT s.scope_level, s.scope_code, c.month_end "
+    f"FROM {_CHANGED_SCORES} AS c JOIN intermediate.int_stores_scoped AS s USING (store_code))"
 )
 # The months whose as-of date the build moved: the marts that show it, or
 # count by it, rewrite them.
@@ -595,6 +602,9 @@ CHANGED_ROWS: Mapping[str, str] = MappingProxyType({
     ),
     "marts.kpi_churn_breakdown_month": _CHANGED_SCOPE_MONTHS,
     "marts.kpi_vehicle_age_churn_month": f"{_CHANGED_SCOPE_MONTHS} OR {_MONTHS_OF_THE_DATA_DATE}",
+    "marts.churn_scores": f"(store_code, vin, month_end) IN (SELECT store_code, vin, month_end FROM {_CHANGED_SCORES})",
+    "marts.churn_score_backtest": _CHANGED_SCORE_SCOPE_MONTHS,
+    "marts.churn_score_calibration": _CHANGED_SCORE_SCOPE_MONTHS,
 })
 MART_TABLES: tuple[str, ...] = tuple(t for t in SUITES if t.startswith("marts."))
 

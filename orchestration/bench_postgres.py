@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,9 @@ def bench_server(args: argparse.Namespace) -> Iterator[str]:
         cluster = PostgresCluster()
     except RuntimeError as e:
         raise SystemExit(f"aftersales bench: {e}") from e
+    # Stopped with SIGTERM (`kill`, a CI timeout), the bench still removes
+    # the server it started: the signal raises SystemExit, which runs finally.
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         try:
             cluster.start()
@@ -38,6 +42,11 @@ def bench_server(args: argparse.Namespace) -> Iterator[str]:
         yield cluster.dsn()
     finally:
         cluster.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def empty_server(dsn: str) -> None:

@@ -20,7 +20,7 @@ from score_landing import CUT_DATE, LAST_COMPARED_MONTH
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from churn_score.fitting import FittedModel
-from churn_score.scoring import fitted_models
+from churn_score.scoring import fitted_models, training_rows
 from orchestration.pipeline import run_pipeline
 
 # The bound on |mean p_return - observed return rate| per score decile at
@@ -138,3 +138,29 @@ def test_a_model_is_refitted_only_when_its_training_rows_change_and_refits_the_s
     shared = cut.merge(stored, on="fitted_through", suffixes=("_cut", "_full"))
     assert len(shared) >= 10
     assert (shared["fingerprint_cut"] == shared["fingerprint_full"]).all()
+
+
+def test_a_large_training_set_is_a_fixed_sample_of_whole_customers(builds, monkeypatch):
+    """Past TRAINING_ROWS a model trains on about that many customer-months:
+    every month of a sampled customer (store x VIN) or none, the same rows
+    every time. The landing is small, so the cap is lowered to a seventh of
+    its twelve training months' rows."""
+    import churn_score.fitting as fitting
+
+    with duckdb.connect(str(builds["full_working"]), read_only=True) as con:
+        featured = con.table("intermediate.int_customer_months_featured")
+        latest = con.sql("select trained_from, fitted_through from intermediate.int_churn_models_fitted "
+                         "order by fitted_through desc limit 1").fetchone()
+        months = [pd.Timestamp(m) for m in pd.date_range(latest[0], latest[1], freq="ME")]
+        assert len(months) == fitting.TRAINING_MONTHS
+        every = featured.filter(f"month_end between date '{latest[0]}' and date '{latest[1]}'").df()
+        assert len(training_rows(featured, months, len(every))) == len(every)  # under the cap: every row
+        cap = len(every) // 7
+        monkeypatch.setattr(fitting, "TRAINING_ROWS", cap)
+        sample = training_rows(featured, months, len(every))
+        again = training_rows(featured, months, len(every))
+    pd.testing.assert_frame_equal(sample, again)
+    assert 0.7 * cap <= len(sample) <= 1.3 * cap, (len(sample), cap)
+    sampled = set(zip(sample["store_code"], sample["vin"]))
+    whole = every[[(s, v) in sampled for s, v in zip(every["store_code"], every["vin"])]]
+    assert len(whole) == len(sample)

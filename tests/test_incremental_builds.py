@@ -288,6 +288,33 @@ def test_the_run_changed_the_marts(sequence, case):
     assert _mart_differences(before.incremental, sequence.steps[case].incremental) != {}
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_a_run_scores_the_churn_scores_it_can_change_not_all(sequence, case):
+    """int_churn_scores_due, the customer-months a build scores, holds every
+    churn score that differs between the previous build and a full refresh
+    of this one (found by comparing every column, not by the rules that
+    chose them), and fewer than all: a run scores what it can change. (A
+    backfill refits every model, so it scores every month again.)"""
+    previous, step = sequence.steps[("initial", *CASES)[CASES.index(case)]], sequence.steps[case]
+    with duckdb.connect() as con:
+        con.execute(f"attach '{previous.incremental}' as before (read_only)")
+        con.execute(f"attach '{step.full}' as after (read_only)")
+        con.execute(f"attach '{step.incremental}' as build (read_only)")
+        (changed,), = con.execute(
+            "select count(*) from (select * from after.marts.churn_scores except all "
+            "select * from before.marts.churn_scores)").fetchall()
+        missed = con.execute(
+            """select store_code, vin, month_end from (
+                   select * from after.marts.churn_scores except all select * from before.marts.churn_scores)
+               except
+               select store_code, vin, month_end from build.intermediate.int_churn_scores_due""").fetchall()
+        (due,), = con.execute("select count(*) from build.intermediate.int_churn_scores_due").fetchall()
+        (scores,), = con.execute("select count(*) from after.marts.churn_scores").fetchall()
+    assert changed > 0 and not missed, (changed, missed[:5])
+    if case != "backfill":  # a store's history delivered late changes every model's training rows
+        assert due < scores, (due, scores)
+
+
 def test_the_days_off_recompute_the_month_of_the_customers_whose_row_the_date_moved(sequence):
     """Over the days off, a customer nothing was delivered for keeps the
     row of the previous data date's month unless the moved date changes it

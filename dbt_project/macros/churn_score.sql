@@ -22,3 +22,26 @@
             and replaced_at > (select changes_loaded_after from {{ build_relation('int_build_window') }})
     )
 {%- endmacro %}
+
+{#- The churn scores a build recomputes (int_churn_scores_predicted,
+    churn_scores): the customer-months int_churn_scores_due scores, and
+    every rebuilt feature month, which holds the rows of a vehicle that no
+    longer has them. -#}
+{% macro in_rescored_scores(store_code='store_code', vin='vin', month_end='month_end') -%}
+    {{ in_rebuilt_feature_months(vin, month_end) }}
+    or ({{ store_code }}, {{ vin }}, {{ month_end }}) in (
+        select store_code, vin, month_end from {{ build_relation('int_churn_scores_due') }}
+    )
+{%- endmacro %}
+
+{#- Scope-months of the backtest and calibration with a churn score whose
+    row changed in this build (churn_scores records their keys), or every one
+    on a full rebuild. -#}
+{% macro in_changed_score_scope_months(scope_level='scope_level', scope_code='scope_code', month_end='month_end') -%}
+    (select is_full_rebuild from {{ build_relation('int_build_window') }})
+    or ({{ scope_level }}, {{ scope_code }}, {{ month_end }}) in (
+        select distinct stores_scoped.scope_level, stores_scoped.scope_code, changed.month_end
+        from {{ build_relation('int_churn_scores_changed') }} as changed
+        inner join {{ build_relation('int_stores_scoped') }} as stores_scoped using (store_code)
+    )
+{%- endmacro %}

@@ -25,12 +25,15 @@
 {%- endmacro %}
 
 {#- The rows of an incremental model that its last build wrote, as a condition
-    on its columns: the model's own incremental_predicates (rebuilt_part.sql),
-    which name the part the build replaced; none for a model built whole. -#}
+    on its columns: the model's own incremental_predicates or rebuilt_part
+    (incremental_strategies.sql), which name the part the build replaced;
+    none for a model built whole. -#}
 {% macro rows_written_by_the_build(identifier) -%}
     {%- for node in (graph.nodes.values() if execute else [])
         if node.resource_type == 'model' and node.alias == identifier
-            and node.config.materialized == 'incremental' and node.config.incremental_predicates -%}
-        ({{ node.config.incremental_predicates | join(') and (') }})
+            and node.config.materialized == 'incremental' -%}
+        {%- set predicates = rebuilt_part_predicates(node.config.incremental_predicates,
+                                                     node.config.get('rebuilt_part')) -%}
+        {%- if predicates %}({{ predicates | join(') and (') }}){% endif -%}
     {%- endfor -%}
 {%- endmacro %}

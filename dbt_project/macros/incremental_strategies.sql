@@ -12,9 +12,14 @@
     replace_changed: the same replacement, but it writes only the rows that
     differ, records their keys in the relation named by the model's
     `changed_keys` config and keeps the rows they replace in the one named by
-    `previous_rows`, so models downstream recompute only what changed: an
-    aggregate adds the new rows and takes away the previous ones.
-    Both run inside the model's transaction. -#}
+    `previous_rows` (both in schema intermediate, which analysts do not
+    read), so models downstream recompute only what changed: an aggregate
+    adds the new rows and takes away the previous ones.
+    Both run inside the model's transaction.
+
+    The part recomputed is the model's incremental_predicates, or, for a
+    Python model (whose config cannot call a macro), the condition the macro
+    its `rebuilt_part` config names returns. -#}
 
 {% macro get_incremental_replace_where_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
@@ -35,8 +40,8 @@
     {%- set source = arg_dict['temp_relation'] -%}
     {%- set keys = arg_dict['unique_key'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    {%- set changed = target.incorporate(path={'identifier': config.require('changed_keys')}) -%}
-    {%- set previous = target.incorporate(path={'identifier': config.require('previous_rows')}) -%}
+    {%- set changed = build_relation(config.require('changed_keys')) -%}
+    {%- set previous = build_relation(config.require('previous_rows')) -%}
     {%- set on_keys = [] -%}
     {%- for key in keys %}{% do on_keys.append('t.' ~ key ~ ' = c.' ~ key) %}{% endfor -%}
     create or replace table {{ changed }} as
@@ -74,11 +79,23 @@
 {%- endmacro %}
 
 {% macro _rebuilt_part(arg_dict) -%}
-    {%- set predicates = arg_dict['incremental_predicates'] -%}
+    {%- set predicates = rebuilt_part_predicates(arg_dict['incremental_predicates'], config.get('rebuilt_part')) -%}
     {%- if not predicates -%}
         {{ exceptions.raise_compiler_error(
-            "incremental strategies replace_where / replace_changed need incremental_predicates: "
-            ~ "the part of " ~ arg_dict['target_relation'] ~ " this build recomputes") }}
+            "incremental strategies replace_where / replace_changed need incremental_predicates "
+            ~ "or rebuilt_part: the part of " ~ arg_dict['target_relation'] ~ " this build recomputes") }}
     {%- endif -%}
     ({{ predicates | join(') and (') }})
+{%- endmacro %}
+
+{#- The conditions naming the part of an incremental model a build
+    recomputes: its incremental_predicates, else the condition of the macro
+    its rebuilt_part config names, else none. -#}
+{% macro rebuilt_part_predicates(incremental_predicates, rebuilt_part) -%}
+    {%- if incremental_predicates -%}
+        {{ return(incremental_predicates) }}
+    {%- elif rebuilt_part -%}
+        {{ return([context[rebuilt_part]()]) }}
+    {%- endif -%}
+    {{ return([]) }}
 {%- endmacro %}

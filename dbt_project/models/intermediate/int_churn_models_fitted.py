@@ -1,8 +1,8 @@
 """One row per churn risk model the scored months need (SPEC section 8a):
 keyed by the last month end it was fitted through, with the fingerprint of
-its training rows and the fitted model. A stored model whose training rows
-did not change is kept, so a daily run refits nothing until a new month's
-six-month outcome completes (churn_score/fitting.py)."""
+its training rows, the fitted model and the month ends it scores. A stored
+model whose training rows did not change is kept, so a daily run refits
+nothing until a new month's six-month outcome completes (churn_score/fitting.py)."""
 
 import duckdb
 

@@ -17,9 +17,9 @@
     incremental_predicates=[in_rebuilt_customer_months()],
     previous_rows='int_customer_months_previous',
     post_hook=[
-        "create table if not exists {{ this.incorporate(path={'identifier': 'int_customer_months_changed'}) }}
+        "create table if not exists {{ build_relation('int_customer_months_changed') }}
             as select scope_level, scope_code, vin, month_end from {{ this }} where false",
-        "create table if not exists {{ this.incorporate(path={'identifier': 'int_customer_months_previous'}) }}
+        "create table if not exists {{ build_relation('int_customer_months_previous') }}
             as select * from {{ this }} where false",
     ],
 ) }}

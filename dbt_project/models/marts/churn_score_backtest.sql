@@ -4,6 +4,16 @@
 -- since the last visit, the less likely) told who came back, on the same
 -- customers. AUC from ranks (Mann-Whitney: ties count half), Brier score
 -- for the two that are probabilities.
+--
+-- Incremental (docs/decisions.md, "Incremental builds"): a build recomputes
+-- the scope-months with a churn score whose row changed, from all of their
+-- customers. (It reads int_build_window, built before churn_scores.)
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    incremental_strategy='replace_where',
+    incremental_predicates=[in_changed_score_scope_months()],
+) }}
 with
 
 scored as (
@@ -34,6 +44,9 @@ scores as (
         union all
         select 'recency', -scored.days_since_last_visit::double
     ) as scorers
+    {%- if is_incremental() %}
+    where {{ in_changed_score_scope_months('stores_scoped.scope_level', 'stores_scoped.scope_code', 'scored.month_end') }}
+    {%- endif %}
 ),
 
 -- Average rank of each score among its scope-month's scores (ties share

@@ -2,6 +2,16 @@
 -- outcomes and score decile (1 = least likely to return): the customers of
 -- the decile, their mean p_return and the share that did return (SPEC
 -- section 8a). A calibrated score has the two close in every decile.
+--
+-- Incremental (docs/decisions.md, "Incremental builds"): a build recomputes
+-- the scope-months with a churn score whose row changed, from all of their
+-- customers. (It reads int_build_window, built before churn_scores.)
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    incremental_strategy='replace_where',
+    incremental_predicates=[in_changed_score_scope_months()],
+) }}
 with
 
 scored as (
@@ -26,6 +36,9 @@ deciles as (
         ) as decile
     from scored
     inner join stores_scoped using (store_code)
+    {%- if is_incremental() %}
+    where {{ in_changed_score_scope_months('stores_scoped.scope_level', 'stores_scoped.scope_code', 'scored.month_end') }}
+    {%- endif %}
 ),
 
 final as (

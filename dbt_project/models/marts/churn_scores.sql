@@ -4,10 +4,35 @@
 -- complete then; the annual spend that probability puts at risk; and the
 -- three reasons that move this customer's score most (docs/metrics.md,
 -- "Churn risk score").
+--
+-- Incremental (docs/decisions.md, "Incremental builds"): a build recomputes
+-- the scores in_rescored_scores() names and writes only the rows that
+-- changed; their keys go to intermediate.int_churn_scores_changed (and the
+-- rows they replace to intermediate.int_churn_scores_previous), from which
+-- the backtest and calibration recompute their scope-months.
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    incremental_strategy='replace_changed',
+    unique_key=['store_code', 'vin', 'month_end'],
+    changed_keys='int_churn_scores_changed',
+    previous_rows='int_churn_scores_previous',
+    incremental_predicates=[in_rescored_scores()],
+    post_hook=[
+        "create table if not exists {{ build_relation('int_churn_scores_changed') }}
+            as select store_code, vin, month_end from {{ this }} where false",
+        "create table if not exists {{ build_relation('int_churn_scores_previous') }}
+            as select * from {{ this }} where false",
+    ],
+) }}
+-- depends_on: {{ ref('int_build_window') }} {{ ref('int_vins_changed') }} {{ ref('int_churn_scores_due') }}
 with
 
 predicted as (
     select * from {{ ref('int_churn_scores_predicted') }}
+    {%- if is_incremental() %}
+    where {{ in_rescored_scores() }}
+    {%- endif %}
 ),
 
 featured as (
