@@ -22,6 +22,7 @@ table being validated; a literal brace must be doubled (``{{17}}``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -596,6 +597,10 @@ CHANGED_ROWS: Mapping[str, str] = MappingProxyType({
     "marts.kpi_churn_breakdown_month": _CHANGED_SCOPE_MONTHS,
     "marts.kpi_vehicle_age_churn_month": f"{_CHANGED_SCOPE_MONTHS} OR {_MONTHS_OF_THE_DATA_DATE}",
 })
+# The working copy's relations a CHANGED_ROWS condition reads: those of
+# schema intermediate it names, schema-qualified (group 1: the table). A copy
+# evaluating a condition elsewhere (the PostgreSQL publish) brings them along.
+CHANGED_ROWS_READS = re.compile(r"\bintermediate\.([A-Za-z_][A-Za-z0-9_]*)\b")
 MART_TABLES: tuple[str, ...] = tuple(t for t in SUITES if t.startswith("marts."))
 
 
