@@ -75,7 +75,9 @@ def held(conn) -> dict[tuple[str, str], tuple[str, Months]]:
         sql.SQL("select schema_name, table_name, month_end, signature, row_count, fingerprint from {}")
         .format(sql.Identifier(SCHEMA, TABLE))
     ):
-        live.setdefault((schema, table), (signature, {}))[1][month] = (count, int(value))
+        months = live.setdefault((schema, table), (signature, {}))[1]
+        if count is not None:  # else the row of a relation without rows: its signature alone
+            months[month] = (count, int(value))
     return live
 
 
@@ -88,5 +90,7 @@ def record(conn, relation: Relation, months: Months, *, schema: str = SCHEMA) ->
         cur.executemany(
             sql.SQL("insert into {} values (%s, %s, %s, %s, %s, %s)").format(table),
             [(relation.schema, relation.table, month, relation.signature, count, value)
-             for month, (count, value) in months.items()],
+             for month, (count, value) in months.items()]
+            # A relation by month without rows has no month: its signature is held all the same.
+            or [(relation.schema, relation.table, None, relation.signature, None, None)],
         )

@@ -68,7 +68,8 @@ class PostgresPublished:
     rows_kept: int  # rows of unchanged months, left on the server
     seconds: float
     copy_seconds: float  # DuckDB export and COPY of the rows sent
-    # relation -> how it was sent: "whole", "changed months", "changed rows" or "unchanged"
+    # relation -> how it was sent: "whole", "changed months", "changed rows" or "unchanged" (rows
+    # without a month are sent in any case)
     sent_as: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -276,7 +277,7 @@ def _update_in_place(conn, duck, relations: list[Relation], new: dict, held: dic
                 copied += copy_rows(conn, duck, relation, into=relation.schema, where=where, scratch=scratch)
                 copy_seconds += time.monotonic() - t0
                 fingerprints.record(conn, relation, months)
-                sent_as[relation.name] = "changed months" if changed or not relation.by_month else "unchanged"
+                sent_as[relation.name] = ("changed months" if changed else "unchanged") if relation.by_month else "whole"
             current = "the publish record"
             fingerprints.record_build(conn, build)
             for table in sources:
