@@ -22,6 +22,7 @@ table being validated; a literal brace must be doubled (``{{17}}``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -606,6 +607,10 @@ CHANGED_ROWS: Mapping[str, str] = MappingProxyType({
     "marts.churn_score_backtest": _CHANGED_SCORE_SCOPE_MONTHS,
     "marts.churn_score_calibration": _CHANGED_SCORE_SCOPE_MONTHS,
 })
+# The working copy's relations a CHANGED_ROWS condition reads: those of
+# schema intermediate it names, schema-qualified (group 1: the table). A copy
+# evaluating a condition elsewhere (the PostgreSQL publish) brings them along.
+CHANGED_ROWS_READS = re.compile(r"\bintermediate\.([A-Za-z_][A-Za-z0-9_]*)\b")
 MART_TABLES: tuple[str, ...] = tuple(t for t in SUITES if t.startswith("marts."))
 
 

@@ -33,6 +33,8 @@ def _is_postgres_step(step: str) -> bool:
 
 def _postgres_figures(pg: dict) -> str:
     how = "updated in place" if pg["updated_in_place"] else "whole publish"
+    if pg.get("relations_by_changed_rows"):
+        how += f" ({pg['relations_by_changed_rows']} relations by changed rows)"
     return (f"{pg['rows_copied']:>12,} rows sent, {pg['rows_per_second']:,} rows/s over the "
             f"{pg['copy_seconds']:.1f} s of CSV and COPY; {how}, {pg['rows_kept_server_side']:,} rows kept")
 

@@ -221,23 +221,42 @@ def rows_changed_since_published(working: Path, published: Path) -> dict[str, st
     last build wrote, when that build was incremental and the build before it
     is the one published (ops.build names it); else nothing, and publishing
     writes every relation whole."""
-    from expectations.suites import CHANGED_ROWS
-
     if not published.is_file():
         return {}
+    return rows_changed_since(working, published_build(published))
+
+
+def rows_changed_since(working: Path, held_build: str | None, *, current_build: str | None = None) -> dict[str, str]:
+    """The marts' conditions of expectations.suites.CHANGED_ROWS, when a copy
+    holding the build `held_build` becomes the working copy's last build by
+    replacing the rows they select: that build is incremental (and is
+    `current_build`, when given) and the build before it is `held_build`.
+    Else nothing: the copy must be updated some other way."""
+    from expectations.suites import CHANGED_ROWS
+
+    if held_build is None:
+        return {}
     with duckdb.connect(str(working), read_only=True) as con:
-        (is_full,) = con.execute("select bool_or(is_full_rebuild) from intermediate.int_build_window").fetchone()
+        (is_full, last) = con.execute(
+            "select bool_or(is_full_rebuild), any_value(build_id) from intermediate.int_build_window").fetchone()
         previous = con.execute(
             "select build_id from intermediate.int_builds_completed order by completed_at desc limit 1 offset 1"
         ).fetchone()
+    if is_full is not False or previous is None or previous[0] != held_build:
+        return {}
+    if current_build is not None and last != current_build:
+        return {}
+    return {table: condition for table, condition in CHANGED_ROWS.items() if table.startswith("marts.")}
+
+
+def published_build(published: Path) -> str | None:
+    """The build_id of ops.build in a published file; None when it has none."""
     with duckdb.connect(str(published), read_only=True) as con:
         (has_build,) = con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'ops' and table_name = 'build'"
         ).fetchone()
-        published_build = con.execute("select build_id from ops.build").fetchone() if has_build else None
-    if is_full is not False or previous is None or published_build != previous:
-        return {}
-    return {table: condition for table, condition in CHANGED_ROWS.items() if table.startswith("marts.")}
+        row = con.execute("select build_id from ops.build").fetchone() if has_build else None
+    return row[0] if row else None
 
 
 def record_build(working: Path) -> None:

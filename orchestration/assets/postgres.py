@@ -7,7 +7,7 @@ materialization."""
 
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from orchestration.assets.publish import PUBLISHED_KEY
 from orchestration.resources import PostgresResource, WarehouseResource
@@ -21,8 +21,9 @@ POSTGRES_KEY = AssetKey(["warehouse", "postgres"])
     group_name="publish",
     kinds={"postgres"},
     output_required=False,
-    description="The published relations on the group's PostgreSQL server, swapped in whole, with row-level "
-    "security per store, region and group role; skipped when no server is configured.",
+    description="The published relations on the group's PostgreSQL server, swapped in whole or updated in place "
+    "(the changed months, or the rows an incremental build changed), with row-level security per store, region "
+    "and group role; skipped when no server is configured.",
 )
 def postgres_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource, postgres: PostgresResource):
     from orchestration.postgres.publish import publish_to_postgres, server_address
@@ -31,7 +32,8 @@ def postgres_warehouse(context: AssetExecutionContext, warehouse: WarehouseResou
         context.log.info("no PostgreSQL server configured (AFTERSALES_POSTGRES_DSN): nothing sent")
         return
     # A PostgresPublishError fails the step, named; the server keeps its last good marts.
-    result = publish_to_postgres(Path(warehouse.published_path), postgres.dsn)
+    # The working copy the file was published from names the rows an incremental build changed.
+    result = publish_to_postgres(Path(warehouse.published_path), postgres.dsn, working=Path(warehouse.path))
     yield MaterializeResult(
         metadata={
             "server": server_address(postgres.dsn),
@@ -42,6 +44,8 @@ def postgres_warehouse(context: AssetExecutionContext, warehouse: WarehouseResou
             "seconds": round(result.seconds, 2),
             "copy_seconds": round(result.copy_seconds, 2),
             "rows_per_second": round(result.rows_per_second),
+            "relations_by_changed_rows": sum(way == "changed rows" for way in result.sent_as.values()),
+            "sent_as": MetadataValue.json(result.sent_as),
         }
     )
 

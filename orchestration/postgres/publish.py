@@ -18,6 +18,15 @@ Readers never see a half-published state. There are two ways in:
   live relations and COPYs the new build's rows of those months in.
   PostgreSQL's snapshots make it atomic for readers, who are never blocked:
   a query sees every change of the transaction or none.
+- **Changed rows**: when the server holds the build just before the
+  published one and that one is incremental (given the working copy:
+  orchestration.publish.rows_changed_since), the marts of
+  expectations.suites.CHANGED_ROWS are updated, in that same transaction, by
+  the rows their condition selects instead of whole months (a day's drops
+  touch customers in every month). The working copy's relations a condition
+  reads (schema intermediate) are copied into temporary tables first; the
+  condition deletes on the server with its names pointed at them, and
+  selects the rows to COPY in the published file.
 
 Either way a failure rolls back, the server keeps the last good marts, and
 PostgresPublishError names the relation.
@@ -27,7 +36,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -38,7 +47,7 @@ from orchestration.postgres import fingerprints
 from orchestration.postgres.access import ANALYST_ROLE, Store, apply_access, sync_roles
 from orchestration.postgres.bulk import copy_rows
 from orchestration.postgres.relations import Relation, create_table, published_relations, quote
-from orchestration.publish import ANALYST_SCHEMAS, MONTH_COLUMN
+from orchestration.publish import ANALYST_SCHEMAS, MONTH_COLUMN, rows_changed_since
 
 STAGING_PREFIX = "aftersales_next_"
 OLD_PREFIX = "aftersales_old_"
@@ -59,6 +68,9 @@ class PostgresPublished:
     rows_kept: int  # rows of unchanged months, left on the server
     seconds: float
     copy_seconds: float  # DuckDB export and COPY of the rows sent
+    # relation -> how it was sent: "whole", "changed months", "changed rows" or "unchanged" (rows
+    # without a month are sent in any case)
+    sent_as: dict[str, str] = field(default_factory=dict)
 
     @property
     def rows_per_second(self) -> float:
@@ -72,11 +84,14 @@ class _Failed(Exception):
         self.what = what
 
 
-def publish_to_postgres(published: Path, dsn: str, *, incremental: bool = True) -> PostgresPublished:
+def publish_to_postgres(published: Path, dsn: str, *, incremental: bool = True,
+                        working: Path | None = None) -> PostgresPublished:
     """Publish every relation of the published DuckDB file `published` into the
     server at `dsn`; with `incremental`, only the months that changed since the
-    server's last publish are sent. Raises PostgresPublishError, naming the
-    relation or step, and leaves the server as it was."""
+    server's last publish are sent, or, given the `working` copy the file was
+    published from, only the rows changed when the server holds the build
+    before it. Raises PostgresPublishError, naming the relation or step, and
+    leaves the server as it was."""
     started = time.monotonic()
     published = Path(published)
     if not published.is_file():
@@ -86,6 +101,7 @@ def publish_to_postgres(published: Path, dsn: str, *, incremental: bool = True) 
         duck.execute(f"attach '{_escape(str(published))}' as pub (read_only)")
         relations = published_relations(duck)
         stores = _stores(duck)
+        build = _build(duck, relations)
         try:
             conn = psycopg.connect(dsn, autocommit=True)
         except psycopg.Error as e:
@@ -99,9 +115,12 @@ def publish_to_postgres(published: Path, dsn: str, *, incremental: bool = True) 
                 in_place = bool(held) and {k: v[0] for k, v in held.items()} == {
                     (r.schema, r.table): r.signature for r in relations}
                 if in_place:
-                    copied, kept, copy_seconds = _update_in_place(conn, duck, relations, new, held, Path(scratch))
+                    rows_changed = _rows_changed(conn, duck, working, build, relations)
+                    copied, kept, copy_seconds, sent_as = _update_in_place(
+                        conn, duck, relations, new, held, rows_changed, build, Path(scratch))
                 else:
-                    copied, kept, copy_seconds = _load_staging(conn, duck, relations, new, Path(scratch))
+                    copied, kept, copy_seconds = _load_staging(conn, duck, relations, new, build, Path(scratch))
+                    sent_as = {r.name: "whole" for r in relations}
                     _swap(conn)
                     _drop_old(conn)
             except _Failed as failed:
@@ -112,7 +131,8 @@ def publish_to_postgres(published: Path, dsn: str, *, incremental: bool = True) 
                 ) from cause
     finally:
         duck.close()
-    return PostgresPublished(len(relations), in_place, copied, kept, time.monotonic() - started, copy_seconds)
+    return PostgresPublished(len(relations), in_place, copied, kept, time.monotonic() - started, copy_seconds,
+                             sent_as)
 
 
 def server_address(dsn: str) -> str:
@@ -144,7 +164,43 @@ def _prepare(conn: psycopg.Connection, stores: list[Store]) -> None:
         raise _Failed("the store, region and group roles") from e
 
 
-def _load_staging(conn, duck, relations: list[Relation], new: dict, scratch: Path) -> tuple[int, int, float]:
+def _build(duck: duckdb.DuckDBPyConnection, relations: list[Relation]) -> str | None:
+    """The build_id of the published file's ops.build; None when it has none."""
+    if not any(r.name == "ops.build" for r in relations):
+        return None
+    row = duck.execute("select build_id from pub.ops.build").fetchone()
+    return row[0] if row else None
+
+
+def _rows_changed(conn, duck, working: Path | None, build: str | None, relations: list[Relation]) -> dict[str, str]:
+    """relation -> the condition selecting its rows to replace, when the server
+    holds the build before `build` and `build` is incremental; else empty.
+    The working copy's intermediate relations the conditions read are copied
+    into DuckDB's memory database, where the conditions are evaluated."""
+    from expectations.suites import CHANGED_ROWS_READS
+
+    if working is None or build is None or not Path(working).is_file():
+        return {}
+    try:
+        conditions = rows_changed_since(Path(working), fingerprints.held_build(conn), current_build=build)
+        conditions = {r.name: conditions[r.name] for r in relations if r.name in conditions}
+        read = sorted({t for c in conditions.values() for t in CHANGED_ROWS_READS.findall(c)})
+        if read:
+            duck.execute(f"attach '{_escape(str(working))}' as work (read_only)")
+            try:
+                duck.execute("create schema if not exists memory.intermediate")
+                for table in read:
+                    duck.execute(f"create or replace table memory.intermediate.{quote(table)} as "
+                                 f"select * from work.intermediate.{quote(table)}")
+            finally:
+                duck.execute("detach work")
+    except (psycopg.Error, duckdb.Error, OSError) as e:
+        raise _Failed(f"the working copy's changed rows ({working})") from e
+    return conditions
+
+
+def _load_staging(conn, duck, relations: list[Relation], new: dict, build: str | None,
+                  scratch: Path) -> tuple[int, int, float]:
     """Fill the staging schemas in one transaction; (rows copied, 0, seconds copying)."""
     copied, copy_seconds, current = 0, 0.0, "the staging schemas"
     try:
@@ -155,6 +211,7 @@ def _load_staging(conn, duck, relations: list[Relation], new: dict, scratch: Pat
                 if schema != fingerprints.SCHEMA:
                     conn.execute(sql.SQL("grant usage on schema {} to {}").format(staging, sql.Identifier(ANALYST_ROLE)))
             fingerprints.create_table(conn, STAGING_PREFIX + fingerprints.SCHEMA)
+            fingerprints.record_build(conn, build, schema=STAGING_PREFIX + fingerprints.SCHEMA)
             for relation in relations:
                 current = relation.name
                 staging = STAGING_PREFIX + relation.schema
@@ -170,22 +227,42 @@ def _load_staging(conn, duck, relations: list[Relation], new: dict, scratch: Pat
     return copied, 0, copy_seconds
 
 
-def _update_in_place(conn, duck, relations: list[Relation], new: dict, held: dict,
-                     scratch: Path) -> tuple[int, int, float]:
-    """Replace the changed months of every relation in one transaction;
-    (rows copied, rows left as they were, seconds copying)."""
-    copied, kept, copy_seconds, current = 0, 0, 0.0, "the changed months"
+def _update_in_place(conn, duck, relations: list[Relation], new: dict, held: dict, rows_changed: dict[str, str],
+                     build: str | None, scratch: Path) -> tuple[int, int, float, dict[str, str]]:
+    """Replace, in one transaction, the changed rows of the relations of
+    `rows_changed` and the changed months of the others; (rows copied, rows
+    left as they were, seconds copying, relation -> how it was sent)."""
+    from expectations.suites import CHANGED_ROWS_READS
+
+    copied, kept, copy_seconds, current, sent_as = 0, 0, 0.0, "the changed months", {}
     try:
         with conn.transaction():
+            sources = sorted({t for c in rows_changed.values() for t in CHANGED_ROWS_READS.findall(c)})
+            current = "the working copy's changed rows"
+            copy_seconds += _load_changed_rows_sources(conn, duck, sources, scratch)
             for relation in relations:
                 current = relation.name
                 months, live = new[(relation.schema, relation.table)], held[(relation.schema, relation.table)][1]
+                target = sql.Identifier(relation.schema, relation.table)
+                condition = rows_changed.get(relation.name)
+                if condition is not None:
+                    # Its intermediate relations are the temporary tables on the server.
+                    conn.execute(sql.SQL("delete from {} where {}").format(
+                        target, sql.SQL(CHANGED_ROWS_READS.sub(r"pg_temp.\1", condition))))
+                    t0 = time.monotonic()
+                    sent = copy_rows(conn, duck, relation, into=relation.schema, where=condition, scratch=scratch)
+                    copy_seconds += time.monotonic() - t0
+                    (total,) = duck.execute(f"select count(*) from {relation.duckdb_source()}").fetchone()
+                    copied, kept = copied + sent, kept + total - sent
+                    fingerprints.record(conn, relation, months)
+                    sent_as[relation.name] = "changed rows"
+                    continue
                 changed = sorted(m for m in set(months) | set(live) if months.get(m) != live.get(m) and m is not None)
                 kept += sum(count for m, (count, _) in months.items() if m not in changed and m is not None)
-                target = sql.Identifier(relation.schema, relation.table)
                 if not relation.by_month:
                     if months.get(None) == live.get(None):
                         kept += months[None][0]
+                        sent_as[relation.name] = "unchanged"
                         continue
                     where = None
                     conn.execute(sql.SQL("delete from {}").format(target))
@@ -200,9 +277,33 @@ def _update_in_place(conn, duck, relations: list[Relation], new: dict, held: dic
                 copied += copy_rows(conn, duck, relation, into=relation.schema, where=where, scratch=scratch)
                 copy_seconds += time.monotonic() - t0
                 fingerprints.record(conn, relation, months)
+                sent_as[relation.name] = ("changed months" if changed else "unchanged") if relation.by_month else "whole"
+            current = "the publish record"
+            fingerprints.record_build(conn, build)
+            for table in sources:
+                conn.execute(sql.SQL("drop table {}").format(sql.Identifier("pg_temp", table)))
     except (psycopg.Error, duckdb.Error, ValueError, OSError) as e:
         raise _Failed(current) from e
-    return copied, kept, copy_seconds
+    return copied, kept, copy_seconds, sent_as
+
+
+def _load_changed_rows_sources(conn, duck, tables: list[str], scratch: Path) -> float:
+    """COPY the intermediate relations the conditions read (in DuckDB's memory
+    database: _rows_changed) into temporary tables of the same names; return
+    the seconds copying."""
+    seconds = 0.0
+    for table in tables:
+        columns = duck.execute(
+            "select column_name, data_type from duckdb_columns() where database_name = 'memory' "
+            "and schema_name = 'intermediate' and table_name = ? order by column_index", [table]).fetchall()
+        source = Relation("intermediate", table, columns, database="memory")
+        conn.execute(sql.SQL("drop table if exists {}").format(sql.Identifier("pg_temp", table)))
+        create_table(conn, source, "pg_temp")
+        t0 = time.monotonic()
+        copy_rows(conn, duck, source, into="pg_temp", where=None, scratch=scratch)
+        seconds += time.monotonic() - t0
+        conn.execute(sql.SQL("analyze {}").format(sql.Identifier("pg_temp", table)))
+    return seconds
 
 
 def _swap(conn) -> None:

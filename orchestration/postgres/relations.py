@@ -18,6 +18,7 @@ class Relation:
     schema: str
     table: str
     columns: list[tuple[str, str]]  # (name, DuckDB type)
+    database: str = "pub"  # the DuckDB database holding it: the published file, attached as `pub`
 
     @property
     def name(self) -> str:
@@ -39,8 +40,8 @@ class Relation:
         return any(c == MONTH_COLUMN and t == "DATE" for c, t in self.columns)
 
     def duckdb_source(self) -> str:
-        """The relation in the published file, attached as `pub`."""
-        return f"pub.{quote(self.schema)}.{quote(self.table)}"
+        """The relation in DuckDB (in the published file, unless `database` says otherwise)."""
+        return f"{quote(self.database)}.{quote(self.schema)}.{quote(self.table)}"
 
 
 def published_relations(duck: duckdb.DuckDBPyConnection) -> list[Relation]:
