@@ -32,7 +32,9 @@
     {%- endif %};
 
     insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+    select {{ columns }} from {{ arg_dict['temp_relation'] }};
+
+    {{ _drop_temp_relation(arg_dict) }}
 {%- endmacro %}
 
 {% macro get_incremental_replace_changed_sql(arg_dict) -%}
@@ -75,7 +77,18 @@
     insert into {{ target }} ({{ columns }})
     select {{ columns }}
     from {{ source }}
-    semi join {{ changed }} using ({{ keys | join(', ') }})
+    semi join {{ changed }} using ({{ keys | join(', ') }});
+
+    {{ _drop_temp_relation(arg_dict) }}
+{%- endmacro %}
+
+{#- dbt-duckdb writes a Python model's rows for an incremental build into a
+    table of schema main (not a temporary table) and leaves it there: one
+    more table a build, outside the schemas the warehouse knows. The
+    strategies drop it once its rows are in (a SQL model's temporary table
+    goes the same way). -#}
+{% macro _drop_temp_relation(arg_dict) -%}
+    drop table if exists {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
 
 {% macro _rebuilt_part(arg_dict) -%}
