@@ -16,9 +16,26 @@ def dbt_cli() -> DbtCliResource:
     )
 
 
+def _parse_in_place() -> None:
+    """`dbt parse` into a folder of its own, then each file moved over the
+    project's in one rename: a job starting meanwhile reads the old manifest or
+    the new one, never a half-written file."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    target = Path(dbt_project.target_path)
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target, prefix="parse-") as fresh:
+        dbt_cli().cli(["parse", "--quiet"], target_path=Path(fresh)).wait()
+        for name in ("manifest.json", "partial_parse.msgpack", "semantic_manifest.json"):
+            if (Path(fresh) / name).exists():
+                os.replace(Path(fresh) / name, target / name)
+
+
 # dagster-dbt needs the manifest at import. Under `dagster dev` it is rebuilt
 # from the project here, so model edits show on reload; elsewhere the Makefile
 # runs `dbt parse` first. (DbtProject.prepare_if_dev would run a `dbt` looked
 # up on PATH, which fails when the venv is not activated.)
 if using_dagster_dev():
-    dbt_cli().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+    _parse_in_place()
