@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestration import settings
+from orchestration import settings, unchanged_run
 from orchestration.progress import LiveProgress
 
 
@@ -39,6 +39,8 @@ class RunSummary:
     # relations_by_changed_rows, sent_as (relation -> how it was sent).
     postgres_publish: dict[str, object] = field(default_factory=dict)
     working_copy: Path | None = None
+    # Set when the run was skipped: nothing changed since this build, which is published (unchanged_run.py).
+    unchanged_build: str | None = None
     errors: list[str] = field(default_factory=list)
     step_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -79,9 +81,23 @@ def run_pipeline(
     from orchestration.resources import LandingResource, OutputsResource, PostgresResource, warehouse_resource
 
     warehouse_res = warehouse_resource(warehouse)
-    warehouse_res.ensure_working_copy()
     working = Path(warehouse_res.path)
+    postgres_dsn = postgres_dsn if postgres_dsn is not None else settings.postgres_dsn()
     progress.phase(f"finding new drops under {landing}")
+    inputs = unchanged_run.run_inputs(
+        pseudonym_key=os.environ[settings.PSEUDONYM_KEY_ENV], dashboards_dir=dashboards_dir,
+        data_docs_dir=data_docs_dir, postgres_server=_server_address(postgres_dsn))
+    index = dashboards_dir / "index.html"
+    if not full_refresh:
+        started = time.monotonic()
+        build_id = unchanged_run.unchanged_build(landing, working, warehouse, inputs, postgres_dsn,
+                                                 index, data_docs_dir / "index.html")
+        if build_id is not None:
+            progress.done(f"  found   nothing new since build {build_id}: nothing to do")
+            return _unchanged_summary(landing, warehouse, working, index, data_docs_dir, postgres_dsn, build_id,
+                                      time.monotonic() - started)
+    unchanged_run.forget(working)
+    warehouse_res.ensure_working_copy()
     first, last = _partition_range(landing, working)
     progress.done(f"  found   new drops dated {first} .. {last}")
 
@@ -106,7 +122,7 @@ def run_pipeline(
         warehouse=warehouse_res,
         landing=LandingResource(root=str(landing)),
         outputs=OutputsResource(dashboards_dir=str(dashboards_dir), data_docs_dir=str(data_docs_dir)),
-        postgres=PostgresResource(dsn=postgres_dsn if postgres_dsn is not None else settings.postgres_dsn()),
+        postgres=PostgresResource(dsn=postgres_dsn),
     )
     # What dagster.materialize does, with one more logger: the progress.
     assets = [*defs.assets, *defs.asset_checks]
@@ -146,17 +162,43 @@ def run_pipeline(
             seconds=time.monotonic() - started,
         )
         _collect(result, summary)
-    index = dashboards_dir / "index.html"
     summary.dashboards_index = index if index.exists() else None
     summary.working_copy = working
+    if summary.exit_code == 0 and summary.published and summary.dashboards_index and (
+            summary.postgres_server or not postgres_dsn):
+        unchanged_run.record(working, warehouse, inputs)
     return summary
+
+
+def _server_address(dsn: str) -> str:
+    if not dsn:
+        return ""
+    from orchestration.postgres.publish import server_address
+
+    return server_address(dsn)
+
+
+def _unchanged_summary(landing: Path, warehouse: Path, working: Path, index: Path, data_docs_dir: Path,
+                       postgres_dsn: str, build_id: str, seconds: float) -> RunSummary:
+    """A skipped run: the published build is current, nothing was done."""
+    from sources.landing import discover
+
+    files = discover(landing)
+    last = max(f.drop_date for f in files if f.drop_date).isoformat()
+    return RunSummary(
+        landing=landing, warehouse=warehouse, dashboards_index=index, data_docs_dir=data_docs_dir,
+        range_start=last, range_end=last, success=True, seconds=seconds, files_unchanged=len(files),
+        published=True, postgres_server=_server_address(postgres_dsn) or None, working_copy=working,
+        unchanged_build=build_id,
+    )
 
 
 def _partition_range(landing: Path, warehouse: Path) -> tuple[str, str]:
     """The drop dates this run covers: from the first to the last date with a
     new or changed file. A run over a long range costs Dagster bookkeeping per
-    partition, so a daily run covers only the days that changed; with nothing
-    new it covers the last day, which rebuilds, checks and renders as usual."""
+    partition, so a daily run covers only the days that changed; with no new
+    file (but new code or settings, else the run is skipped) it covers the
+    last day, which rebuilds, checks and renders as usual."""
     import duckdb
 
     from sources.landing import discover

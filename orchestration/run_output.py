@@ -47,6 +47,9 @@ def print_summary(summary: RunSummary, log_file: Path | None = None, stream=None
         f" ({summary.files_unchanged} files unchanged since the last load)"
     )
     p(f"  quarantined  {summary.rows_quarantined} rows (table raw.quarantine)")
+    if summary.unchanged_build:
+        p(f"  nothing new  build {summary.unchanged_build} is published and current: nothing rebuilt, re-checked"
+          " or sent (--full-refresh rebuilds)")
     if summary.rejected:
         p(f"  rejected     {len(summary.rejected)} files; failed store/date: {', '.join(summary.failed_store_dates)}")
         for message in summary.rejected[:20]:

@@ -205,6 +205,19 @@ def changed_drop_dates(con: duckdb.DuckDBPyConnection | None, files: list[Landin
     return sorted(dates)
 
 
+def unchanged_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> bool:
+    """Whether every file, the reference file included, is the version whose
+    rows are in raw (judged as changed_drop_dates judges)."""
+    known = _loaded_versions(con)
+    for lf in files:
+        try:
+            if not _is_loaded(known.get(lf.relative_path), lf.path)[0]:
+                return False
+        except (FileProblem, OSError):
+            return False
+    return True
+
+
 @dataclass
 class _Pending:
     file: LandingFile

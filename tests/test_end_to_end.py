@@ -110,6 +110,9 @@ def test_rerun_changes_nothing(demo_build):
     assert second.returncode == 0, second.stdout + second.stderr
     assert _kpis(root / "warehouse.duckdb") == kpis_after_first
     assert "loaded       0 files, 0 rows" in second.stdout
+    # and, the landing, code and settings being those of the first run, it is skipped
+    # (tests/test_unchanged_run.py: what makes a run not skip)
+    assert "nothing new  build" in second.stdout and "nothing new" not in demo_build.first_run.stdout
     # with nothing new, the re-run covers only the last drop date
     last = max(p.name for p in landing.glob("dms/*/*"))
     assert f"run covers drop dates {last} .. {last}" in second.stdout
