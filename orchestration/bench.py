@@ -70,21 +70,25 @@ def _measure(landing: Path, warehouse: Path, out: Path, postgres_dsn: str) -> di
     if proc.returncode != 0:
         raise SystemExit(f"bench run failed:\n{proc.stderr[-4000:]}")
     report = json.loads(proc.stdout.strip().splitlines()[-1])
+    # A skipped run (nothing new) ran no dbt: the run_results.json there is the previous run's.
+    ran_dbt = any(step.startswith("warehouse_dbt_models") for step in report["steps"])
     report.update(wall_seconds=wall, peak_rss_mib=report.pop("peak_kib") / 1024,
-                  slowest_models=_slowest_models(warehouse.parent / "dbt_target" / "run_results.json"))
+                  slowest_models=_slowest_models(warehouse.parent / "dbt_target" / "run_results.json")
+                  if ran_dbt else [])
     return report
 
 
-def _slowest_models(run_results: Path, count: int = 12) -> list[list]:
-    """The run's dbt models (and tests) that took longest: [name, seconds],
-    where a daily run's time goes. dbt writes run_results.json per invocation."""
+def _slowest_models(run_results: Path) -> list[list]:
+    """The run's dbt models (and tests), slowest first: [name, seconds], where
+    a daily run's time goes (the table shows the first few, the JSON all).
+    dbt writes run_results.json per invocation."""
     try:
         results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
     except (OSError, ValueError, KeyError):
         return []
     timed = sorted(((r["unique_id"].split(".", 2)[-1], round(r["execution_time"], 1)) for r in results),
                    key=lambda item: -item[1])
-    return [list(item) for item in timed[:count]]
+    return [list(item) for item in timed]
 
 
 def run_bench(args: argparse.Namespace) -> int:
