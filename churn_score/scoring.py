@@ -23,6 +23,8 @@ from churn_score.fitting import (
 )
 
 REASONS = 3
+# Customer-months scored per task: bounds what a task holds (about 2 KB a row) whatever the group's size.
+SCORE_SLICE_ROWS = 50_000
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
@@ -126,9 +128,10 @@ def scored_months(
     customer-months this build scores, each with the key and fingerprint of
     the model of its month; their features are `featured`'s): p_return, and
     the three driver groups that move this customer's p_return most from the
-    typical customer's, in words, with that move. Scored one month of one
-    model at a time into a table of the session, so memory holds a few
-    months, not the history."""
+    typical customer's, in words, with that move. Read one month of one
+    model at a time and scored in slices of SCORE_SLICE_ROWS into a table
+    of the session, so memory holds a month and a few slices, not the
+    history."""
     by_model = {(month_end(r.fitted_through), r.fingerprint): r.model for r in models.itertuples()}
     chunks = due.query(
         "due", "select distinct fitted_through, model_fingerprint, month_end from due order by all"
@@ -160,9 +163,15 @@ def scored_months(
                 f"d.month_end = date '{month}' and d.fitted_through = date '{through}' "
                 f"and d.model_fingerprint = '{model_print}'"
             ).select("f.*").order("store_code, vin").df()
-            pending.append(pool.submit(_score, months, FittedModel.from_bytes(by_model[key]), key))
-            for scored in _oldest_results(pending, WORKERS):
-                store(scored)
+            model = FittedModel.from_bytes(by_model[key])
+            # A month of a 100-store group is most of a million customers; scored whole, its
+            # feature matrix, the copies the driver groups predict on and the rows the reasons
+            # are worded from took gigabytes. Scoring is row by row, so slices give the same rows.
+            for start in range(0, len(months), SCORE_SLICE_ROWS):
+                pending.append(pool.submit(_score, months.iloc[start:start + SCORE_SLICE_ROWS], model, key))
+                for scored in _oldest_results(pending, WORKERS):
+                    store(scored)
+            del months
         for scored in _oldest_results(pending, 0):
             store(scored)
     return session.table(result)

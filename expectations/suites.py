@@ -583,10 +583,12 @@ _CHANGED_SCOPE_MONTHS = (
 )
 _CHANGED_SCORES = "intermediate.int_churn_scores_changed"
 # The scope-months of the backtest and calibration a build recomputed: those
-# with a changed churn score (the dbt macro in_changed_score_scope_months).
+# of the stores and months whose scores changed in a column they read (the
+# dbt macro in_changed_score_scope_months).
 _CHANGED_SCORE_SCOPE_MONTHS = (
     "(scope_level, scope_code, month_end) IN (SELECT s.scope_level, s.scope_code, c.month_end "
-    f"FROM {_CHANGED_SCORES} AS c JOIN intermediate.int_stores_scoped AS s USING (store_code))"
+    "FROM intermediate.int_churn_score_store_months_changed AS c "
+    "JOIN intermediate.int_stores_scoped AS s USING (store_code))"
 )
 # The months whose as-of date the build moved: the marts that show it, or
 # count by it, rewrite them.

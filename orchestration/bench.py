@@ -50,9 +50,9 @@ with quiet_run_output(warehouse, verbose=False):
 print(json.dumps({"rows_loaded": s.rows_loaded, "files_loaded": s.files_loaded, "exit_code": s.exit_code,
                   "steps": s.step_seconds, "errors": s.errors, "failed_checks": s.failed_checks,
                   "rejected": s.rejected, "postgres": s.postgres_publish or None,
-                  # Largest resident set of this process or of a dbt subprocess it ran, KiB.
-                  "peak_kib": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)}))
+                  # Largest resident set of this process and of the dbt subprocesses it ran, KiB.
+                  "peak_kib": {"job": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                               "dbt": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}}))
 """
 
 
@@ -72,7 +72,9 @@ def _measure(landing: Path, warehouse: Path, out: Path, postgres_dsn: str) -> di
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     # A skipped run (nothing new) ran no dbt: the run_results.json there is the previous run's.
     ran_dbt = any(step.startswith("warehouse_dbt_models") for step in report["steps"])
-    report.update(wall_seconds=wall, peak_rss_mib=report.pop("peak_kib") / 1024,
+    peaks = report.pop("peak_kib")
+    report.update(wall_seconds=wall, peak_rss_mib=max(peaks.values()) / 1024,
+                  peak_rss_by_process_mib={name: kib / 1024 for name, kib in peaks.items()},
                   slowest_models=_slowest_models(warehouse.parent / "dbt_target" / "run_results.json")
                   if ran_dbt else [])
     return report

@@ -36,7 +36,8 @@ def _postgres_figures(pg: dict) -> str:
     if pg.get("relations_by_changed_rows"):
         how += f" ({pg['relations_by_changed_rows']} relations by changed rows)"
     return (f"{pg['rows_copied']:>12,} rows sent, {pg['rows_per_second']:,} rows/s over the "
-            f"{pg['copy_seconds']:.1f} s of CSV and COPY; {how}, {pg['rows_kept_server_side']:,} rows kept")
+            f"{pg['copy_seconds']:.1f} s of CSV and COPY; {how}, {pg['rows_kept_server_side']:,} rows kept; "
+            f"fingerprints {pg.get('fingerprint_seconds', 0):.1f} s, deletes {pg.get('delete_seconds', 0):.1f} s")
 
 
 def _postgres_held(held: dict) -> str:
@@ -47,8 +48,10 @@ def _postgres_held(held: dict) -> str:
 
 
 def _run_lines(name: str, r: dict) -> list[str]:
-    lines = [f"{name:<11} wall {r['wall_seconds']:8.1f} s   peak RSS {r['peak_rss_mib']:8,.0f} MiB   "
-             f"loaded {r['files_loaded']:,} files, {r['rows_loaded']:,} rows"
+    by_process = r.get("peak_rss_by_process_mib") or {}
+    lines = [f"{name:<11} wall {r['wall_seconds']:8.1f} s   peak RSS {r['peak_rss_mib']:8,.0f} MiB"
+             + (" (" + ", ".join(f"{p} {mib:,.0f}" for p, mib in by_process.items()) + ")" if by_process else "")
+             + f"   loaded {r['files_loaded']:,} files, {r['rows_loaded']:,} rows"
              + ("" if r["exit_code"] == 0 else f"   EXIT {r['exit_code']}")]
     for step, seconds in r["steps"].items():
         rate = ""
@@ -82,7 +85,7 @@ def format_report(report: dict) -> str:
     ]
     for name, r in report["runs"].items():
         out += _run_lines(name, r)
-    out.append("(peak RSS: the largest single process of that run, the run itself or its dbt subprocess; "
+    out.append("(peak RSS: the largest single process of that run, the run itself (job) or its dbt subprocess; "
                "rows/s: rows loaded over the load step's seconds"
                + ("; warehouse__postgres: the whole step, fingerprints, deletes and swap included, its rows/s "
                   "the rows sent over the seconds of their CSV export and COPY" if report.get("postgres") else "")

@@ -35,7 +35,8 @@ class RunSummary:
     published: bool = False  # the marts passed the blocking checks and the build was swapped in for analysts
     postgres_server: str | None = None  # host:port/dbname the published relations were sent to
     # The postgres step's figures (orchestration/assets/postgres.py's metadata): relations,
-    # updated_in_place, rows_copied, rows_kept_server_side, seconds, copy_seconds, rows_per_second,
+    # updated_in_place, rows_copied, rows_kept_server_side, seconds, copy_seconds, fingerprint_seconds,
+    # delete_seconds, rows_per_second,
     # relations_by_changed_rows, sent_as (relation -> how it was sent).
     postgres_publish: dict[str, object] = field(default_factory=dict)
     working_copy: Path | None = None

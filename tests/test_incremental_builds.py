@@ -315,6 +315,32 @@ def test_a_run_scores_the_churn_scores_it_can_change_not_all(sequence, case):
         assert due < scores, (due, scores)
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_the_backtest_recomputes_the_store_months_whose_inputs_changed(sequence, case):
+    """int_churn_score_store_months_changed, the store-months whose backtest
+    and calibration a build recomputes (with their region and the group), is
+    exactly the store-months with a churn score of complete outcomes that
+    differs, in a column those marts read, between the previous build and a
+    full refresh of this one (found by comparing the columns, not by the
+    rules that chose them). A new owner's customer_key alone is not a change."""
+    previous, step = sequence.steps[("initial", *CASES)[CASES.index(case)]], sequence.steps[case]
+    read = "store_code, vin, month_end, label_complete, p_return, returned_within_6m, churn_status, " \
+           "days_since_last_visit"
+    with duckdb.connect() as con:
+        con.execute(f"attach '{previous.incremental}' as before (read_only)")
+        con.execute(f"attach '{step.full}' as after (read_only)")
+        con.execute(f"attach '{step.incremental}' as build (read_only)")
+        differing = set(con.execute(
+            f"""with before_rows as (select {read} from before.marts.churn_scores where label_complete),
+                     after_rows as (select {read} from after.marts.churn_scores where label_complete)
+                select distinct store_code, month_end from (
+                    (from before_rows except all from after_rows) union all (from after_rows except all from before_rows))
+            """).fetchall())
+        recomputed = set(con.execute(
+            "select store_code, month_end from build.intermediate.int_churn_score_store_months_changed").fetchall())
+    assert recomputed == differing, (sorted(recomputed - differing)[:5], sorted(differing - recomputed)[:5])
+
+
 def test_the_days_off_recompute_the_month_of_the_customers_whose_row_the_date_moved(sequence):
     """Over the days off, a customer nothing was delivered for keeps the
     row of the previous data date's month unless the moved date changes it

@@ -34,14 +34,14 @@
     )
 {%- endmacro %}
 
-{#- Scope-months of the backtest and calibration with a churn score whose
-    row changed in this build (churn_scores records their keys), or every one
-    on a full rebuild. -#}
+{#- Scope-months of the backtest and calibration whose inputs changed in
+    this build (int_churn_score_store_months_changed: the stores and months
+    of the changed scores they read), or every one on a full rebuild. -#}
 {% macro in_changed_score_scope_months(scope_level='scope_level', scope_code='scope_code', month_end='month_end') -%}
     (select is_full_rebuild from {{ build_relation('int_build_window') }})
     or ({{ scope_level }}, {{ scope_code }}, {{ month_end }}) in (
-        select distinct stores_scoped.scope_level, stores_scoped.scope_code, changed.month_end
-        from {{ build_relation('int_churn_scores_changed') }} as changed
+        select stores_scoped.scope_level, stores_scoped.scope_code, changed.month_end
+        from {{ build_relation('int_churn_score_store_months_changed') }} as changed
         inner join {{ build_relation('int_stores_scoped') }} as stores_scoped using (store_code)
     )
 {%- endmacro %}

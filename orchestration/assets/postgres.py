@@ -43,6 +43,8 @@ def postgres_warehouse(context: AssetExecutionContext, warehouse: WarehouseResou
             "rows_kept_server_side": result.rows_kept,
             "seconds": round(result.seconds, 2),
             "copy_seconds": round(result.copy_seconds, 2),
+            "fingerprint_seconds": round(result.fingerprint_seconds, 2),
+            "delete_seconds": round(result.delete_seconds, 2),
             "rows_per_second": round(result.rows_per_second),
             "relations_by_changed_rows": sum(way == "changed rows" for way in result.sent_as.values()),
             "sent_as": MetadataValue.json(result.sent_as),

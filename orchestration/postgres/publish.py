@@ -54,6 +54,7 @@ OLD_PREFIX = "aftersales_old_"
 SWAPPED_SCHEMAS = (*ANALYST_SCHEMAS, fingerprints.SCHEMA)
 LOCK_WAIT = "200ms"  # below deadlock_timeout (1 s): the swap gives up before a reader could deadlock with it
 SWAP_DEADLINE_SECONDS = 600.0
+DELETE_WORK_MEM = "256MB"  # per sort or hash of the update's transaction
 
 
 class PostgresPublishError(Exception):
@@ -68,6 +69,8 @@ class PostgresPublished:
     rows_kept: int  # rows of unchanged months, left on the server
     seconds: float
     copy_seconds: float  # DuckDB export and COPY of the rows sent
+    fingerprint_seconds: float = 0.0  # the published file's fingerprints, computed in DuckDB
+    delete_seconds: float = 0.0  # the server's deletes of the rows replaced (an update in place)
     # relation -> how it was sent: "whole", "changed months", "changed rows" or "unchanged" (rows
     # without a month are sent in any case)
     sent_as: dict[str, str] = field(default_factory=dict)
@@ -109,14 +112,17 @@ def publish_to_postgres(published: Path, dsn: str, *, incremental: bool = True,
         with conn, tempfile.TemporaryDirectory(prefix=".pg-publish-", dir=published.parent) as scratch:
             try:
                 _prepare(conn, stores)
+                t0 = time.monotonic()
                 new = {(r.schema, r.table): fingerprints.compute(duck, r) for r in relations}
+                fingerprint_seconds = time.monotonic() - t0
+                delete_seconds = 0.0
                 duck.execute("set threads = 1")  # for the CSV exports: see bulk.py
                 held = fingerprints.held(conn) if incremental else {}
                 in_place = bool(held) and {k: v[0] for k, v in held.items()} == {
                     (r.schema, r.table): r.signature for r in relations}
                 if in_place:
                     rows_changed = _rows_changed(conn, duck, working, build, relations)
-                    copied, kept, copy_seconds, sent_as = _update_in_place(
+                    copied, kept, copy_seconds, delete_seconds, sent_as = _update_in_place(
                         conn, duck, relations, new, held, rows_changed, build, Path(scratch))
                 else:
                     copied, kept, copy_seconds = _load_staging(conn, duck, relations, new, build, Path(scratch))
@@ -132,7 +138,7 @@ def publish_to_postgres(published: Path, dsn: str, *, incremental: bool = True,
     finally:
         duck.close()
     return PostgresPublished(len(relations), in_place, copied, kept, time.monotonic() - started, copy_seconds,
-                             sent_as)
+                             fingerprint_seconds, delete_seconds, sent_as)
 
 
 def server_address(dsn: str) -> str:
@@ -228,15 +234,19 @@ def _load_staging(conn, duck, relations: list[Relation], new: dict, build: str |
 
 
 def _update_in_place(conn, duck, relations: list[Relation], new: dict, held: dict, rows_changed: dict[str, str],
-                     build: str | None, scratch: Path) -> tuple[int, int, float, dict[str, str]]:
+                     build: str | None, scratch: Path) -> tuple[int, int, float, float, dict[str, str]]:
     """Replace, in one transaction, the changed rows of the relations of
     `rows_changed` and the changed months of the others; (rows copied, rows
-    left as they were, seconds copying, relation -> how it was sent)."""
+    left as they were, seconds copying, seconds deleting, relation -> how it
+    was sent)."""
     from expectations.suites import CHANGED_ROWS_READS
 
-    copied, kept, copy_seconds, current, sent_as = 0, 0, 0.0, "the changed months", {}
+    copied, kept, copy_seconds, delete_seconds, current, sent_as = 0, 0, 0.0, 0.0, "the changed months", {}
     try:
         with conn.transaction():
+            # A delete's `IN (changed keys) OR ...` is a subplan, hashed only when the keys fit in
+            # work_mem (4 MB by default, a few ten thousand keys): beyond, each row scans the list.
+            conn.execute(f"set local work_mem = '{DELETE_WORK_MEM}'")
             sources = sorted({t for c in rows_changed.values() for t in CHANGED_ROWS_READS.findall(c)})
             current = "the working copy's changed rows"
             copy_seconds += _load_changed_rows_sources(conn, duck, sources, scratch)
@@ -247,8 +257,10 @@ def _update_in_place(conn, duck, relations: list[Relation], new: dict, held: dic
                 condition = rows_changed.get(relation.name)
                 if condition is not None:
                     # Its intermediate relations are the temporary tables on the server.
+                    t0 = time.monotonic()
                     conn.execute(sql.SQL("delete from {} where {}").format(
                         target, sql.SQL(CHANGED_ROWS_READS.sub(r"pg_temp.\1", condition))))
+                    delete_seconds += time.monotonic() - t0
                     t0 = time.monotonic()
                     sent = copy_rows(conn, duck, relation, into=relation.schema, where=condition, scratch=scratch)
                     copy_seconds += time.monotonic() - t0
@@ -271,8 +283,10 @@ def _update_in_place(conn, duck, relations: list[Relation], new: dict, held: dic
                     month = quote(MONTH_COLUMN)
                     listed = ", ".join(f"date '{m.isoformat()}'" for m in changed)
                     where = f"{month} is null" + (f" or {month} in ({listed})" if changed else "")
+                    t0 = time.monotonic()
                     conn.execute(sql.SQL("delete from {} where {} is null or {} = any(%s)").format(
                         target, sql.Identifier(MONTH_COLUMN), sql.Identifier(MONTH_COLUMN)), [changed])
+                    delete_seconds += time.monotonic() - t0
                 t0 = time.monotonic()
                 copied += copy_rows(conn, duck, relation, into=relation.schema, where=where, scratch=scratch)
                 copy_seconds += time.monotonic() - t0
@@ -284,7 +298,7 @@ def _update_in_place(conn, duck, relations: list[Relation], new: dict, held: dic
                 conn.execute(sql.SQL("drop table {}").format(sql.Identifier("pg_temp", table)))
     except (psycopg.Error, duckdb.Error, ValueError, OSError) as e:
         raise _Failed(current) from e
-    return copied, kept, copy_seconds, sent_as
+    return copied, kept, copy_seconds, delete_seconds, sent_as
 
 
 def _load_changed_rows_sources(conn, duck, tables: list[str], scratch: Path) -> float:

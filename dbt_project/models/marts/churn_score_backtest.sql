@@ -6,8 +6,9 @@
 -- for the two that are probabilities.
 --
 -- Incremental (docs/decisions.md, "Incremental builds"): a build recomputes
--- the scope-months with a churn score whose row changed, from all of their
--- customers. (It reads int_build_window, built before churn_scores.)
+-- the scope-months whose scores changed in a column read here
+-- (int_churn_score_store_months_changed), from all of their customers.
+-- depends_on: {{ ref('int_churn_score_store_months_changed') }}
 {{ config(
     materialized='incremental',
     on_schema_change='fail',
