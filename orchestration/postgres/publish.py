@@ -43,6 +43,7 @@ import duckdb
 import psycopg
 from psycopg import sql
 
+from orchestration import settings
 from orchestration.postgres import fingerprints
 from orchestration.postgres.access import ANALYST_ROLE, Store, apply_access, sync_roles
 from orchestration.postgres.bulk import copy_rows
@@ -99,7 +100,7 @@ def publish_to_postgres(published: Path, dsn: str, *, incremental: bool = True,
     published = Path(published)
     if not published.is_file():
         raise PostgresPublishError(f"no published warehouse at {published}: run `aftersales run` first")
-    duck = duckdb.connect()
+    duck = duckdb.connect(config=settings.duckdb_resources(published))  # bounded, as the job's others
     try:
         duck.execute(f"attach '{_escape(str(published))}' as pub (read_only)")
         relations = published_relations(duck)
