@@ -2,7 +2,9 @@
 -- churn status as of the month end (SPEC section 6) with everything that
 -- explains it -- thresholds, new / won back / newly churned, mileage-due and
 -- hidden churn, loss type and destination, group transfers -- and the owner
--- and vehicle attributes the breakdowns of SPEC section 8 group by.
+-- and vehicle attributes the breakdowns of SPEC section 8 group by. The
+-- region and group rows of a vehicle seen at one store only are copies of
+-- its store rows (int_customer_months_spined holds only those).
 --
 -- Incremental (docs/decisions.md, "Incremental builds"): a build classifies
 -- the customer-months int_customer_months_spined holds and replaces the part
@@ -195,10 +197,20 @@ group_last_visits as (
     where scope_level = 'group'
 ),
 
+-- int_customer_months_spined holds a vehicle seen at one store only at
+-- store level (it has no group rows): its region and group rows are copies
+-- of the store's (the scopes of int_stores_scoped), everything but the scope
+-- being the same. The others have rows of every scope already.
+vins_seen_at_several_stores as (
+    select distinct vin from group_last_visits
+),
+
 final as (
     select
-        with_status.scope_level,
-        with_status.scope_code,
+        case when copied_to.store_code is null then with_status.scope_level else copied_to.scope_level end
+            as scope_level,
+        case when copied_to.store_code is null then with_status.scope_code else copied_to.scope_code end
+            as scope_code,
         with_status.vin,
         with_status.month_end,
         -- No as_of_date and no estimated mileage here: both move with the
@@ -312,6 +324,16 @@ final as (
         and previous_statuses.month_end = with_status.month_end
     inner join owner_keys
         on owner_keys.owner_ref = with_status.last_store_code || '|' || coalesce(with_status.customer_id, with_status.vin)
+    left join vins_seen_at_several_stores
+        on vins_seen_at_several_stores.vin = with_status.vin
+    -- A store row of a vehicle seen there only stands for its store, region
+    -- and group: three rows.
+    -- (One equality, so that it is a hash join.)
+    left join stores_scoped as copied_to
+        on copied_to.store_code = case
+            when with_status.scope_level = 'store' and vins_seen_at_several_stores.vin is null
+                then with_status.scope_code
+        end
 )
 
 select * from final
