@@ -116,7 +116,10 @@ recomputed as (
 -- The customer-months to count: in a full build every one; in an
 -- incremental build the changed ones, signed, or (when this build recomputes
 -- everything) those of the recomputed scope-months and of their cohort months.
-customer_months as (
+-- Read twice: a whole table is read twice (a few columns each time) rather
+-- than materialized, every column, as DuckDB does a CTE read twice
+-- (kpi_churn_breakdown_month); a change set is small and kept.
+customer_months as {{ '' if by_change else 'not materialized' }} (
     {%- if by_change %}
     {{ customer_month_changes() }}
     {%- else %}
