@@ -116,9 +116,10 @@ recomputed as (
 -- The customer-months to count: in a full build every one; in an
 -- incremental build the changed ones, signed, or (when this build recomputes
 -- everything) those of the recomputed scope-months and of their cohort months.
--- Read twice: a whole table is read twice (a few columns each time) rather
--- than materialized, every column, as DuckDB does a CTE read twice
--- (kpi_churn_breakdown_month); a change set is small and kept.
+-- Read twice. On a full build the table itself is scanned twice, a few
+-- columns each time: DuckDB would otherwise materialize the CTE with every
+-- column (kpi_churn_breakdown_month says what that cost). A change set is
+-- small and stays materialized.
 customer_months as {{ '' if by_change else 'not materialized' }} (
     {%- if by_change %}
     {{ customer_month_changes() }}
