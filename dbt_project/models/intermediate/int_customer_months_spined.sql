@@ -30,30 +30,12 @@ surveys as (
     select * from {{ ref('stg_survey__responses') }}
 ),
 
--- Surveys count too: a survey at another store is the region's or the
--- group's latest survey of the vehicle, not the store's.
-vins_seen_at_several_stores as (
-    select vin
-    from (
-        select vin, scope_code as store_code from all_visit_days where scope_level = 'store'
-        union all
-        select vin, store_code from surveys
-    )
-    group by vin
-    having count(distinct store_code) > 1
-),
-
-visit_days as (
-    select * from all_visit_days
-    where scope_level = 'store' or vin in (select vin from vins_seen_at_several_stores)
+build_window as (
+    select * from {{ ref('int_build_window') }}
 ),
 
 data_dates as (
     select * from {{ ref('stg_reference__data_dates') }}
-),
-
-build_window as (
-    select * from {{ ref('int_build_window') }}
 ),
 
 vins_changed as (
@@ -70,6 +52,35 @@ new_months as (
     select last_day(data_dates.data_as_of_date) > build_window.rebuild_from_month_end as begin
     from data_dates
     cross join build_window
+),
+
+-- Every vehicle gets rows on a full rebuild or when a month begins; on
+-- other days only the changed and the due ones, so only theirs are counted.
+every_vehicle_spined as (
+    select build_window.is_full_rebuild or new_months.begin as is_every
+    from build_window
+    cross join new_months
+),
+
+-- Surveys count too: a survey at another store is the region's or the
+-- group's latest survey of the vehicle, not the store's.
+vins_seen_at_several_stores as (
+    select vin
+    from (
+        select vin, scope_code as store_code from all_visit_days where scope_level = 'store'
+        union all
+        select vin, store_code from surveys
+    )
+    where (select is_every from every_vehicle_spined)
+        or vin in (select vin from vins_changed)
+        or vin in (select vin from vins_due)
+    group by vin
+    having count(distinct store_code) > 1
+),
+
+visit_days as (
+    select * from all_visit_days
+    where scope_level = 'store' or vin in (select vin from vins_seen_at_several_stores)
 ),
 
 -- The visits whose every month is recomputed, with the customer's running
