@@ -6,11 +6,16 @@
     int_vins_due (a ref or depends_on line), and read them only in an incremental build. -#}
 
 {% macro build_relation(name) -%}
-    {{ api.Relation.create(database=target.database, schema='intermediate', identifier=name) }}
+    {{ api.Relation.create(database=target_database(), schema='intermediate', identifier=name) }}
 {%- endmacro %}
 
 {% macro raw_relation(name) -%}
-    {{ api.Relation.create(database=target.database, schema='raw', identifier=name) }}
+    {{ api.Relation.create(database=target_database(), schema='raw', identifier=name) }}
+{%- endmacro %}
+
+{#- The target's database: Spark's targets have none (a schema is its database). -#}
+{% macro target_database() -%}
+    {{ return(target.database if target.database is defined else none) }}
 {%- endmacro %}
 
 {#- Customer-months recomputed by this build (int_customer_months_spined):

@@ -40,7 +40,7 @@
 {% macro build_is_full() -%}
     {#- No build window: compiled outside a build (`aftersales docs` catalogs
         the published file, which holds the marts only). -#}
-    {%- if not execute or adapter.get_relation(target.database, 'intermediate', 'int_build_window') is none -%}
+    {%- if not execute or adapter.get_relation(target_database(), 'intermediate', 'int_build_window') is none -%}
         {{ return(true) }}
     {%- endif -%}
     {%- set window = run_query('select is_full_rebuild from ' ~ build_relation('int_build_window')) -%}
