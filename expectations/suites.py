@@ -593,29 +593,22 @@ _CHANGED_SCORE_SCOPE_MONTHS = (
 # The months whose as-of date the build moved: the marts that show it, or
 # count by it, rewrite them.
 _MONTHS_OF_THE_DATA_DATE = f"month_end >= (SELECT rebuild_from_month_end FROM {BUILD_WINDOW})"
-# A table's condition is any of its parts: a server deletes by each part
-# apart, through the index it keeps for them (orchestration/postgres/indexes.py).
-CHANGED_ROWS_ANY_OF: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    **{table: (f"_loaded_at > (SELECT changes_loaded_after FROM {BUILD_WINDOW})",) for table in RAW_TABLES},
+CHANGED_ROWS: Mapping[str, str] = MappingProxyType({
+    **{table: f"_loaded_at > (SELECT changes_loaded_after FROM {BUILD_WINDOW})" for table in RAW_TABLES},
     "marts.fct_customer_month": (
         f"(store_code, vin, month_end) IN (SELECT scope_code, vin, month_end FROM {_CHANGED_CUSTOMER_MONTHS} "
-        f"WHERE scope_level = 'store')",
-        _MONTHS_OF_THE_DATA_DATE,
+        f"WHERE scope_level = 'store') OR {_MONTHS_OF_THE_DATA_DATE}"
     ),
     "marts.fct_group_customer_month": (
-        f"(vin, month_end) IN (SELECT vin, month_end FROM {_CHANGED_CUSTOMER_MONTHS} WHERE scope_level = 'group')",
-        _MONTHS_OF_THE_DATA_DATE,
+        f"(vin, month_end) IN (SELECT vin, month_end FROM {_CHANGED_CUSTOMER_MONTHS} WHERE scope_level = 'group') "
+        f"OR {_MONTHS_OF_THE_DATA_DATE}"
     ),
-    "marts.kpi_churn_breakdown_month": (_CHANGED_SCOPE_MONTHS,),
-    "marts.kpi_vehicle_age_churn_month": (_CHANGED_SCOPE_MONTHS, _MONTHS_OF_THE_DATA_DATE),
-    "marts.churn_scores": (
-        f"(store_code, vin, month_end) IN (SELECT store_code, vin, month_end FROM {_CHANGED_SCORES})",
-    ),
-    "marts.churn_score_backtest": (_CHANGED_SCORE_SCOPE_MONTHS,),
-    "marts.churn_score_calibration": (_CHANGED_SCORE_SCOPE_MONTHS,),
+    "marts.kpi_churn_breakdown_month": _CHANGED_SCOPE_MONTHS,
+    "marts.kpi_vehicle_age_churn_month": f"{_CHANGED_SCOPE_MONTHS} OR {_MONTHS_OF_THE_DATA_DATE}",
+    "marts.churn_scores": f"(store_code, vin, month_end) IN (SELECT store_code, vin, month_end FROM {_CHANGED_SCORES})",
+    "marts.churn_score_backtest": _CHANGED_SCORE_SCOPE_MONTHS,
+    "marts.churn_score_calibration": _CHANGED_SCORE_SCOPE_MONTHS,
 })
-CHANGED_ROWS: Mapping[str, str] = MappingProxyType(
-    {table: " OR ".join(parts) for table, parts in CHANGED_ROWS_ANY_OF.items()})
 # The working copy's relations a CHANGED_ROWS condition reads: those of
 # schema intermediate it names, schema-qualified (group 1: the table). A copy
 # evaluating a condition elsewhere (the PostgreSQL publish) brings them along.

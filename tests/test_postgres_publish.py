@@ -79,22 +79,6 @@ def test_server_relations_equal_the_published_ones_cell_for_cell(published, post
                                        "estimated_mileage_km")} == {
             "store_code": "text", "month_end": "date", "revenue": "numeric(18,2)", "visits": "bigint",
             "is_new": "boolean", "daily_km": "double precision", "estimated_mileage_km": "integer"}
-        # The index a day's changed rows are deleted through: the month, then the keys its condition matches.
-        indexed = dict(conn.execute(
-            "select c.relname, array_agg(a.attname order by k.n) from pg_index i "
-            "join pg_class c on c.oid = i.indrelid join pg_namespace s on s.oid = c.relnamespace "
-            "cross join unnest(i.indkey) with ordinality as k(attnum, n) "
-            "join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum "
-            "where s.nspname = 'marts' group by c.relname, i.indexrelid").fetchall())
-        assert indexed == {
-            "fct_customer_month": ["month_end", "store_code", "vin"],
-            "fct_group_customer_month": ["month_end", "vin"],
-            "churn_scores": ["month_end", "store_code", "vin"],
-            "kpi_churn_breakdown_month": ["month_end", "scope_level", "scope_code"],
-            "kpi_vehicle_age_churn_month": ["month_end", "scope_level", "scope_code"],
-            "churn_score_backtest": ["month_end", "scope_level", "scope_code"],
-            "churn_score_calibration": ["month_end", "scope_level", "scope_code"],
-        }
         # Nothing but the analyst schemas, the scopes and the publish record: no staging or old schema left.
         schemas = {s for (s,) in conn.execute(
             "select nspname from pg_namespace where nspname not like 'pg\\_%' and nspname <> 'information_schema'")}

@@ -25,9 +25,8 @@ Readers never see a half-published state. There are two ways in:
   the rows their condition selects instead of whole months (a day's drops
   touch customers in every month). The working copy's relations a condition
   reads (schema intermediate) are copied into temporary tables first; the
-  condition deletes on the server with its names pointed at them, part by
-  part through the relation's index (indexes.py), and selects the rows to
-  COPY in the published file.
+  condition deletes on the server with its names pointed at them, and
+  selects the rows to COPY in the published file.
 
 Either way a failure rolls back, the server keeps the last good marts, and
 PostgresPublishError names the relation.
@@ -45,7 +44,7 @@ import psycopg
 from psycopg import sql
 
 from orchestration import settings
-from orchestration.postgres import fingerprints, indexes
+from orchestration.postgres import fingerprints
 from orchestration.postgres.access import ANALYST_ROLE, Store, apply_access, sync_roles
 from orchestration.postgres.bulk import copy_rows
 from orchestration.postgres.relations import Relation, create_table, published_relations, quote
@@ -227,8 +226,6 @@ def _load_staging(conn, duck, relations: list[Relation], new: dict, build: str |
                 t0 = time.monotonic()
                 copied += copy_rows(conn, duck, relation, into=staging, where=None, scratch=scratch)
                 copy_seconds += time.monotonic() - t0
-                # Built once its rows are in: faster than keeping it up while copying.
-                indexes.create_index(conn, staging, relation.table, relation.index_columns)
                 apply_access(conn, relation.schema, relation.table, relation.column_names, loaded_in=staging)
                 fingerprints.record(conn, relation, new[(relation.schema, relation.table)],
                                     schema=STAGING_PREFIX + fingerprints.SCHEMA)
@@ -262,9 +259,8 @@ def _update_in_place(conn, duck, relations: list[Relation], new: dict, held: dic
                 if condition is not None:
                     # Its intermediate relations are the temporary tables on the server.
                     t0 = time.monotonic()
-                    indexes.delete_changed_rows(conn, relation.schema, relation.table, tuple(
-                        CHANGED_ROWS_READS.sub(r"pg_temp.\1", part)
-                        for part in indexes.changed_rows_parts(relation.name)))
+                    conn.execute(sql.SQL("delete from {} where {}").format(
+                        target, sql.SQL(CHANGED_ROWS_READS.sub(r"pg_temp.\1", condition))))
                     delete_seconds += time.monotonic() - t0
                     t0 = time.monotonic()
                     sent = copy_rows(conn, duck, relation, into=relation.schema, where=condition, scratch=scratch)
