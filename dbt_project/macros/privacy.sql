@@ -4,7 +4,7 @@
 {#- A keyed pseudonym: sha256 of the key and the value. The key comes from
     AFTERSALES_PSEUDONYM_KEY; the default is for the demo only. -#}
 {% macro pseudonym(expression) -%}
-    sha256({{ "'" ~ env_var('AFTERSALES_PSEUDONYM_KEY', 'demo-only-pseudonym-key') | replace("'", "''") ~ "|'" }} || {{ expression }})
+    {{ sha256_hex("'" ~ env_var('AFTERSALES_PSEUDONYM_KEY', 'demo-only-pseudonym-key') | replace("'", "''") ~ "|' || " ~ expression) }}
 {%- endmacro %}
 
 {#- 13812345678 -> 138****5678; anything shorter than 7 characters is fully masked. -#}

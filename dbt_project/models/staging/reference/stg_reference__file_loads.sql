@@ -28,7 +28,7 @@ final as (
         message_cut as message,
         -- the problem alone, without the file's path the message starts with
         case
-            when starts_with(message_cut, source_file || ': ') then substr(message_cut, length(source_file) + 3)
+            when {{ text_starts_with('message_cut', "source_file || ': '") }} then substr(message_cut, length(source_file) + 3)
             else message_cut
         end as reason,
         rows_read,

@@ -15,7 +15,7 @@ problems as (
     select
         source_file,
         line_number,
-        unnest(string_split(reason, '; ')) as problem
+        {{ unnest_list(split_text('reason', "'; '")) }} as problem
     from quarantine
 ),
 
@@ -25,17 +25,17 @@ labelled as (
         line_number,
         regexp_extract(problem, '^([a-z_]+): ', 1) as column_name,
         case
-            when starts_with(problem, 'unreadable CSV line') then 'unreadable CSV line'
-            when regexp_matches(problem, '^[a-z_]+: required value missing$') then 'required value missing'
-            when regexp_matches(problem, '^[a-z_]+: cannot read .* as an? [a-z_]+ value$')
-                or regexp_matches(problem, '^[a-z_]+: cannot read .* as a '';''-separated list of [a-z_]+ values$')
+            when {{ text_starts_with('problem', "'unreadable CSV line'") }} then 'unreadable CSV line'
+            when {{ text_matches('problem', "'^[a-z_]+: required value missing$'") }} then 'required value missing'
+            when {{ text_matches('problem', "'^[a-z_]+: cannot read .* as an? [a-z_]+ value$'") }}
+                or {{ text_matches('problem', "'^[a-z_]+: cannot read .* as a '';''-separated list of [a-z_]+ values$'") }}
                 then 'unknown enumeration'
-            when regexp_matches(problem, '^[a-z_]+: cannot read ') then 'unparseable value'
-            when regexp_matches(problem, '^[a-z_]+: negative amount ') then 'negative amount'
-            when starts_with(problem, 'vin: invalid VIN ') then 'invalid VIN'
-            when regexp_matches(problem, '^[a-z_]+: .* is after the drop date ') then 'date after the drop date'
-            when regexp_matches(problem, '^store_code: .* does not match the drop folder ') then 'not the drop folder''s store'
-            when regexp_matches(problem, '^total_amount: .* <> labor \+ parts \+ other - discount = ') then 'total mismatch'
+            when {{ text_matches('problem', "'^[a-z_]+: cannot read '") }} then 'unparseable value'
+            when {{ text_matches('problem', "'^[a-z_]+: negative amount '") }} then 'negative amount'
+            when {{ text_starts_with('problem', "'vin: invalid VIN '") }} then 'invalid VIN'
+            when {{ text_matches('problem', "'^[a-z_]+: .* is after the drop date '") }} then 'date after the drop date'
+            when {{ text_matches('problem', "'^store_code: .* does not match the drop folder '") }} then 'not the drop folder''s store'
+            when {{ text_matches('problem', "'^total_amount: .* <> labor \+ parts \+ other - discount = '") }} then 'total mismatch'
             else 'other problem'
         end as kind
     from problems
@@ -45,15 +45,13 @@ reasons as (
     select
         source_file,
         line_number,
-        array_to_string(
-            list_sort(list(distinct
-                case
-                    when kind in ('unreadable CSV line', 'other problem') or column_name = '' then kind
-                    else column_name || ': ' || kind
-                end
-            )),
-            '; '
-        ) as reason
+        {% set problem_label -%}
+            case
+                when kind in ('unreadable CSV line', 'other problem') or column_name = '' then kind
+                else column_name || ': ' || kind
+            end
+        {%- endset -%}
+        {{ join_list('array_sort(array_agg(distinct ' ~ problem_label ~ '))', "'; '") }} as reason
     from labelled
     group by source_file, line_number
 ),

@@ -25,8 +25,8 @@ final as (
         -- Each reason once, sorted, blanks dropped: a response counts once per
         -- reason (SPEC section 7), and 'insurer_assigned;insurer_assigned' is
         -- still insurer-assigned only.
-        list_sort(list_distinct(list_filter(
-            string_split(coalesce(reasons, ''), ';'), reason -> trim(reason) <> ''
+        array_sort(array_distinct(filter(
+            {{ split_text("coalesce(reasons, '')", "';'") }}, reason -> trim(reason) <> ''
         ))) as reason_list,
         coalesce(win_back_booked, false) as win_back_booked,
         updated_at
