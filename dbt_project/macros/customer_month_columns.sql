@@ -39,6 +39,6 @@
 {% macro estimated_mileage_km(relation, as_of) -%}
     cast(round(
         {{ relation }}.max_mileage_km
-        + coalesce({{ relation }}.daily_km, 0) * ({{ as_of }} - {{ relation }}.last_reading_date)
+        + coalesce({{ relation }}.daily_km, 0) * {{ days_between(as_of, relation ~ '.last_reading_date') }}
     ) as integer)
 {%- endmacro %}

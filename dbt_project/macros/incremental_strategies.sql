@@ -50,13 +50,13 @@
     with
 
     before as (
-        select {{ keys | join(', ') }}, hash({{ columns }}) as row_hash
+        select {{ keys | join(', ') }}, {{ row_hash(columns) }} as row_hash
         from {{ target }}
         where {{ _rebuilt_part(arg_dict) }}
     ),
 
     after as (
-        select {{ keys | join(', ') }}, hash({{ columns }}) as row_hash
+        select {{ keys | join(', ') }}, {{ row_hash(columns) }} as row_hash
         from {{ source }}
     )
 

@@ -9,7 +9,7 @@
 {% macro money_per(amount, count) -%}
     cast(
         cast(
-            (cast({{ amount }} * 100 as hugeint) * 2 + {{ count }}) // (2 * nullif({{ count }}, 0))
+            {{ integer_divide('cast(' ~ amount ~ ' * 100 as ' ~ wide_integer() ~ ') * 2 + ' ~ count, '2 * nullif(' ~ count ~ ', 0)') }}
             as decimal(18, 0)
         ) * cast(0.01 as decimal(3, 2))
         as decimal(18, 2)

@@ -29,9 +29,7 @@ month_models as (
     from (
         select
             *,
-            unnest(generate_series(
-                date_trunc('month', scores_from), date_trunc('month', scores_through), interval 1 month
-            )) as month_start
+            {{ unnest_list(month_starts('scores_from', 'scores_through')) }} as month_start
         from models
     )
 ),

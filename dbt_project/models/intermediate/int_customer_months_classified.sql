@@ -82,13 +82,13 @@ classified as (
         *,
         -- Calendar month arithmetic with end-of-month clamping (Aug 31 + 6
         -- months = Feb 28/29), as DuckDB's date + interval does.
-        cast(last_visit_date + to_months(at_risk_after_months) as date) as at_risk_since,
-        cast(last_visit_date + to_months(churned_after_months) as date) as churned_since,
+        {{ add_months('last_visit_date', 'at_risk_after_months') }} as at_risk_since,
+        {{ add_months('last_visit_date', 'churned_after_months') }} as churned_since,
         -- Daily km from the first and last visits with a mileage reading, when
         -- they are far enough apart to be trusted (SPEC section 6).
         case
-            when last_reading_date - first_reading_date >= {{ var('mileage_min_days_between_visits') }}
-                then (max_mileage_km - min_mileage_km) / (last_reading_date - first_reading_date)
+            when {{ days_between('last_reading_date', 'first_reading_date') }} >= {{ var('mileage_min_days_between_visits') }}
+                then (max_mileage_km - min_mileage_km) / {{ days_between('last_reading_date', 'first_reading_date') }}
         end as daily_km
     from attributed
 ),
@@ -102,9 +102,9 @@ with_status as (
         -- whole, so flooring the days changes no comparison with them.
         case
             when daily_km is null then null
-            when daily_km <= 0 then cast(last_visit_date + to_months(service_interval_months) as date)
+            when daily_km <= 0 then {{ add_months('last_visit_date', 'service_interval_months') }}
             else least(
-                cast(last_visit_date + to_months(service_interval_months) as date),
+                {{ add_months('last_visit_date', 'service_interval_months') }},
                 cast(last_visit_date + cast(floor(service_interval_km / daily_km) as integer) as date)
             )
         end as mileage_due_date
@@ -268,8 +268,8 @@ final as (
         latest_survey.survey_date as last_survey_date,
         case
             when latest_survey.reason_list is null then null
-            when list_has_any(latest_survey.reason_list, ['vehicle_sold', 'moved']) then 'natural'
-            when latest_survey.reason_list = ['insurer_assigned'] then 'insurer_assigned'
+            when {{ list_has_any_of('latest_survey.reason_list', ["'vehicle_sold'", "'moved'"]) }} then 'natural'
+            when latest_survey.reason_list = {{ list_of(["'insurer_assigned'"]) }} then 'insurer_assigned'
             when {{ is_serviced_elsewhere('latest_survey.serviced_at') }} then 'competitor'
             else 'unknown'
         end as loss_type,

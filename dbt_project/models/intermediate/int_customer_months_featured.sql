@@ -18,6 +18,8 @@
     incremental_predicates=[in_rebuilt_feature_months()],
 ) }}
 -- depends_on: {{ ref('int_build_window') }} {{ ref('int_vins_changed') }}
+{#- The as-of joins match a month's customer by store and VIN. -#}
+{%- set customer = [('store_code', 'months.scope_code'), ('vin', 'months.vin')] %}
 with
 
 customer_months as (
@@ -42,15 +44,15 @@ visits_to_date as (
         visit_date,
         count(*) over customer_so_far as visits_to_date,
         sum(revenue) over customer_so_far as revenue_to_date,
-        count(*) filter (where service_type = 'maintenance') over customer_so_far as maintenance_visits_to_date,
-        count(*) filter (where service_type in ('repair', 'bodywork')) over customer_so_far
+        count(case when service_type = 'maintenance' then 1 end) over customer_so_far as maintenance_visits_to_date,
+        count(case when service_type in ('repair', 'bodywork') then 1 end) over customer_so_far
             as repair_bodywork_visits_to_date,
         sum(gap_days) over customer_so_far as gap_days_to_date,
         sum(gap_days * gap_days) over customer_so_far as gap_days_squared_to_date
     from (
         select
             *,
-            visit_date - lag(visit_date) over (partition by scope_code, vin order by visit_date) as gap_days
+            {{ days_between('visit_date', 'lag(visit_date) over (partition by scope_code, vin order by visit_date)') }} as gap_days
         from {{ ref('int_vehicle_visits_scoped') }}
         where scope_level = 'store'
     )
@@ -103,7 +105,7 @@ featured as (
         months.customer_key,
         months.churn_status,
         months.annual_spend,
-        months.as_of_date - months.last_visit_date as days_since_last_visit,
+        {{ days_between('months.as_of_date', 'months.last_visit_date') }} as days_since_last_visit,
         now_.visits_to_date,
         now_.visits_to_date - coalesce(year_ago.visits_to_date, 0) as visits_last_12m,
         now_.visits_to_date - coalesce(two_years_ago.visits_to_date, 0) as visits_last_24m,
@@ -125,28 +127,29 @@ featured as (
         now_.repair_bodywork_visits_to_date / now_.visits_to_date as repair_bodywork_share,
         -- Days past the mileage-due date (negative: days before it); NULL
         -- without a trusted daily km.
-        months.as_of_date - months.mileage_due_date as days_past_mileage_due,
+        {{ days_between('months.as_of_date', 'months.mileage_due_date') }} as days_past_mileage_due,
         months.overdue_by_mileage,
         -- No warranty end date in the vehicle master: the vehicle's age stands for it.
         case when months.purchase_date <= months.as_of_date
-            then (months.as_of_date - months.purchase_date) / 365.25 end as vehicle_age_years,
+            then {{ days_between('months.as_of_date', 'months.purchase_date') }} / cast(365.25 as double) end
+            as vehicle_age_years,
         months.sold_by_store as vehicle_sold_by_store,
         policy.end_date >= months.as_of_date as has_policy_in_force,
         policy.end_date >= months.as_of_date
-            and policy.end_date <= cast(months.as_of_date + to_months({{ var('churn_score_policy_expiring_within_months') }}) as date)
+            and policy.end_date <= cast(months.as_of_date + interval {{ var('churn_score_policy_expiring_within_months') }} month as date)
             as policy_expiring_soon,
         coalesce(policy.end_date >= months.as_of_date and policy.sold_by_store, false) as policy_bought_here,
         -- The latest reached survey up to M, when it came after the last visit.
         survey.survey_date > months.last_visit_date as has_survey_since_last_visit,
         coalesce(survey.survey_date > months.last_visit_date
-            and list_has_any(survey.reason_list, ['service_attitude', 'repair_quality', 'waiting_time']), false)
+            and {{ list_has_any_of('survey.reason_list', ["'service_attitude'", "'repair_quality'", "'waiting_time'"]) }}, false)
             as survey_says_service,
         coalesce(survey.survey_date > months.last_visit_date
-            and list_contains(survey.reason_list, 'price'), false) as survey_says_price,
+            and array_contains(survey.reason_list, 'price'), false) as survey_says_price,
         coalesce(survey.survey_date > months.last_visit_date
-            and list_contains(survey.reason_list, 'distance'), false) as survey_says_distance,
+            and array_contains(survey.reason_list, 'distance'), false) as survey_says_distance,
         coalesce(survey.survey_date > months.last_visit_date
-            and list_has_any(survey.reason_list, ['vehicle_sold', 'moved']), false) as survey_says_sold_or_moved,
+            and {{ list_has_any_of('survey.reason_list', ["'vehicle_sold'", "'moved'"]) }}, false) as survey_says_sold_or_moved,
         coalesce(survey.survey_date > months.last_visit_date
             and {{ is_serviced_elsewhere('survey.serviced_at') }}, false) as survey_says_serviced_elsewhere,
         months.at_risk_after_months,
@@ -156,26 +159,11 @@ featured as (
         months.visits_in_next_six_months as returned_within_6m,
         months.label_window_end <= months.data_as_of_date as label_complete
     from months
-    asof join visits_to_date as now_
-        on now_.store_code = months.scope_code
-        and now_.vin = months.vin
-        and now_.visit_date <= months.month_end
-    asof left join visits_to_date as year_ago
-        on year_ago.store_code = months.scope_code
-        and year_ago.vin = months.vin
-        and year_ago.visit_date <= months.year_before
-    asof left join visits_to_date as two_years_ago
-        on two_years_ago.store_code = months.scope_code
-        and two_years_ago.vin = months.vin
-        and two_years_ago.visit_date <= months.two_years_before
-    asof left join commercial_policies as policy
-        on policy.store_code = months.scope_code
-        and policy.vin = months.vin
-        and policy.start_date <= months.as_of_date
-    asof left join reached_surveys as survey
-        on survey.store_code = months.scope_code
-        and survey.vin = months.vin
-        and survey.survey_date <= months.as_of_date
+    {{ asof_join('visits_to_date', 'now_', customer, 'visit_date', 'months.month_end') }}
+    {{ asof_join('visits_to_date', 'year_ago', customer, 'visit_date', 'months.year_before', 'left') }}
+    {{ asof_join('visits_to_date', 'two_years_ago', customer, 'visit_date', 'months.two_years_before', 'left') }}
+    {{ asof_join('commercial_policies', 'policy', customer, 'start_date', 'months.as_of_date', 'left') }}
+    {{ asof_join('reached_surveys', 'survey', customer, 'survey_date', 'months.as_of_date', 'left') }}
 ),
 
 final as (

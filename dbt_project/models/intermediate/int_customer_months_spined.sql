@@ -20,6 +20,10 @@
 -- copies them to the region and the group. Vehicles seen at several stores
 -- have rows of every scope. In the bench's 100-store landing 97% of the
 -- vehicles keep to one store: this model then holds 22M rows, not 61M.
+{%- set state_columns = [
+    'scope_level', 'scope_code', 'vin', 'visit_date', 'store_code', 'annual_spend', 'visits_in_year',
+    'service_type', 'first_visit_date', 'next_visit_date', 'total_visits', 'lifetime_revenue',
+    'first_reading_date', 'last_reading_date', 'min_mileage_km', 'max_mileage_km'] %}
 with
 
 all_visit_days as (
@@ -97,7 +101,7 @@ visits_to_date as (
         visits_in_year,
         service_type,
         min(visit_date) over customer as first_visit_date,
-        lead(visit_date) over customer_so_far as next_visit_date,
+        lead(visit_date) over customer_in_order as next_visit_date,
         count(*) over customer_so_far as total_visits,
         sum(revenue) over customer_so_far as lifetime_revenue,
         min(case when mileage_km is not null then visit_date end) over customer_so_far as first_reading_date,
@@ -108,6 +112,7 @@ visits_to_date as (
     where (select is_full_rebuild from build_window) or vin in (select vin from vins_changed)
     window
         customer as (partition by scope_level, scope_code, vin),
+        customer_in_order as (partition by scope_level, scope_code, vin order by visit_date),
         customer_so_far as (
             partition by scope_level, scope_code, vin
             order by visit_date
@@ -123,10 +128,10 @@ latest_visits as (
         vin,
         vin in (select vin from vins_due) as is_due,
         max(visit_date) as visit_date,
-        arg_max(store_code, visit_date) as store_code,
-        arg_max(annual_spend, visit_date) as annual_spend,
-        arg_max(visits_in_year, visit_date) as visits_in_year,
-        arg_max(service_type, visit_date) as service_type,
+        max_by(store_code, visit_date) as store_code,
+        max_by(annual_spend, visit_date) as annual_spend,
+        max_by(visits_in_year, visit_date) as visits_in_year,
+        max_by(service_type, visit_date) as service_type,
         min(visit_date) as first_visit_date,
         null::date as next_visit_date,
         count(*) as total_visits,
@@ -158,11 +163,9 @@ spine as (
         recomputed_customers.first_visit_date
     from recomputed_customers
     cross join data_dates
-    cross join unnest(generate_series(
-        date_trunc('month', recomputed_customers.first_visit_date),
-        date_trunc('month', data_dates.data_as_of_date),
-        interval 1 month
-    )) as months(month_start)
+    {{ cross_join_unnest(
+        month_starts('recomputed_customers.first_visit_date', 'data_dates.data_as_of_date'),
+        'months', 'month_start') }}
     union all
     select
         latest_visits.scope_level,
@@ -173,24 +176,23 @@ spine as (
     from latest_visits
     cross join data_dates
     cross join build_window
-    cross join unnest(generate_series(
-        date_trunc('month', greatest(
+    {%- set first_month_of_latest %}
+        greatest(
             latest_visits.first_visit_date,
             case
                 when latest_visits.is_due then build_window.rebuild_from_month_end
                 else build_window.rebuild_from_month_end + interval 1 month
             end
-        )),
-        date_trunc('month', data_dates.data_as_of_date),
-        interval 1 month
-    )) as months(month_start)
+        )
+    {%- endset %}
+    {{ cross_join_unnest(month_starts(first_month_of_latest, 'data_dates.data_as_of_date'), 'months', 'month_start') }}
 ),
 
 -- The state as of each month end: the last visit on or before it.
 states as (
-    select * from visits_to_date
-    union all by name
-    select * exclude (is_due) from latest_visits
+    select {{ state_columns | join(', ') }} from visits_to_date
+    union all
+    select {{ state_columns | join(', ') }} from latest_visits
 ),
 
 monthly as (
@@ -245,11 +247,9 @@ final as (
         ) as visits_in_next_six_months
     from spine
     cross join data_dates
-    asof join states as last_visit
-        on last_visit.scope_level = spine.scope_level
-        and last_visit.scope_code = spine.scope_code
-        and last_visit.vin = spine.vin
-        and last_visit.visit_date <= spine.month_end
+    {{ asof_join('states', 'last_visit',
+        [('scope_level', 'spine.scope_level'), ('scope_code', 'spine.scope_code'), ('vin', 'spine.vin')],
+        'visit_date', 'spine.month_end') }}
     left join monthly
         on monthly.scope_level = spine.scope_level
         and monthly.scope_code = spine.scope_code

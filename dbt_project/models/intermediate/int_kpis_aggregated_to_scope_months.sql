@@ -120,7 +120,7 @@ recomputed as (
 -- columns each time: DuckDB would otherwise materialize the CTE with every
 -- column (kpi_churn_breakdown_month says what that cost). A change set is
 -- small and stays materialized.
-customer_months as {{ '' if by_change else 'not materialized' }} (
+customer_months as {{ '' if by_change else cte_not_materialized() }} (
     {%- if by_change %}
     {{ customer_month_changes() }}
     {%- else %}

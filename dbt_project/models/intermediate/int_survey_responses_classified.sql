@@ -77,12 +77,12 @@ classified as (
         case
             when last_visit_date is not null then {{ churn_status_at(
                 'survey_date',
-                'cast(last_visit_date + to_months(at_risk_after_months) as date)',
-                'cast(last_visit_date + to_months(churned_after_months) as date)',
+                add_months('last_visit_date', 'at_risk_after_months'),
+                add_months('last_visit_date', 'churned_after_months'),
             ) }}
         end as status_at_survey,
         coalesce({{ is_serviced_elsewhere('serviced_at') }}, false) as is_serviced_elsewhere,
-        reason_list = ['insurer_assigned'] as is_insurer_assigned_only
+        reason_list = {{ list_of(["'insurer_assigned'"]) }} as is_insurer_assigned_only
     from with_visits
 ),
 

@@ -33,7 +33,7 @@ to_call as (
             when is_hidden_churn then 'hidden_churn'
             when churn_status = 'at_risk' then 'at_risk'
             when churn_status = 'churned'
-                and churned_since > cast(as_of_date - to_months({{ var('call_list_churned_within_months') }}) as date)
+                and churned_since > {{ add_months('as_of_date', -var('call_list_churned_within_months')) }}
                 then 'churned'
         end as call_reason
     from current_month
@@ -60,7 +60,7 @@ final as (
         customer_type,
         last_visit_date,
         last_service_type,
-        cast(as_of_date - last_visit_date as integer) as days_since_last_visit,
+        cast({{ days_between('as_of_date', 'last_visit_date') }} as integer) as days_since_last_visit,
         estimated_mileage_km,
         mileage_due_date,
         annual_spend,

@@ -56,7 +56,7 @@ ranked as (
     select
         *,
         rank() over (partition by scope_level, scope_code, month_end, scorer order by score)
-            + (count(*) over (partition by scope_level, scope_code, month_end, scorer, score) - 1) / 2.0
+            + (count(*) over (partition by scope_level, scope_code, month_end, scorer, score) - 1) / cast(2 as double)
             as score_rank
     from scores
 ),
@@ -79,7 +79,7 @@ auc as (
     select
         *,
         case when returned > 0 and returned < customers then
-            (returned_rank_sum - returned * (returned + 1) / 2.0) / (returned * (customers - returned))
+            (returned_rank_sum - returned * (returned + 1) / cast(2 as double)) / (returned * (customers - returned))
         end as auc
     from measured
 ),

@@ -31,10 +31,10 @@ deciles as (
         scored.month_end,
         scored.p_return,
         scored.returned_within_6m,
-        ntile(10) over (
+        cast(ntile(10) over (
             partition by stores_scoped.scope_level, stores_scoped.scope_code, scored.month_end
             order by scored.p_return, scored.store_code, scored.vin
-        ) as decile
+        ) as bigint) as decile
     from scored
     inner join stores_scoped using (store_code)
     {%- if is_incremental() %}

@@ -50,7 +50,7 @@ matched_customers as (
         customers.store_code,
         customers.campaign_id,
         customers.side,
-        customers.first_return_date - sides.measured_from as return_day,
+        {{ days_between('customers.first_return_date', 'sides.measured_from') }} as return_day,
         -- A contacted customer counts once; a comparison one for the contacted of its stratum.
         case when customers.side = 'contacted' then 1.0
             else cast(matched_strata.contacted as double) / matched_strata.comparison_customers
@@ -93,15 +93,19 @@ returns_by_day as (
 ),
 
 days as (
-    select
-        sides.store_code,
-        sides.campaign_id,
-        sides.side,
-        sides.measured_from,
-        cast(unnest(range(0, sides.measured_through - sides.measured_from + 1)) as integer) as day_offset
-    from sides
-    -- Nothing is measured before the start (a campaign not begun yet).
-    where sides.measured_through >= sides.measured_from
+    select store_code, campaign_id, side, measured_from, cast(day_offset as integer) as day_offset
+    from (
+        select
+            sides.store_code,
+            sides.campaign_id,
+            sides.side,
+            sides.measured_from,
+            {{ unnest_list(integers_from_to('0', days_between('sides.measured_through', 'sides.measured_from'))) }}
+                as day_offset
+        from sides
+        -- Nothing is measured before the start (a campaign not begun yet).
+        where sides.measured_through >= sides.measured_from
+    )
 ),
 
 final as (

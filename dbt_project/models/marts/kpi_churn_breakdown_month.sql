@@ -43,7 +43,7 @@ with
 -- (each reads a few columns); DuckDB would otherwise materialize every
 -- column of every customer-month once, which spills: 337 s against 16.8 s
 -- at 100 stores (docs/decisions.md). A change set is small: kept.
-customer_months as {{ '' if by_change else 'not materialized' }} (
+customer_months as {{ '' if by_change else cte_not_materialized() }} (
     {%- if by_change %}
     {{ customer_month_changes() }}
     {%- else %}
@@ -58,7 +58,7 @@ counted as (
         scope_code,
         month_end,
         '{{ dimension }}' as dimension,
-        coalesce(cast({{ column }} as varchar), 'unknown') as dimension_value,
+        coalesce(cast({{ column }} as string), 'unknown') as dimension_value,
         {%- for name, condition in counts.items() %}
         {{ signed_count(condition, signed=by_change) }} as {{ name }},
         {%- endfor %}

@@ -8,7 +8,7 @@ scope_months as (
 ),
 
 final as (
-    select scope_code as store_code, * exclude (scope_level, scope_code)
+    select scope_code as store_code, {{ all_columns_except(['scope_level', 'scope_code']) }}
     from scope_months
     where scope_level = 'store'
 )

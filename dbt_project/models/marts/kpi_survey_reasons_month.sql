@@ -25,7 +25,8 @@ response_reasons as (
         response_id,
         month_end,
         is_confirmed_lost,
-        unnest(case when len(reason_list) = 0 then ['none_given'] else reason_list end) as reason
+        {{ unnest_list('case when ' ~ list_length('reason_list') ~ ' = 0 then ' ~ list_of(["'none_given'"]) ~ ' else reason_list end') }}
+            as reason
     from responses
 ),
 

@@ -53,7 +53,7 @@ aged as (
     cross join data_dates
     inner join industry_lines
         on customer_months.purchase_date
-            > cast({{ customer_month_as_of('customer_months.month_end') }} - to_years(industry_lines.within_years) as date)
+            > {{ add_months(customer_month_as_of('customer_months.month_end'), '-12 * industry_lines.within_years') }}
         and customer_months.purchase_date <= {{ customer_month_as_of('customer_months.month_end') }}
 ),
 

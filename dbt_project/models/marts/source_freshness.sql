@@ -23,7 +23,7 @@ data_dates as (
 ),
 
 drop_sources as (
-    select unnest(['dms', 'insurance', 'survey']) as source
+    select * from (values ('dms'), ('insurance'), ('survey')) as drop_sources (source)
 ),
 
 received as (
@@ -45,9 +45,9 @@ final as (
         received.last_loaded_at,
         received.last_rejected_drop_date,
         data_dates.data_as_of_date,
-        cast(data_dates.data_as_of_date - received.last_drop_date as integer) as days_behind,
+        cast({{ days_between('data_dates.data_as_of_date', 'received.last_drop_date') }} as integer) as days_behind,
         coalesce(
-            data_dates.data_as_of_date - received.last_drop_date >= {{ var('freshness_late_after_days') }},
+            {{ days_between('data_dates.data_as_of_date', 'received.last_drop_date') }} >= {{ var('freshness_late_after_days') }},
             true
         ) as is_late
     from stores

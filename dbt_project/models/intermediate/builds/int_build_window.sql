@@ -48,7 +48,7 @@ this_build as (
         data_dates.data_as_of_date,
         -- The code's part is hashed here; the stores' part (scopes) in SQL.
         md5('{{ local_md5(fingerprint_parts | join("|")) }}|' || (
-            select coalesce(string_agg(concat_ws('|', store_code, region, brand), ',' order by store_code), '')
+            select coalesce({{ ordered_string_agg("concat_ws('|', store_code, region, brand)", "','", 'store_code') }}, '')
             from stores
         )) as fingerprint
     from data_dates
@@ -61,10 +61,10 @@ previous_build as (
     where previous_window.build_id in (select build_id from {{ completed }})
     {%- else %}
     select
-        null::varchar as build_id,
+        null::string as build_id,
         null::timestamp as loaded_through,
         null::date as data_as_of_date,
-        null::varchar as fingerprint
+        null::string as fingerprint
     where false
     {%- endif %}
 ),

@@ -50,7 +50,7 @@ crossed as (
 {%- else %}
 
 crossed as (
-    select null::varchar as vin where false
+    select null::string as vin where false
 ),
 
 {%- endif %}

@@ -1,0 +1,119 @@
+{#- The warehouse's incremental strategies (incremental_strategies.sql) on
+    Spark. dbt-spark's incremental materialization validates the strategy and
+    asks these two macros for its SQL; the project's macros of the same names
+    take their place (dbt looks in the root project before the adapter).
+
+    A Parquet table cannot delete rows, so a part is replaced by writing the
+    table anew: the rows outside the part this build recomputed, and the
+    model's new rows, go into <table>__dbt_new, which then takes the table's
+    name. The model's rows (a temporary view) are read before the old table
+    is dropped. docs/decisions.md ("Spark") says why and what it costs. -#}
+
+{% macro dbt_spark_validate_get_incremental_strategy(raw_strategy, file_format) -%}
+    {%- if raw_strategy not in ['append', 'replace_where', 'replace_changed'] -%}
+        {{ exceptions.raise_compiler_error(
+            "Invalid incremental strategy for this project on Spark: " ~ raw_strategy
+            ~ ". Expected one of: append, replace_where, replace_changed") }}
+    {%- endif -%}
+    {{ return(raw_strategy) }}
+{%- endmacro %}
+
+{#- The materialization runs what this returns as its one main statement
+    (Spark runs one statement at a time); the statements before it run here. -#}
+{% macro dbt_spark_get_incremental_sql(strategy, source, target, existing, unique_key, incremental_predicates) -%}
+    {%- set columns = get_quoted_csv(adapter.get_columns_in_relation(target) | map(attribute='name')) -%}
+    {%- set arg_dict = {
+        'target_relation': target, 'temp_relation': source, 'unique_key': unique_key,
+        'incremental_predicates': incremental_predicates} -%}
+    {%- if strategy == 'append' -%}
+        insert into table {{ target }} select {{ columns }} from {{ source }}
+    {%- elif strategy == 'replace_where' -%}
+        {{ _spark_replace_where(arg_dict, columns) }}
+    {%- else -%}
+        {{ _spark_replace_changed(arg_dict, columns) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro _spark_replace_where(arg_dict, columns) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set keys = arg_dict['unique_key'] or [] -%}
+    {%- set kept -%}
+        select {{ columns }} from {{ target }} as t
+        where not coalesce({{ _rebuilt_part(arg_dict) }}, false)
+        {%- if keys %}
+            and not exists (
+                select 1 from {{ source }} as s
+                where {% for key in keys %}s.{{ key }} = t.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
+            )
+        {%- endif %}
+        union all
+        select {{ columns }} from {{ source }}
+    {%- endset -%}
+    {{ _spark_write_anew(target, kept) }}
+{%- endmacro %}
+
+{% macro _spark_replace_changed(arg_dict, columns) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set keys = arg_dict['unique_key'] -%}
+    {%- set changed = build_relation(config.require('changed_keys')) -%}
+    {%- set previous = build_relation(config.require('previous_rows')) -%}
+    {%- set on_keys = [] -%}
+    {%- for key in keys %}{% do on_keys.append('t.' ~ key ~ ' = c.' ~ key) %}{% endfor -%}
+    {%- call statement('changed_keys') -%}
+        drop table if exists {{ changed }}
+    {%- endcall -%}
+    {%- call statement('changed_keys') -%}
+        create table {{ changed }} using parquet as
+        with
+
+        before as (
+            select {{ keys | join(', ') }}, {{ row_hash(columns) }} as row_hash
+            from {{ target }}
+            where {{ _rebuilt_part(arg_dict) }}
+        ),
+
+        after as (
+            select {{ keys | join(', ') }}, {{ row_hash(columns) }} as row_hash
+            from {{ source }}
+        )
+
+        select {{ keys | join(', ') }}
+        from before
+        full outer join after using ({{ keys | join(', ') }})
+        where before.row_hash is distinct from after.row_hash
+    {%- endcall -%}
+    {%- call statement('previous_rows') -%}
+        drop table if exists {{ previous }}
+    {%- endcall -%}
+    {%- call statement('previous_rows') -%}
+        create table {{ previous }} using parquet as
+        select {{ columns }} from {{ target }} as t
+        left semi join {{ changed }} as c on {{ on_keys | join(' and ') }}
+    {%- endcall -%}
+    {%- set kept -%}
+        select {{ columns }} from {{ target }} as t
+        left anti join {{ changed }} as c on {{ on_keys | join(' and ') }}
+        union all
+        select {{ columns }} from {{ source }} as t
+        left semi join {{ changed }} as c on {{ on_keys | join(' and ') }}
+    {%- endset -%}
+    {{ _spark_write_anew(target, kept) }}
+{%- endmacro %}
+
+{#- Writes `rows` to <target>__dbt_new and drops the target; returns the
+    statement that gives the new table the target's name. -#}
+{% macro _spark_write_anew(target, rows) -%}
+    {%- set fresh = target.incorporate(path={'identifier': target.identifier ~ '__dbt_new'}) -%}
+    {%- call statement('write_anew') -%}
+        drop table if exists {{ fresh }}
+    {%- endcall -%}
+    {%- call statement('write_anew') -%}
+        create table {{ fresh }} using parquet as {{ rows }}
+    {%- endcall -%}
+    {%- call statement('write_anew') -%}
+        drop table {{ target }}
+    {%- endcall -%}
+    alter table {{ fresh }} rename to {{ target }}
+{%- endmacro %}
