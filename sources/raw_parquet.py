@@ -128,7 +128,7 @@ def mirror_raw_to_parquet(con: duckdb.DuckDBPyConnection, root: Path) -> MirrorR
             empty = folder / f"store={NONE}" / f"drop_date={NONE}"
             empty.mkdir(parents=True, exist_ok=True)
             con.execute(
-                f"""copy (select *, '{NONE}' as store, '{NONE}' as drop_date from {RAW_SCHEMA}.{table.name} limit 0)
+                f"""copy (select * from {RAW_SCHEMA}.{table.name} limit 0)
                     to {quote_literal(str(empty / 'data_0.parquet'))} (format parquet)"""
             )
     for name in BOOKKEEPING_TABLES:

@@ -199,3 +199,12 @@
 {%- endmacro %}
 {% macro default__all_columns_except(columns) -%} * exclude ({{ columns | join(', ') }}) {%- endmacro %}
 {% macro spark__all_columns_except(columns) -%} * except ({{ columns | join(', ') }}) {%- endmacro %}
+
+{#- Union matching columns by name (DuckDB). Spark has no union by name:
+    there the sides are matched by position, so every use lists the same
+    columns in the same order on both sides. -#}
+{% macro union_all_by_name() -%}
+    {{ return(adapter.dispatch('union_all_by_name')()) }}
+{%- endmacro %}
+{% macro default__union_all_by_name() -%} union all by name {%- endmacro %}
+{% macro spark__union_all_by_name() -%} union all {%- endmacro %}

@@ -47,23 +47,7 @@
     {%- set on_keys = [] -%}
     {%- for key in keys %}{% do on_keys.append('t.' ~ key ~ ' = c.' ~ key) %}{% endfor -%}
     create or replace table {{ changed }} as
-    with
-
-    before as (
-        select {{ keys | join(', ') }}, {{ row_hash(columns) }} as row_hash
-        from {{ target }}
-        where {{ _rebuilt_part(arg_dict) }}
-    ),
-
-    after as (
-        select {{ keys | join(', ') }}, {{ row_hash(columns) }} as row_hash
-        from {{ source }}
-    )
-
-    select {{ keys | join(', ') }}
-    from before
-    full outer join after using ({{ keys | join(', ') }})
-    where before.row_hash is distinct from after.row_hash;
+    {{ _changed_keys(arg_dict, columns) }};
 
     create or replace table {{ previous }} as
     select {{ columns }}
@@ -80,6 +64,29 @@
     semi join {{ changed }} using ({{ keys | join(', ') }});
 
     {{ _drop_temp_relation(arg_dict) }}
+{%- endmacro %}
+
+{#- The keys of the rows of the part this build recomputed that differ from
+    the model's new rows, either way (a row added, changed or gone). -#}
+{% macro _changed_keys(arg_dict, columns) -%}
+    {%- set keys = arg_dict['unique_key'] | join(', ') -%}
+    with
+
+    before as (
+        select {{ keys }}, {{ row_hash(columns) }} as row_hash
+        from {{ arg_dict['target_relation'] }}
+        where {{ _rebuilt_part(arg_dict) }}
+    ),
+
+    after as (
+        select {{ keys }}, {{ row_hash(columns) }} as row_hash
+        from {{ arg_dict['temp_relation'] }}
+    )
+
+    select {{ keys }}
+    from before
+    full outer join after using ({{ keys }})
+    where before.row_hash is distinct from after.row_hash
 {%- endmacro %}
 
 {#- dbt-duckdb writes a Python model's rows for an incremental build into a

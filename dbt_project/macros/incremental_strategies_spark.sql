@@ -66,23 +66,7 @@
     {%- endcall -%}
     {%- call statement('changed_keys') -%}
         create table {{ changed }} using parquet as
-        with
-
-        before as (
-            select {{ keys | join(', ') }}, {{ row_hash(columns) }} as row_hash
-            from {{ target }}
-            where {{ _rebuilt_part(arg_dict) }}
-        ),
-
-        after as (
-            select {{ keys | join(', ') }}, {{ row_hash(columns) }} as row_hash
-            from {{ source }}
-        )
-
-        select {{ keys | join(', ') }}
-        from before
-        full outer join after using ({{ keys | join(', ') }})
-        where before.row_hash is distinct from after.row_hash
+        {{ _changed_keys(arg_dict, columns) }}
     {%- endcall -%}
     {%- call statement('previous_rows') -%}
         drop table if exists {{ previous }}

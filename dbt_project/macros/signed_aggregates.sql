@@ -27,7 +27,7 @@
     select 1 as sign, customer_months.*
     from {{ ref('int_customer_months_classified') }} as customer_months
     semi join {{ changed_customer_months() }} using (scope_level, scope_code, vin, month_end)
-    union all by name
+    {{ union_all_by_name() }}
     select -1 as sign, previous.*
     from {{ build_relation('int_customer_months_previous') }} as previous
 {%- endmacro %}

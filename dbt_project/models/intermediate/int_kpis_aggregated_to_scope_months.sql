@@ -171,7 +171,7 @@ statuses as (
     from (
         select * from status_counts
         {%- if by_change %}
-        union all by name
+        {{ union_all_by_name() }}
         select
             scope_level, scope_code, month_end,
             {{ ((counts.keys() | list) + (sums.keys() | list) + (amounts.keys() | list)) | join(', ') }}

@@ -22,7 +22,7 @@ customer_months as (
         {%- if by_change %}
         select * from ({{ customer_month_changes() }})
         where not ({{ in_months_of_the_data_date() }})
-        union all by name
+        {{ union_all_by_name() }}
         select 1 as sign, * from {{ ref('int_customer_months_classified') }}
         where {{ in_months_of_the_data_date() }}
         {%- else %}
