@@ -208,3 +208,12 @@
 {%- endmacro %}
 {% macro default__union_all_by_name() -%} union all by name {%- endmacro %}
 {% macro spark__union_all_by_name() -%} union all {%- endmacro %}
+
+{#- The value of the row that comes last in the order of `keys` (a list of
+    expressions, the first deciding, the next breaking its ties): max_by on
+    a row of the keys, so a tie in the first key cannot pick either row. -#}
+{% macro value_of_last(value, keys) -%}
+    {{ return(adapter.dispatch('value_of_last')(value, keys)) }}
+{%- endmacro %}
+{% macro default__value_of_last(value, keys) -%} max_by({{ value }}, row({{ keys | join(', ') }})) {%- endmacro %}
+{% macro spark__value_of_last(value, keys) -%} max_by({{ value }}, struct({{ keys | join(', ') }})) {%- endmacro %}

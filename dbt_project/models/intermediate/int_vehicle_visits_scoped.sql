@@ -30,14 +30,15 @@ scoped_days as (
         visit_days.vin,
         visit_days.visit_date,
         -- The store of the day's latest RO: its records describe the customer.
-        max_by(visit_days.store_code, visit_days.last_opened_at) as store_code,
+        {{ value_of_last('visit_days.store_code', ['visit_days.last_opened_at', 'visit_days.store_code']) }} as store_code,
         bool_or(visit_days.is_paid_visit) as is_paid_visit,
         cast(sum(visit_days.revenue) as decimal(18, 2)) as revenue,
         cast(sum(visit_days.labor_amount) as decimal(18, 2)) as labor_amount,
         cast(sum(visit_days.parts_amount) as decimal(18, 2)) as parts_amount,
         cast(sum(visit_days.parts_cost) as decimal(18, 2)) as parts_cost,
         max(visit_days.mileage_km) as mileage_km,
-        max_by(visit_days.service_type, visit_days.last_opened_at) as service_type
+        {{ value_of_last('visit_days.service_type', ['visit_days.last_opened_at', 'visit_days.store_code']) }}
+            as service_type
     from visit_days
     inner join stores_scoped using (store_code)
     group by stores_scoped.scope_level, stores_scoped.scope_code, visit_days.vin, visit_days.visit_date

@@ -22,7 +22,7 @@ rules as (
 
 -- The owner on the latest RO, for a VIN the vehicle master does not hold.
 latest_ro_owner as (
-    select store_code, vin, max_by(customer_id, opened_at) as customer_id
+    select store_code, vin, {{ value_of_last('customer_id', ['opened_at', 'ro_number']) }} as customer_id
     from repair_orders
     group by store_code, vin
 ),

@@ -30,7 +30,7 @@ days as (
         cast(coalesce(sum(parts_amount) filter (where is_revenue), 0) as decimal(18, 2)) as parts_amount,
         cast(coalesce(sum(parts_cost) filter (where is_revenue), 0) as decimal(18, 2)) as parts_cost,
         max(mileage_km) as mileage_km,
-        max_by(service_type, opened_at) as service_type,
+        {{ value_of_last('service_type', ['opened_at', 'ro_number']) }} as service_type,
         max(opened_at) as last_opened_at
     from repair_orders
     group by store_code, vin, visit_date
