@@ -1,6 +1,7 @@
 """The `aftersales` command.
 
-    aftersales run   [--landing PATH] [--warehouse PATH] [--full-refresh]    the whole daily job
+    aftersales run   [--landing PATH] [--warehouse PATH] [--full-refresh] [--engine duckdb|spark]
+                                                                             the whole daily job
     aftersales demo  --out PATH [--seed N --end-date D --stores N ...]        write a demo landing
     aftersales bench [--stores N --years N --vehicles-per-store N] [--throwaway-postgres | --postgres DSN]
                                                                              time `run` at a scale
@@ -55,6 +56,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             data_docs_dir=Path(args.data_docs) if args.data_docs else None,
             full_refresh=args.full_refresh,
             postgres_dsn=args.postgres,
+            engine=args.engine,
             progress=progress,
         )
     print_summary(summary, log_file)
@@ -141,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="rebuild every model from the whole raw layer, not only what the new drops change")
     run.add_argument("--postgres", metavar="DSN",
                      help=f"also publish to this PostgreSQL server (default ${settings.POSTGRES_DSN_ENV}, if set)")
+    run.add_argument("--engine", choices=settings.ENGINES,
+                     help=f"what the dbt models build on (docs/spark.md); default ${settings.ENGINE_ENV}, else duckdb")
     run.add_argument("-v", "--verbose", action="store_true", help="show Dagster and dbt output as it runs")
     run.set_defaults(func=_cmd_run)
 

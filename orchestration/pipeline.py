@@ -58,10 +58,13 @@ def run_pipeline(
     data_docs_dir: Path | None = None,
     full_refresh: bool = False,
     postgres_dsn: str | None = None,
+    engine: str | None = None,
     progress: LiveProgress | None = None,
 ) -> RunSummary:
     """Run the job over the dates with new drops; `full_refresh` rebuilds
     every dbt model from the whole raw layer instead of what changed;
+    `engine` (default AFTERSALES_ENGINE, else duckdb) is what the dbt models
+    build on (docs/spark.md);
     `postgres_dsn` (default AFTERSALES_POSTGRES_DSN) names the server the
     published relations are sent to; `progress` shows the steps as they run
     (on a terminal)."""
@@ -75,6 +78,7 @@ def run_pipeline(
     os.environ[settings.PSEUDONYM_KEY_ENV] = settings.pseudonym_key(landing)
     os.environ[settings.WAREHOUSE_ENV] = str(warehouse)
     os.environ[settings.LANDING_ENV] = str(landing)
+    os.environ[settings.ENGINE_ENV] = engine or settings.engine()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
 
     # The job writes a working copy (every layer, owner-only) and publishes its
@@ -87,7 +91,8 @@ def run_pipeline(
     progress.phase(f"finding new drops under {landing}")
     inputs = unchanged_run.run_inputs(
         pseudonym_key=os.environ[settings.PSEUDONYM_KEY_ENV], dashboards_dir=dashboards_dir,
-        data_docs_dir=data_docs_dir, postgres_server=_server_address(postgres_dsn))
+        data_docs_dir=data_docs_dir, postgres_server=_server_address(postgres_dsn),
+        engine=os.environ[settings.ENGINE_ENV])
     index = dashboards_dir / "index.html"
     if not full_refresh:
         started = time.monotonic()

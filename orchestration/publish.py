@@ -40,6 +40,7 @@ from pathlib import Path
 
 import duckdb
 
+from expectations.suites import BUILD_WINDOW
 from orchestration import settings
 from orchestration.file_modes import PUBLISHED_MODE
 
@@ -48,6 +49,11 @@ from orchestration.file_modes import PUBLISHED_MODE
 # results that let the build through, and the dbt seeds (brand thresholds and
 # the industry line: the rules behind the figures, no personal data).
 ANALYST_SCHEMAS = ("marts", "ops", "seeds")
+
+# The build's record in the working copy, which publishing reads: the window
+# the build recomputed, and the builds completed before it.
+BUILDS_COMPLETED = "intermediate.int_builds_completed"
+BUILD_RECORD_RELATIONS = (BUILD_WINDOW, BUILDS_COMPLETED)
 
 # The column a relation's monthly partitions are told apart by.
 MONTH_COLUMN = "month_end"
@@ -241,9 +247,9 @@ def rows_changed_since(working: Path, held_build: str | None, *, current_build: 
         return {}
     with duckdb.connect(str(working), read_only=True) as con:
         (is_full, last) = con.execute(
-            "select bool_or(is_full_rebuild), any_value(build_id) from intermediate.int_build_window").fetchone()
+            f"select bool_or(is_full_rebuild), any_value(build_id) from {BUILD_WINDOW}").fetchone()
         previous = con.execute(
-            "select build_id from intermediate.int_builds_completed order by completed_at desc limit 1 offset 1"
+            f"select build_id from {BUILDS_COMPLETED} order by completed_at desc limit 1 offset 1"
         ).fetchone()
     if is_full is not False or previous is None or previous[0] != held_build:
         return {}
@@ -267,9 +273,9 @@ def record_build(working: Path) -> None:
     with duckdb.connect(str(working)) as con:
         con.execute("create schema if not exists ops")
         con.execute(
-            """create or replace table ops.build as
+            f"""create or replace table ops.build as
                select build_id, data_as_of_date, is_full_rebuild, loaded_through
-               from intermediate.int_build_window"""
+               from {BUILD_WINDOW}"""
         )
 
 

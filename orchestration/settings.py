@@ -31,6 +31,10 @@ POSTGRES_DSN_ENV = "AFTERSALES_POSTGRES_DSN"
 MEMORY_LIMIT_ENV = "AFTERSALES_DUCKDB_MEMORY_LIMIT"
 THREADS_ENV = "AFTERSALES_DUCKDB_THREADS"
 SPILL_DIR_ENV = "AFTERSALES_DUCKDB_SPILL_DIR"
+# The engine the dbt models build on: duckdb (the default) or spark
+# (docs/spark.md); `aftersales run --engine` sets it for the run.
+ENGINE_ENV = "AFTERSALES_ENGINE"
+ENGINES = ("duckdb", "spark")
 # The share of the machine's memory DuckDB may hold by default: the rest is
 # for Python, dbt, Dagster and the operating system's file cache.
 DEFAULT_MEMORY_SHARE = 0.25
@@ -43,6 +47,13 @@ DEMO_PSEUDONYM_KEY = "demo-only-pseudonym-key"
 # Daily partitions start here, or at the landing's first drop if that is
 # earlier (first_drop_date); AFTERSALES_FIRST_DROP_DATE overrides both.
 DEFAULT_FIRST_DROP_DATE = "2020-01-01"
+
+
+def engine() -> str:
+    name = os.environ.get(ENGINE_ENV) or ENGINES[0]
+    if name not in ENGINES:
+        raise SettingsError(f"{ENGINE_ENV}={name}: the engine is one of {', '.join(ENGINES)}")
+    return name
 
 
 def warehouse_path() -> Path:

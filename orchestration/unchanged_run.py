@@ -29,10 +29,12 @@ CODE_DIRS = ("orchestration", "sources", "dbt_project", "expectations", "dashboa
 NOT_CODE = {"__pycache__", "target", "logs", "dbt_packages"}
 
 
-def run_inputs(*, pseudonym_key: str, dashboards_dir: Path, data_docs_dir: Path, postgres_server: str) -> str:
+def run_inputs(*, pseudonym_key: str, dashboards_dir: Path, data_docs_dir: Path, postgres_server: str,
+               engine: str) -> str:
     """What a run's outcome depends on besides the landing and the warehouse:
-    the project's code, the pseudonym key (hashed), where the pages go and
-    which server the relations are sent to (host:port/dbname)."""
+    the project's code, the pseudonym key (hashed), where the pages go,
+    which server the relations are sent to (host:port/dbname) and the engine
+    the models build on."""
     code = hashlib.sha256()
     for folder in CODE_DIRS:
         for path in sorted((PROJECT_ROOT / folder).rglob("*")):
@@ -45,6 +47,7 @@ def run_inputs(*, pseudonym_key: str, dashboards_dir: Path, data_docs_dir: Path,
         "dashboards_dir": str(dashboards_dir),
         "data_docs_dir": str(data_docs_dir),
         "postgres_server": postgres_server,
+        "engine": engine,
     }, sort_keys=True)
 
 

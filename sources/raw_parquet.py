@@ -112,12 +112,11 @@ def mirror_raw_to_parquet(con: duckdb.DuckDBPyConnection, root: Path) -> MirrorR
             select t.*, w.store, w.drop_date
             from {RAW_SCHEMA}.{table.name} t
             join _to_write w on w.source_file = t._source_file and w.table_name = '{table.name}'"""
-        (rows,) = con.execute(f"select count(*) from ({query})").fetchone()
-        con.execute(
+        (rows,) = con.execute(
             f"""copy ({query}) to {quote_literal(str(folder))}
                 (format parquet, partition_by (store, drop_date), overwrite_or_ignore true,
                  filename_pattern 'data_{{i}}')"""
-        )
+        ).fetchone()
         files_written += n_files
         rows_written += rows
     for table in LANDING_TABLES:

@@ -14,11 +14,7 @@ the hand landing.)"""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -27,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_runs import build_models
 from landing_edits import (
     RepairOrderCorrection,
     append_rows,
@@ -75,25 +72,6 @@ def _frozen_copy(working: Path, dest: Path) -> Path:
     return dest
 
 
-def _full_refresh(database: Path, landing: Path, scratch: Path) -> None:
-    """`dbt build --full-refresh` of every model (no tests) on `database`,
-    with the variables the pipeline's dbt step passes."""
-    env = dict(os.environ)
-    env[settings.PSEUDONYM_KEY_ENV] = settings.pseudonym_key(landing)
-    env[settings.WAREHOUSE_ENV] = str(database)
-    env.update(settings.duckdb_resources_env(database))
-    dbt_vars = {"warehouse_path": str(database), "code_version": settings.dbt_code_version()}
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "build", "--full-refresh",
-         "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test",
-         "--project-dir", str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR),
-         "--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs"),
-         "--vars", json.dumps(dbt_vars)],
-        cwd=settings.DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
-    )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-
-
 def _busiest_middle_day(landing: Path, daily: list[str]) -> str:
     """The daily date of the middle third with the most repair orders: a late
     drop with something in it, with daily drops before and after it."""
@@ -137,7 +115,7 @@ def sequence(tmp_path_factory) -> Sequence:
                     shutil.copyfile(summary.warehouse, root / name / "published.duckdb"))
         if reference:
             step.full = shutil.copyfile(step.incremental, root / name / "full.duckdb")
-            _full_refresh(step.full, landing, root / name)
+            build_models(step.full, root / name, settings.pseudonym_key(landing), full_refresh=True)
         return step
 
     # run_pipeline exports the warehouse, landing and key for dbt: undo that after.

@@ -31,7 +31,7 @@ def copy(demo_build, tmp_path):
 
 def _inputs(demo_build, **changes) -> str:
     given = dict(pseudonym_key=settings.DEMO_PSEUDONYM_KEY, dashboards_dir=(demo_build.root / "dashboards").resolve(),
-                 data_docs_dir=(demo_build.root / "data_docs").resolve(), postgres_server="")
+                 data_docs_dir=(demo_build.root / "data_docs").resolve(), postgres_server="", engine="duckdb")
     return unchanged_run.run_inputs(**{**given, **changes})
 
 
@@ -63,7 +63,7 @@ def test_a_new_drop_does_not(demo_build, copy):
 def test_other_settings_or_code_do_not(demo_build, copy):
     warehouse, landing = copy
     for changed in (dict(pseudonym_key="another key"), dict(dashboards_dir=Path("/elsewhere")),
-                    dict(postgres_server="db:5432/warehouse")):
+                    dict(postgres_server="db:5432/warehouse"), dict(engine="spark")):
         assert _unchanged(demo_build, warehouse, landing, _inputs(demo_build, **changed)) is None, changed
     code_changed = json.loads(_inputs(demo_build)) | {"code": "0" * 64}
     assert _unchanged(demo_build, warehouse, landing, json.dumps(code_changed, sort_keys=True)) is None

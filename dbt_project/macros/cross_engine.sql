@@ -61,13 +61,6 @@
 {% macro default__days_between(later, earlier) -%} ({{ later }} - {{ earlier }}) {%- endmacro %}
 {% macro spark__days_between(later, earlier) -%} cast(datediff({{ later }}, {{ earlier }}) as bigint) {%- endmacro %}
 
-{#- The first day of a date's month (DuckDB's date_trunc gives a timestamp). -#}
-{% macro month_start(date) -%}
-    {{ return(adapter.dispatch('month_start')(date)) }}
-{%- endmacro %}
-{% macro default__month_start(date) -%} cast(date_trunc('month', {{ date }}) as date) {%- endmacro %}
-{% macro spark__month_start(date) -%} trunc({{ date }}, 'MM') {%- endmacro %}
-
 {#- The list of first days of the months from `first` to `last` (dates). -#}
 {% macro month_starts(first, last) -%}
     {{ return(adapter.dispatch('month_starts')(first, last)) }}

@@ -57,6 +57,26 @@ def warehouse_dbt_models(
     # One target folder per warehouse, kept between runs: dbt's partial parsing
     # then skips the full parse (seconds) while the code and vars stay the same.
     target_path = Path(warehouse.path).parent / "dbt_target"
+    if settings.engine() == "spark":
+        yield from _build_on_spark(context, args, Path(warehouse.path), target_path)
+        return
     # dbt's DuckDB write-ahead log and spill files hold raw rows: owner-only, as the working copy.
     with owner_only():
         yield from dbt.cli(args, context=context, target_path=target_path).stream()
+
+
+def _build_on_spark(context: AssetExecutionContext, args: list[str], working: Path, target_path: Path):
+    """The same dbt build on the `spark` target, over the raw layer mirrored
+    to Parquet; then what the later steps read is copied back into the
+    working copy (orchestration/spark/step.py)."""
+    from orchestration.spark import step
+
+    paths = step.spark_paths(working)
+    # The mirror and Spark's tables hold raw rows, as the working copy does.
+    with owner_only():
+        context.log.info(step.mirror_raw(working, paths))
+        yield from step.dbt_cli().cli(args, context=context, target_path=target_path).stream()
+        rows, seconds = step.copy_to_working_copy(
+            working, paths, step.relations_read_after_dbt(dbt_project.manifest_path))
+    context.log.info(f"copied {rows:,} rows of Spark's analyst relations and build record into {working} "
+                     f"in {seconds:.1f} s")
