@@ -112,7 +112,7 @@ def run_pipeline(
 
     from orchestration.assets.dbt import FULL_REFRESH_TAG, warehouse_dbt_models
     from orchestration.definitions import defs
-    from orchestration.partitions import daily_drops
+    from orchestration.partitions import RANGE_END_TAG, RANGE_START_TAG, daily_drops
 
     # The partitions were made when the definitions first loaded in this
     # process, from the landing of that moment (settings.first_drop_date).
@@ -149,8 +149,8 @@ def run_pipeline(
         result = job.execute_in_process(
             instance=instance,
             tags={
-                "dagster/asset_partition_range_start": first,
-                "dagster/asset_partition_range_end": last,
+                RANGE_START_TAG: first,
+                RANGE_END_TAG: last,
                 FULL_REFRESH_TAG: "true" if full_refresh else "false",
             },
             raise_on_error=False,
@@ -229,20 +229,16 @@ def _collect(result, summary: RunSummary) -> None:
 
     from orchestration.assets.freshness import FRESHNESS_CHECK
 
-    counted: set[str] = set()
     for event in result.all_events:
         if event.is_step_materialization:
             mat = event.event_specific_data.materialization
             key = "/".join(mat.asset_key.path)
-            # A run over a range of partitions repeats the metadata of its one
-            # load on every partition's materialization: count it once.
             if key == "warehouse/published":
                 summary.published = True
             if key == "warehouse/postgres":
                 summary.postgres_publish = {k: v.value for k, v in mat.metadata.items() if k != "server"}
                 summary.postgres_server = str(mat.metadata["server"].value)
-            if key in ("raw/load_log", "raw/reference_stores") and key not in counted:
-                counted.add(key)
+            if key in ("raw/load_log", "raw/reference_stores"):
                 md = {k: v.value for k, v in mat.metadata.items()}
                 summary.files_loaded += int(md.get("files_loaded", 0))
                 summary.files_unchanged += int(md.get("files_unchanged", 0))

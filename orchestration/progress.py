@@ -136,8 +136,7 @@ class _RunSteps(logging.Handler):
             materialization = event.event_specific_data.materialization
             if self.step == self.dbt_step:
                 self.built += 1
-            elif materialization.asset_key.path == ["raw", "load_log"] and not self.loaded:
-                # a run over several dates repeats its one load's figures on each date
+            elif materialization.asset_key.path == ["raw", "load_log"]:
                 self.loaded = {k: int(v.value) for k, v in materialization.metadata.items()
                                if k in ("files_loaded", "rows_loaded")}
             self.progress.update(self._line())

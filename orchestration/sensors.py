@@ -35,7 +35,7 @@ from dagster import (
     sensor,
 )
 
-from orchestration.partitions import daily_drops
+from orchestration.partitions import RANGE_END_TAG, RANGE_START_TAG, daily_drops
 from orchestration.resources import LandingResource, WarehouseResource
 from orchestration.schedules import daily_job
 from sources.contract import DROP_TABLES
@@ -45,8 +45,6 @@ SENSOR_NAME = "new_drops_sensor"
 EVALUATION_INTERVAL_SECONDS = 120
 # A file younger than this may still be being written.
 SETTLE_SECONDS = 60
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 UNFINISHED = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
               DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 

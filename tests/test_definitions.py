@@ -55,6 +55,24 @@ def test_daily_schedule_targets_the_partitioned_job():
     job = defs.resolve_job_def("daily_warehouse_job")
     assert schedule.job_name == job.name
     assert job.partitions_def is not None
+    # Dagster records one event per partition of every partitioned asset in a
+    # run: only the landing carries the dates, and every drop table loads from it.
+    graph = defs.resolve_asset_graph()
+    partitioned = {k for k in graph.get_all_asset_keys() if graph.get(k).partitions_def is not None}
+    assert partitioned == {AssetKey(["landing", "drops"])}
+    assert graph.get(AssetKey(["raw", "dms_repair_orders"])).parent_keys == {AssetKey(["landing", "drops"])}
+
+
+def test_a_run_loads_the_drop_dates_of_its_partitions():
+    import datetime as dt
+
+    from orchestration.partitions import run_drop_dates
+
+    day = dt.date(2026, 2, 28)
+    assert run_drop_dates({"dagster/partition": "2026-02-28"}) == (day, day)
+    assert run_drop_dates({"dagster/asset_partition_range_start": "2026-02-01",
+                           "dagster/asset_partition_range_end": "2026-02-28"}) == (dt.date(2026, 2, 1), day)
+    assert run_drop_dates({}) == (None, None)
 
 
 def test_the_schedule_asks_for_yesterdays_drops_in_beijing_time():

@@ -1,11 +1,16 @@
 """Raw assets: landing files loaded into the warehouse's raw schema.
 
-The drop tables are daily-partitioned and loaded by one multi-asset: a run
-for a date range discovers the drops of every store in that range once and
-loads them in a few DuckDB scans (single-run backfills). Unchanged files are
-skipped, so re-running a day changes nothing. A file that cannot be read at
-all is rejected, logged and fails the `files_accepted` check of its table,
-naming the store and date, while every other file still loads. The
+`landing/drops` is the landing itself, one daily partition per business
+date: the schedule, the sensor, `aftersales run` and the UI's backfills
+name the dates a run covers through it. The drop tables are loaded by one
+multi-asset, not partitioned: a run for a date range discovers the drops of
+every store in that range once and loads them in a few DuckDB scans.
+Dagster records one event per partition of every partitioned asset in a
+run, so only the one landing asset carries the partitions (a run over three
+years records 1,100 events, not 15 times that). Unchanged files are skipped,
+so re-running a day changes nothing. A file that cannot be read at all is
+rejected, logged and fails the `files_accepted` check of its table, naming
+the store and date, while every other file still loads. The
 `rows_reconciled` check proves for every loaded file that no row was lost:
 rows read, counted apart from the reader, = rows in raw + rows quarantined.
 """
@@ -28,7 +33,7 @@ from dagster import (
     multi_asset,
 )
 
-from orchestration.partitions import daily_drops
+from orchestration.partitions import daily_drops, run_drop_dates
 from orchestration.resources import LandingResource, WarehouseResource
 from sources.contract import DROP_TABLES, STORES
 from sources.landing import discover
@@ -37,6 +42,7 @@ from sources.loader import LoadResult, load_files, unreconciled_files
 FILES_ACCEPTED = "files_accepted"
 ROWS_RECONCILED = "rows_reconciled"
 LOAD_LOG_KEY = AssetKey(["raw", "load_log"])
+LANDING_DROPS_KEY = AssetKey(["landing", "drops"])
 
 
 def raw_key(table_name: str) -> AssetKey:
@@ -73,6 +79,26 @@ def _files_accepted(result: LoadResult, table_name: str) -> AssetCheckResult:
     )
 
 
+@asset(
+    key=LANDING_DROPS_KEY,
+    description="The landing's drops: one partition per business date, every store's files of every source "
+    "delivered for it (SPEC section 3). Materializing dates loads their new or changed files.",
+    group_name="raw",
+    kinds={"csv"},
+    partitions_def=daily_drops,
+    backfill_policy=BackfillPolicy.single_run(),
+)
+def landing_drops(context: AssetExecutionContext, landing: LandingResource) -> MaterializeResult:
+    window = context.partition_time_window
+    files = discover(landing.root, date_from=window.start.date(), date_to=(window.end - dt.timedelta(days=1)).date(),
+                     tables=DROP_TABLES)
+    return MaterializeResult(metadata={
+        "files": len(files),
+        "stores": len({f.store_code for f in files}),
+        "bytes": sum(f.path.stat().st_size for f in files),
+    })
+
+
 @multi_asset(
     name="raw_landing_drops",
     specs=[
@@ -81,6 +107,7 @@ def _files_accepted(result: LoadResult, table_name: str) -> AssetCheckResult:
             description=f"{t.description} Landing file {t.source}/<store>/<date>/{t.file_name}, every delivered version.",
             group_name="raw",
             kinds={"duckdb"},
+            deps=[LANDING_DROPS_KEY],
         )
         for t in DROP_TABLES
     ]
@@ -90,18 +117,16 @@ def _files_accepted(result: LoadResult, table_name: str) -> AssetCheckResult:
             description="One row per landing file load: status, rows read, loaded and quarantined.",
             group_name="raw",
             kinds={"duckdb"},
+            deps=[LANDING_DROPS_KEY],
         )
     ],
     check_specs=[AssetCheckSpec(FILES_ACCEPTED, asset=raw_key(t.name)) for t in DROP_TABLES],
-    partitions_def=daily_drops,
-    backfill_policy=BackfillPolicy.single_run(),
 )
 def raw_landing_drops(context: AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource):
-    window = context.partition_time_window
-    date_from = window.start.date()
-    date_to = (window.end - dt.timedelta(days=1)).date()
+    # The dates of the run's landing partitions; a run of no partition loads every new drop.
+    date_from, date_to = run_drop_dates(context.run.tags)
     files = discover(landing.root, date_from=date_from, date_to=date_to, tables=DROP_TABLES)
-    context.log.info(f"{len(files)} landing files for drop dates {date_from} .. {date_to}")
+    context.log.info(f"{len(files)} landing files for drop dates {date_from or 'first'} .. {date_to or 'last'}")
     with warehouse.connect() as con:
         result = load_files(con, files)
     for table in DROP_TABLES:
