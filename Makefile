@@ -11,7 +11,9 @@ BIN := $(VENV)/bin
 LOCK := requirements.lock
 UV_VERSION := 0.13.9
 UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -c1-12)
+# Bump when the install recipe changes, so that existing venvs run it again.
+INSTALL_RECIPE := 2
+STAMP := $(VENV)/.installed-$(shell (cat pyproject.toml $(LOCK); echo $(INSTALL_RECIPE)) | sha1sum | cut -c1-12)
 MANIFEST := dbt_project/target/manifest.json
 DAGSTER_HOME := $(CURDIR)/var/dagster_home
 export DAGSTER_HOME
@@ -40,6 +42,10 @@ $(STAMP): pyproject.toml $(LOCK) $(UV_STAMP)
 	@echo "installing the locked Python dependencies into $(VENV) ..."
 	@$(BIN)/uv pip install -q --python $(BIN)/python --require-hashes -r $(LOCK)
 	@$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@# Bytecode for every installed module, once: where PYTHONDONTWRITEBYTECODE is
+	@# set (as on CI machines) Python would otherwise compile dbt, Dagster and
+	@# Great Expectations from source in every process, seconds each time.
+	@$(BIN)/python -m compileall -q -j 0 $(VENV)/lib
 	@$(BIN)/python -c "import dagster, dagster_dbt, dbt, duckdb, great_expectations"
 	@rm -f $(VENV)/.installed-* && touch $@
 

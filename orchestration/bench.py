@@ -16,7 +16,10 @@ memory is its own:
   no change    a re-run that finds nothing new
 
 With a PostgreSQL server (orchestration/bench_postgres.py) every run also
-publishes to it, and its postgres step reports the rows it sent.
+publishes to it, and its postgres step reports the rows it sent. With
+`--engine spark` the runs build on Spark (local mode) over the same landing;
+their warehouse, Spark's tables and the raw mirror go to `spark/` in the
+workdir, so both engines' figures sit side by side.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ print(json.dumps({"rows_loaded": s.rows_loaded, "files_loaded": s.files_loaded, 
 """
 
 
-def _measure(landing: Path, warehouse: Path, out: Path, postgres_dsn: str) -> dict:
+def _measure(landing: Path, warehouse: Path, out: Path, postgres_dsn: str, engine: str) -> dict:
     root = Path(__file__).resolve().parents[1]
     started = time.monotonic()
     proc = subprocess.run(
@@ -64,7 +67,7 @@ def _measure(landing: Path, warehouse: Path, out: Path, postgres_dsn: str) -> di
         capture_output=True, text=True, cwd=root,
         # The DSN in the environment, not on a command line others can read; '' publishes nowhere.
         env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
-             settings.POSTGRES_DSN_ENV: postgres_dsn},
+             settings.POSTGRES_DSN_ENV: postgres_dsn, settings.ENGINE_ENV: engine},
     )
     wall = time.monotonic() - started
     if proc.returncode != 0:
@@ -100,24 +103,35 @@ def run_bench(args: argparse.Namespace) -> int:
         **params)
     with bench_postgres.bench_server(args) as postgres_dsn, LiveProgress(sys.stdout) as progress:
         report = _measure_runs(args, params, workdir, postgres_dsn, progress)
-    write_report(report, workdir / "bench.json")
+    write_report(report, _runs_dir(workdir, args.engine) / "bench.json")
     return 0 if all(r["exit_code"] == 0 for r in report["runs"].values()) else 1
+
+
+def _runs_dir(workdir: Path, engine: str) -> Path:
+    """Where an engine's warehouse and figures go: the workdir for DuckDB, a folder of its own for another."""
+    return workdir if engine == settings.ENGINES[0] else workdir / engine
 
 
 def _measure_runs(args: argparse.Namespace, params: dict, workdir: Path, postgres_dsn: str,
                   progress: LiveProgress) -> dict:
     """The landing, then the four runs and the two references; the report's figures."""
     from orchestration.publish import working_copy_path
+    from orchestration.spark.step import spark_paths
 
     landing = bench_landing.cached_landing(workdir, params, progress)
     plan = bench_landing.plan(landing.path)
     running = workdir / "landing_running"
-    warehouse = workdir / "warehouse.duckdb"
-    for stale in (warehouse, working_copy_path(warehouse)):  # the full build starts from nothing
+    warehouse = _runs_dir(workdir, args.engine) / "warehouse.duckdb"
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    # The full build starts from nothing: no warehouse, no Spark tables nor raw mirror.
+    for stale in (warehouse, working_copy_path(warehouse)):
         stale.unlink(missing_ok=True)
+    if args.engine == "spark":
+        for folder in spark_paths(working_copy_path(warehouse)).folders():
+            shutil.rmtree(folder, ignore_errors=True)
     if postgres_dsn:
         bench_postgres.empty_server(postgres_dsn)  # and so does the server's publish
-    progress.print(f"scale: {args.stores} stores x {args.years} years x {args.vehicles_per_store} vehicles/store; "
+    progress.print(f"engine: {args.engine}; scale: {args.stores} stores x {args.years} years x {args.vehicles_per_store} vehicles/store; "
                    f"{landing.files} files, {landing.mib:.0f} MiB, {landing.rows['dms_repair_orders']:,} "
                    "repair-order rows")
 
@@ -131,7 +145,7 @@ def _measure_runs(args: argparse.Namespace, params: dict, workdir: Path, postgre
 
     def measured(name: str) -> None:
         """`aftersales run` in a child process; what it did, on a terminal."""
-        run = runs[name] = _measure(running, warehouse, workdir, postgres_dsn)
+        run = runs[name] = _measure(running, warehouse, warehouse.parent, postgres_dsn, args.engine)
         sent = ""
         if postgres_dsn and warehouse.exists():
             run["postgres_held"] = bench_postgres.held_vs_published(postgres_dsn, warehouse)
@@ -166,6 +180,7 @@ def _measure_runs(args: argparse.Namespace, params: dict, workdir: Path, postgre
     comparisons["final"] = bench_reference.disagreements(Path(references["final"]["result"]), warehouse)
 
     return {
+        "engine": args.engine,
         "parameters": params,
         "machine": machine(),
         "postgres": _server_description(args, postgres_dsn),
@@ -203,6 +218,8 @@ def add_arguments(parser: argparse.ArgumentParser, default_workdir: Path) -> Non
     parser.add_argument("--daily-days", type=int, default=DEFAULT_DAILY_DAYS,
                         help=f"daily drops after each store's history extract (default {DEFAULT_DAILY_DAYS})")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--engine", choices=settings.ENGINES, default=settings.ENGINES[0],
+                        help="the engine dbt builds on (default duckdb; spark: local mode, docs/spark.md)")
     server = parser.add_mutually_exclusive_group()
     server.add_argument("--postgres", metavar="DSN",
                         help="every run also publishes to this PostgreSQL server, emptied first: its published "

@@ -24,7 +24,7 @@ def machine() -> dict:
 
 
 def _is_load_step(step: str) -> bool:
-    return "landing_drops" in step  # the loader's asset (raw/landing_drops); its checks load nothing
+    return step == "raw_landing_drops"  # the loader (orchestration/assets/raw.py); its checks load nothing
 
 
 def _is_postgres_step(step: str) -> bool:
@@ -74,7 +74,7 @@ def format_report(report: dict) -> str:
     p, m, land = report["parameters"], report["machine"], report["landing"]
     rows = land["rows"]
     out = [
-        f"aftersales bench: {p['stores']} stores x {p['years']} years x {p['vehicles_per_store']} vehicles/store, "
+        f"aftersales bench ({report.get('engine', 'duckdb')}): {p['stores']} stores x {p['years']} years x {p['vehicles_per_store']} vehicles/store, "
         f"seed {p['seed']}; machine: {m['cores']} cores, {m['memory_gib']} GiB",
         f"landing: {land['files']:,} files, {land['mib']:,.0f} MiB; history extracts dated {land['first_drop']} "
         f"(since {land['history_start']}), daily drops to {land['last_drop']}",

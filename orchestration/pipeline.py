@@ -43,11 +43,15 @@ class RunSummary:
     # Set when the run was skipped: nothing changed since this build, which is published (unchanged_run.py).
     unchanged_build: str | None = None
     errors: list[str] = field(default_factory=list)
+    skipped_steps: list[str] = field(default_factory=list)  # never ran: a step they need failed or gave no output
     step_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.success and not self.rejected and not self.failed_checks else 1
+        # Not published is a failure even when no step failed: analysts would
+        # otherwise read yesterday's figures after a run that said OK.
+        ok = self.success and self.published and not self.rejected and not self.failed_checks
+        return 0 if ok else 1
 
 
 def run_pipeline(
@@ -276,3 +280,7 @@ def _collect(result, summary: RunSummary) -> None:
                 error = error.cause
             summary.errors.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")
     summary.failed_store_dates = sorted(set(summary.failed_store_dates))
+    # Steps that never started: after a failed step, or one that gave no output.
+    started = {event.step_key for event in result.all_events if event.is_step_start}
+    summary.skipped_steps = [node.name for node in result.job_def.nodes_in_topological_order
+                             if node.name not in started]

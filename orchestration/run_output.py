@@ -68,6 +68,9 @@ def print_summary(summary: RunSummary, log_file: Path | None = None, stream=None
             p(f"    - {check}")
     for error in summary.errors:
         p(f"  error        {error}")
+    if summary.skipped_steps:
+        p(f"  skipped      {', '.join(summary.skipped_steps)} (a step they need failed or gave no output;"
+          " the full log says which)")
     if summary.published:
         p(f"  warehouse    {summary.warehouse} (published; built in {summary.working_copy})")
     else:

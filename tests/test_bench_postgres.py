@@ -23,7 +23,7 @@ def test_a_bench_run_reports_the_rows_the_server_received_and_holds(demo_build, 
     root = shutil.copytree(demo_build.root, tmp_path / "build")
     warehouse = root / "warehouse.duckdb"
 
-    run = _measure(root / "landing", warehouse, tmp_path, postgres_dsn)
+    run = _measure(root / "landing", warehouse, tmp_path, postgres_dsn, "duckdb")
 
     assert run["exit_code"] == 0, run["errors"]
     # Counted apart: the published file's rows, relation by relation, and the server's.

@@ -158,6 +158,8 @@ def test_pipeline_run_over_hand_landing_succeeds(pipeline_run):
     assert not getattr(summary, "rejected", []), repr(summary)
     assert not getattr(summary, "failed_store_dates", []), repr(summary)
     assert getattr(summary, "rows_quarantined", 0) == 0, repr(summary)
+    # every step ran, the publish among them
+    assert summary.published and summary.skipped_steps == [] and summary.exit_code == 0, repr(summary)
 
 
 def test_hand_landing_loads_without_quarantine(raw_con):

@@ -375,6 +375,7 @@ def test_a_failed_critical_check_in_a_real_run_keeps_the_last_good_warehouse_pub
     # Dagster failed the check step, which is what kept it from running the publish step
     assert any(e.startswith("gx_expectations:") and "blocking asset check" in e for e in summary.errors), summary.errors
     assert "warehouse__published" not in summary.step_seconds
+    assert "warehouse__published" in summary.skipped_steps
     assert not (tmp_path / "dashboards" / "index.html").exists()
     # the new build, in the working copy, holds the validation that stopped it; the published file the last good one
     with duckdb.connect(str(working_copy_path(published)), read_only=True) as con:
@@ -383,3 +384,25 @@ def test_a_failed_critical_check_in_a_real_run_keeps_the_last_good_warehouse_pub
     assert ("marts.kpi_store_month", True, "never_holds") in failed
     with duckdb.connect(str(published), read_only=True) as con:
         assert not con.execute("select count(*) from ops.validation_results where critical_failed").fetchone()[0]
+
+
+def test_a_run_that_published_nothing_fails_even_when_no_step_failed(tmp_path):
+    """A step that never ran because another gave no output (no failure, no
+    failed check) leaves the analysts on the last build: the run must say so."""
+    import io
+
+    from orchestration.pipeline import RunSummary
+    from orchestration.run_output import print_summary
+
+    summary = RunSummary(landing=tmp_path, warehouse=tmp_path / "wh.duckdb", dashboards_index=None,
+                         data_docs_dir=tmp_path, range_start="2024-01-01", range_end="2024-01-02", success=True,
+                         seconds=1.0, skipped_steps=["gx_expectations", "warehouse__published"])
+    assert summary.exit_code == 1
+    screen = io.StringIO()
+    print_summary(summary, stream=screen)
+    out = screen.getvalue()
+    assert "aftersales run: FAILED" in out
+    assert "skipped      gx_expectations, warehouse__published" in out
+    assert "NOT updated: analysts keep the last good warehouse" in out
+    summary.published, summary.skipped_steps = True, []
+    assert summary.exit_code == 0

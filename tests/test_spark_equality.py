@@ -16,16 +16,20 @@ for cell (docs/spark.md).
   Spark builds the models only, in this process's session
   (orchestration/spark/dbt_runner.py): the data tests ran on DuckDB, and
   equal relations pass equal tests.
+- The project's dbt unit tests pass on Spark, as they do on DuckDB.
 
-The run on Spark runs dbt in a process of its own, with its own session and
-metastore; the generated landing's builds share one session and metastore
+The run on Spark and the unit tests run dbt in processes of their own, each with its session
+and metastore; the generated landing's builds share one session and metastore
 in this process (its metastore is fixed when it starts), in one Spark
 warehouse (the tests run in order)."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,7 +43,7 @@ from landing_edits import copy_landing_without, correct_repair_orders, correctab
 from orchestration import settings
 from orchestration.pipeline import run_pipeline
 from orchestration.spark.dbt_runner import RAW_PARQUET_ENV, SPARK_WAREHOUSE_ENV, SparkPaths, run_dbt
-from orchestration.spark.step import spark_paths
+from orchestration.spark.step import DBT_SPARK_EXECUTABLE, spark_paths
 from sources.contract import LANDING_TABLES
 from sources.demo import generate_landing
 from sources.landing import discover
@@ -162,11 +166,9 @@ def _published_differing(duck_published: Path, spark_published: Path) -> dict:
     return differing
 
 
-def test_a_run_on_spark_equals_a_run_on_duckdb(hand_run, spark_root):
-    """`aftersales run --engine spark` on the hand landing: every relation
-    Spark built equals DuckDB's, its dbt tests ran on Spark and passed, and
-    the file it published equals the DuckDB run's, relation for relation."""
-    duck_published, duck_run, *_ = hand_run
+@pytest.fixture(scope="module")
+def spark_hand_run(spark_root):
+    """`aftersales run --engine spark` over the hand landing: (run summary, its folder)."""
     root = spark_root / "hand_run"
     with pytest.MonkeyPatch.context() as env:
         env.setenv(settings.PSEUDONYM_KEY_ENV, HAND_KEY)
@@ -177,10 +179,22 @@ def test_a_run_on_spark_equals_a_run_on_duckdb(hand_run, spark_root):
             env.delenv(name, raising=False)
         run = run_pipeline(landing=HAND_LANDING, warehouse=root / "wh.duckdb", dashboards_dir=root / "dash",
                            data_docs_dir=root / "docs", engine="spark")
-    assert run.exit_code == 0 and run.published, (run.errors, run.failed_checks)
+    assert run.exit_code == 0 and run.published, (run.errors, run.failed_checks, run.skipped_steps)
+    return run, root
+
+
+def test_a_run_on_spark_equals_a_run_on_duckdb(hand_run, spark_hand_run):
+    """`aftersales run --engine spark` on the hand landing: every relation
+    Spark built equals DuckDB's, its dbt tests ran on Spark and passed, and
+    the file it published equals the DuckDB run's, relation for relation."""
+    duck_published, duck_run, *_ = hand_run
+    run, root = spark_hand_run
 
     paths = spark_paths(run.working_copy)
     assert paths.warehouse == root / "spark"
+    # Spark's tables and the raw mirror hold raw rows: only the owner may enter their folders.
+    for folder in paths.folders():
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
     built = sorted((folder.parent.name.removesuffix(".db"), folder.name)
                    for folder in paths.warehouse.glob("tables/*.db/*") if folder.is_dir())
     assert {("marts", "kpi_store_month"), ("marts", "churn_scores"), ("staging", "stg_dms__repair_orders")} <= set(built)
@@ -194,6 +208,26 @@ def test_a_run_on_spark_equals_a_run_on_duckdb(hand_run, spark_root):
 
     assert _published_differing(duck_published, run.warehouse) == {}
     assert (root / "dash" / "index.html").is_file()
+
+
+def test_the_dbt_unit_tests_pass_on_spark(spark_hand_run, tmp_path):
+    """Every unit test of the project (the same ones that pass on DuckDB,
+    tests/test_dbt_project.py) passes on Spark: their fixtures are written
+    once for both engines (dbt_project/macros/unit_test_fixtures.sql). They
+    read their inputs' column types from the hand run's Spark tables."""
+    run, root = spark_hand_run
+    env = {**os.environ, **spark_paths(run.working_copy).env(), settings.PSEUDONYM_KEY_ENV: HAND_KEY}
+    proc = subprocess.run(
+        [DBT_SPARK_EXECUTABLE, "test", "--select", "test_type:unit", "--target", "spark",
+         "--profiles-dir", str(settings.DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target")],
+        cwd=settings.DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
+    )
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())
+    statuses = {r["unique_id"]: r["status"] for r in results["results"] if r["unique_id"].startswith("unit_test.")}
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    assert set(statuses) == set(manifest["unit_tests"]) and len(statuses) >= 30
+    failed = {name: status for name, status in statuses.items() if status != "pass"}
+    assert failed == {} and proc.returncode == 0, (failed, proc.stdout[-6000:])
 
 
 def _duckdb_build(warehouse: Path, landing: Path, scratch: Path) -> Path:

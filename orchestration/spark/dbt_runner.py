@@ -27,6 +27,9 @@ class SparkPaths:
     warehouse: Path
     raw_parquet: Path
 
+    def folders(self) -> tuple[Path, Path]:
+        return self.warehouse, self.raw_parquet
+
     def env(self) -> dict[str, str]:
         return {SPARK_WAREHOUSE_ENV: str(self.warehouse.resolve()), RAW_PARQUET_ENV: str(self.raw_parquet.resolve())}
 

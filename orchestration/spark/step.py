@@ -30,12 +30,12 @@ from pathlib import Path
 import duckdb
 
 from orchestration import settings
+from orchestration.publish import ANALYST_SCHEMAS
 from orchestration.spark.dbt_runner import RAW_PARQUET_ENV, SPARK_WAREHOUSE_ENV, SparkPaths
 from sources.parsing import quote_literal
 
-# The schemas published to analysts that dbt builds (orchestration/publish.py's
-# ANALYST_SCHEMAS less `ops`, which the job writes itself).
-DBT_ANALYST_SCHEMAS = ("marts", "seeds")
+# The schemas published to analysts that dbt builds: all but `ops`, which the job writes itself.
+DBT_ANALYST_SCHEMAS = tuple(schema for schema in ANALYST_SCHEMAS if schema != "ops")
 OWNER_ONLY_FOLDER = 0o700
 DBT_SPARK_EXECUTABLE = str(Path(settings.DBT_EXECUTABLE).with_name("aftersales-dbt-spark"))
 
@@ -67,7 +67,7 @@ def mirror_raw(working: Path, paths: SparkPaths) -> str:
 
     # Spark writes files with Hadoop's permissions, not this process's umask:
     # the folders themselves keep others out.
-    for folder in (paths.warehouse, paths.raw_parquet):
+    for folder in paths.folders():
         folder.mkdir(parents=True, exist_ok=True)
         folder.chmod(OWNER_ONLY_FOLDER)
     os.environ.update(paths.env())
