@@ -131,8 +131,8 @@ def _measure_runs(args: argparse.Namespace, params: dict, workdir: Path, postgre
             shutil.rmtree(folder, ignore_errors=True)
     if postgres_dsn:
         bench_postgres.empty_server(postgres_dsn)  # and so does the server's publish
-    progress.print(f"engine: {args.engine}; scale: {args.stores} stores x {args.years} years x {args.vehicles_per_store} vehicles/store; "
-                   f"{landing.files} files, {landing.mib:.0f} MiB, {landing.rows['dms_repair_orders']:,} "
+    progress.print(f"engine: {args.engine}; scale: {args.stores} stores x {args.years} years x "
+                   f"{args.vehicles_per_store} vehicles/store; {landing.files} files, {landing.mib:.0f} MiB, {landing.rows['dms_repair_orders']:,} "
                    "repair-order rows")
 
     runs: dict[str, dict] = {}

@@ -74,8 +74,8 @@ def format_report(report: dict) -> str:
     p, m, land = report["parameters"], report["machine"], report["landing"]
     rows = land["rows"]
     out = [
-        f"aftersales bench ({report.get('engine', 'duckdb')}): {p['stores']} stores x {p['years']} years x {p['vehicles_per_store']} vehicles/store, "
-        f"seed {p['seed']}; machine: {m['cores']} cores, {m['memory_gib']} GiB",
+        f"aftersales bench ({report.get('engine', 'duckdb')}): {p['stores']} stores x {p['years']} years x "
+        f"{p['vehicles_per_store']} vehicles/store, seed {p['seed']}; machine: {m['cores']} cores, {m['memory_gib']} GiB",
         f"landing: {land['files']:,} files, {land['mib']:,.0f} MiB; history extracts dated {land['first_drop']} "
         f"(since {land['history_start']}), daily drops to {land['last_drop']}",
         "  rows: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()),
