@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from filelock import FileLock
 
 from sources.demo import generate_landing
 
@@ -16,6 +22,36 @@ E2E_STORES = 3
 HAND_LANDING = Path(__file__).resolve().parent / "fixtures" / "hand_landing"
 # The hand landing is not a demo landing: its runs need a pseudonym key of their own.
 HAND_KEY = "hand-landing-test-key"
+
+
+T = TypeVar("T")
+
+
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], T]) -> T:
+    """`build(folder)` run once for every xdist worker of the session: the
+    first worker to ask builds into a folder they share and leaves its result
+    pickled there; the others wait for it and read it. Each of these builds
+    is a whole pipeline run, and every worker used to run its own. What they
+    build is read, never written: a test that breaks it breaks a copy."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # an xdist worker's: the workers' common parent
+        shared = shared.parent
+    folder, result = shared / name, shared / f"{name}.pickle"
+    with FileLock(str(shared / f"{name}.lock")):
+        if result.is_file():
+            return pickle.loads(result.read_bytes())
+        shutil.rmtree(folder, ignore_errors=True)  # a build that failed part-way
+        folder.mkdir()
+        # An in-process run exports its paths and key for dbt: every worker
+        # goes on with the environment it had, whichever of them built.
+        environment = dict(os.environ)
+        try:
+            built = build(folder)
+        finally:
+            os.environ.clear()
+            os.environ.update(environment)
+        result.write_bytes(pickle.dumps(built))
+        return built
 
 
 @dataclass(frozen=True)
@@ -34,9 +70,12 @@ def demo_build(tmp_path_factory) -> DemoBuild:
     run` builds from it through the real CLI, run twice (the second run finds
     nothing new). One build shared by every module that checks the finished
     warehouse; tests read it and do not write it (copy it to break it)."""
+    return built_once(tmp_path_factory, "demo_build", _demo_build)
+
+
+def _demo_build(root: Path) -> DemoBuild:
     import duckdb
 
-    root = tmp_path_factory.mktemp("demo_build")
     landing, warehouse = root / "landing", root / "warehouse.duckdb"
     # Seed 12: at the data date this small demo has churned, at-risk and active
     # customers and two vehicles churned at one store by moving to a sibling
@@ -68,6 +107,10 @@ def hand_run_on_a_terminal(tmp_path_factory):
     figure out by hand), in-process, its progress shown on a terminal (rich,
     forced, into a buffer): (warehouse, run summary, the landing's file
     hashes before and after the run, what the terminal showed)."""
+    return built_once(tmp_path_factory, "hand_worked", _hand_run_on_a_terminal)
+
+
+def _hand_run_on_a_terminal(tmp: Path) -> tuple:
     import io
 
     from rich.console import Console
@@ -75,7 +118,6 @@ def hand_run_on_a_terminal(tmp_path_factory):
     from orchestration.pipeline import run_pipeline
     from orchestration.progress import LiveProgress
 
-    tmp = tmp_path_factory.mktemp("hand_worked")
     before = _hashes(HAND_LANDING)
     screen = io.StringIO()
     terminal = Console(file=screen, force_terminal=True, width=200, color_system=None)
@@ -106,11 +148,14 @@ class ScoreBuild:
 def score_build(tmp_path_factory) -> ScoreBuild:
     """One run of the churn score landing (tests/score_landing.py), which the
     score's tests and its pages' tests read."""
+    return built_once(tmp_path_factory, "score_build", _score_build)
+
+
+def _score_build(root: Path) -> ScoreBuild:
     from score_landing import generate_score_landing
 
     from orchestration.pipeline import run_pipeline
 
-    root = tmp_path_factory.mktemp("score_build")
     generate_score_landing(root / "landing")
     summary = run_pipeline(landing=root / "landing", warehouse=root / "warehouse.duckdb",
                            dashboards_dir=root / "dashboards", data_docs_dir=root / "data_docs")
