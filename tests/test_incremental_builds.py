@@ -115,7 +115,8 @@ def sequence(tmp_path_factory) -> Sequence:
                     shutil.copyfile(summary.warehouse, root / name / "published.duckdb"))
         if reference:
             step.full = shutil.copyfile(step.incremental, root / name / "full.duckdb")
-            build_models(step.full, root / name, settings.pseudonym_key(landing), full_refresh=True)
+            build_models(step.full, root / name, settings.pseudonym_key(landing), full_refresh=True,
+                         target=root / "reference_target")
         return step
 
     # run_pipeline exports the warehouse, landing and key for dbt: undo that after.
