@@ -590,9 +590,9 @@ _CHANGED_SCORE_SCOPE_MONTHS = (
     "FROM intermediate.int_churn_score_store_months_changed AS c "
     "JOIN intermediate.int_stores_scoped AS s USING (store_code))"
 )
-# The months whose as-of date the build moved: the marts that show it, or
-# count by it, rewrite them.
-_MONTHS_OF_THE_DATA_DATE = f"month_end >= (SELECT rebuild_from_month_end FROM {BUILD_WINDOW})"
+# The months whose as-of date the build moved (none when the data date did
+# not move): the marts that show it, or count by it, rewrite them.
+_MONTHS_OF_THE_DATA_DATE = f"month_end >= (SELECT as_of_moved_from_month_end FROM {BUILD_WINDOW})"
 CHANGED_ROWS: Mapping[str, str] = MappingProxyType({
     **{table: f"_loaded_at > (SELECT changes_loaded_after FROM {BUILD_WINDOW})" for table in RAW_TABLES},
     "marts.fct_customer_month": (

@@ -351,6 +351,35 @@ def test_the_days_off_recompute_the_month_of_the_customers_whose_row_the_date_mo
     assert delivered > 0
 
 
+@pytest.mark.parametrize("case", ("late_drop", "redelivered"))
+def test_a_run_whose_data_date_did_not_move_rewrites_the_changed_customer_months_only(sequence, case):
+    """A late or re-delivered drop of a day already loaded moves no as-of
+    date, so the customer-month marts change the rows of its vehicles, not
+    the running month of every customer: the rows the checks and the publish
+    take as written (expectations.suites.CHANGED_ROWS) are the changed
+    customer-months, counted here against int_customer_months_changed: in
+    the data date's month, some of its customers and not all."""
+    from expectations.suites import CHANGED_ROWS
+
+    database = sequence.steps[case].incremental
+    (previous_date, data_date, moved_from), = _query(
+        database, "select previous_data_as_of_date, data_as_of_date, as_of_moved_from_month_end "
+                  "from intermediate.int_build_window")
+    assert previous_date == data_date and moved_from == date(9999, 12, 31), (previous_date, data_date, moved_from)
+    in_month = "month_end = last_day(?::date)"
+    (written, written_in_month), = _query(
+        database, f"select count(*), count(*) filter (where {in_month}) from marts.fct_customer_month "
+                  f"where {CHANGED_ROWS['marts.fct_customer_month']}", [data_date])
+    (changed, changed_in_month), = _query(
+        database, f"select count(*), count(*) filter (where {in_month}) "
+                  f"from intermediate.int_customer_months_changed where scope_level = 'store'", [data_date])
+    (customers_in_month,), = _query(database, f"select count(*) from marts.fct_customer_month where {in_month}",
+                                    [data_date])
+    assert 0 < written <= changed, (written, changed)
+    assert 0 < written_in_month <= changed_in_month < customers_in_month, (
+        written_in_month, changed_in_month, customers_in_month)
+
+
 def test_the_redelivered_drop_moves_revenue_by_its_correction(sequence):
     """Only the corrected store-month's revenue moves, by the raised labour less
     the removed order's total."""

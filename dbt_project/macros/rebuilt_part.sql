@@ -78,10 +78,11 @@
 {%- endmacro %}
 
 {#- Months whose as-of date this build moves: the month of the previous
-    build's data date and every later one (every month on a full rebuild). A
-    mart that shows the as-of date, or counts by it, rewrites them. -#}
+    build's data date and every later one when the data date moved, none when
+    it did not (every month on a full rebuild). A mart that shows the as-of
+    date, or counts by it, rewrites them. -#}
 {% macro in_months_of_the_data_date(month_end='month_end') -%}
-    {{ month_end }} >= (select rebuild_from_month_end from {{ build_relation('int_build_window') }})
+    {{ month_end }} >= (select as_of_moved_from_month_end from {{ build_relation('int_build_window') }})
 {%- endmacro %}
 
 {#- Months after the previous build's data date's month: new in this build

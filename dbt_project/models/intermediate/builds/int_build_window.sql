@@ -7,7 +7,9 @@
 --     opened in, a survey the months after it, an owner's record every month;
 --   * the months of that data date's month of the vehicles whose row there
 --     the moved data date changes (int_vins_due: a threshold crossed);
---   * every customer's months after it, when the data date enters a new month.
+--   * every customer's months after it, when the data date enters a new month;
+--   * every customer's row of that month, where a mart shows or counts by the
+--     as-of date, when the data date moved (as_of_moved_from_month_end).
 -- Everything is recomputed (is_full_rebuild) when there is no completed build
 -- to start from, when the previous build did not complete (a model may have
 -- been updated without the ones that follow it), on --full-refresh, when an
@@ -69,26 +71,43 @@ previous_build as (
     {%- endif %}
 ),
 
-final as (
+window_start as (
     select
-        this_build.build_id,
-        this_build.loaded_through,
-        this_build.data_as_of_date,
-        this_build.fingerprint,
+        this_build.*,
         previous_build.loaded_through as changes_loaded_after,
         previous_build.data_as_of_date as previous_data_as_of_date,
         {{ 'true' if forced_full else 'false' }}
             or previous_build.build_id is null
-            or previous_build.fingerprint <> this_build.fingerprint as is_full_rebuild,
-        case
-            when {{ 'true' if forced_full else 'false' }}
-                or previous_build.build_id is null
-                or previous_build.fingerprint <> this_build.fingerprint
-                then date '0001-01-31'
-            else cast(last_day(previous_build.data_as_of_date) as date)
-        end as rebuild_from_month_end
+            or previous_build.fingerprint <> this_build.fingerprint as is_full_rebuild
     from this_build
     left join previous_build on true
+),
+
+final as (
+    select
+        build_id,
+        loaded_through,
+        data_as_of_date,
+        fingerprint,
+        changes_loaded_after,
+        previous_data_as_of_date,
+        is_full_rebuild,
+        case
+            when is_full_rebuild then date '0001-01-31'
+            else cast(last_day(previous_data_as_of_date) as date)
+        end as rebuild_from_month_end,
+        -- The first month whose as-of date this build moves: that month when
+        -- the data date moved, every month on a full rebuild, and none (a date
+        -- after every month, so that `month_end >=` it is false, never null)
+        -- when the data date did not move: a late store's drop of a day
+        -- another store already delivered.
+        case
+            when is_full_rebuild then date '0001-01-31'
+            when data_as_of_date is distinct from previous_data_as_of_date
+                then cast(last_day(previous_data_as_of_date) as date)
+            else date '9999-12-31'
+        end as as_of_moved_from_month_end
+    from window_start
 )
 
 select * from final
