@@ -83,31 +83,30 @@ window_start as (
     left join previous_build on true
 ),
 
-final as (
+window_months as (
     select
-        build_id,
-        loaded_through,
-        data_as_of_date,
-        fingerprint,
-        changes_loaded_after,
-        previous_data_as_of_date,
-        is_full_rebuild,
+        *,
         case
             when is_full_rebuild then date '0001-01-31'
             else cast(last_day(previous_data_as_of_date) as date)
-        end as rebuild_from_month_end,
+        end as rebuild_from_month_end
+    from window_start
+),
+
+final as (
+    select
+        *,
         -- The first month whose as-of date this build moves: that month when
         -- the data date moved, every month on a full rebuild, and none (a date
         -- after every month, so that `month_end >=` it is false, never null)
         -- when the data date did not move: a late store's drop of a day
         -- another store already delivered.
         case
-            when is_full_rebuild then date '0001-01-31'
-            when data_as_of_date is distinct from previous_data_as_of_date
-                then cast(last_day(previous_data_as_of_date) as date)
+            when is_full_rebuild or data_as_of_date is distinct from previous_data_as_of_date
+                then rebuild_from_month_end
             else date '9999-12-31'
         end as as_of_moved_from_month_end
-    from window_start
+    from window_months
 )
 
 select * from final
