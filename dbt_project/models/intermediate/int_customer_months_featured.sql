@@ -34,13 +34,6 @@ data_dates as (
     select * from {{ ref('stg_reference__data_dates') }}
 ),
 
-{#- An incremental build reads the visits, policies and surveys of the
-    customers it recomputes only: each is read per customer (windows and
-    as-of joins by store and VIN), so whole customers can be left out. A
-    build whose data date did not move recomputes the changed vehicles'
-    months, not the whole group's. -#}
-{%- set recomputed_only = is_incremental() %}
-
 -- Each visit at its store with the customer's running totals up to it, so a
 -- month end reads its figures from the last visit on or before a date (an
 -- as-of join) instead of joining every visit of a window.
@@ -62,9 +55,6 @@ visits_to_date as (
             {{ days_between('visit_date', 'lag(visit_date) over (partition by scope_code, vin order by visit_date)') }} as gap_days
         from {{ ref('int_vehicle_visits_scoped') }}
         where scope_level = 'store'
-        {%- if recomputed_only %}
-            and (scope_code, vin) in (select scope_code, vin from customer_months)
-        {%- endif %}
     )
     window customer_so_far as (
         partition by scope_code, vin
@@ -79,9 +69,6 @@ commercial_policies as (
     select store_code, vin, start_date, end_date, sold_by_store
     from {{ ref('stg_insurance__policies') }}
     where policy_type = 'commercial'
-    {%- if recomputed_only %}
-        and (store_code, vin) in (select scope_code, vin from customer_months)
-    {%- endif %}
     -- One per start date (the as-of join cannot break ties): the longest, then the first number.
     qualify row_number() over (
         partition by store_code, vin, start_date order by end_date desc, policy_no
@@ -92,9 +79,6 @@ reached_surveys as (
     select store_code, vin, survey_date, reason_list, serviced_at
     from {{ ref('stg_survey__responses') }}
     where reached
-    {%- if recomputed_only %}
-        and (store_code, vin) in (select scope_code, vin from customer_months)
-    {%- endif %}
     qualify row_number() over (
         partition by store_code, vin, survey_date order by surveyed_at desc, response_id desc
     ) = 1
