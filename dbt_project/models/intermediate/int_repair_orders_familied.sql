@@ -1,9 +1,6 @@
 -- One row per qualifying RO (closed, payer not internal; SPEC section 5) with
 -- its service family and visit month: the one place the family rule lives,
 -- so every split by family (机修保养 / 钣喷 / 精品) agrees.
--- A view: a projection of the staged ROs that its two readers filter as they
--- need, so a run does not write every qualifying RO of the history again.
-{{ config(materialized='view') }}
 with
 
 repair_orders as (
