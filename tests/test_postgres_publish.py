@@ -24,7 +24,6 @@ from postgres_compare import duckdb_relations, duckdb_rows, server_rows
 
 from expectations.suites import CHANGED_ROWS
 from orchestration import settings
-from orchestration.postgres.changed_rows import alternatives
 from orchestration.postgres.publish import PostgresPublishError, publish_to_postgres
 from sources.demo import generate_landing
 
@@ -223,26 +222,6 @@ def _rows_changed(working: Path, published: Path, relation: str) -> int:
         return con.execute(f"select count(*) from pub.{relation} where {CHANGED_ROWS[relation]}").fetchone()[0]
 
 
-def _indexed_columns(dsn: str, schema: str, table: str) -> list[list[str]]:
-    """The columns of each index of the table, in index order."""
-    with psycopg.connect(dsn) as conn:
-        rows = conn.execute(
-            "select array_agg(a.attname order by k.ord) from pg_index i "
-            "cross join unnest(i.indkey) with ordinality as k(attnum, ord) "
-            "join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum "
-            "where i.indrelid = %s::regclass group by i.indexrelid order by 1",
-            [f"{schema}.{table}"]).fetchall()
-    return [list(columns) for (columns,) in rows]
-
-
-def test_a_condition_splits_into_its_alternatives_at_the_top_level_only():
-    condition = ("(store_code, vin) IN (SELECT a, b FROM t WHERE (x OR y)) OR month_end >= (SELECT m FROM w) "
-                 "OR (p OR q)")
-    assert alternatives(condition) == ["(store_code, vin) IN (SELECT a, b FROM t WHERE (x OR y))",
-                                       "month_end >= (SELECT m FROM w)", "(p OR q)"]
-    assert alternatives("month_end >= date '2026-01-31'") == ["month_end >= date '2026-01-31'"]
-
-
 def test_after_one_incremental_build_only_its_changed_rows_are_sent(postgres_dsn, tmp_path, monkeypatch):
     from orchestration.pipeline import run_pipeline
 
@@ -264,10 +243,6 @@ def test_after_one_incremental_build_only_its_changed_rows_are_sent(postgres_dsn
 
     first = run(None, postgres_dsn)
     assert first["updated_in_place"] is False
-    # The update deletes the customer-months by month and key, through an index on them.
-    assert _indexed_columns(postgres_dsn, "marts", "fct_customer_month") == [["month_end", "store_code", "vin"]]
-    assert _indexed_columns(postgres_dsn, "marts", "fct_group_customer_month") == [["month_end", "vin"]]
-    assert _indexed_columns(postgres_dsn, "marts", "kpi_store_month") == []
     before = shutil.copyfile(warehouse, tmp_path / "before.duckdb")
 
     # One new day, on top of the build the server holds: the rows it changed.

@@ -47,7 +47,6 @@ from orchestration import settings
 from orchestration.postgres import fingerprints
 from orchestration.postgres.access import ANALYST_ROLE, Store, apply_access, sync_roles
 from orchestration.postgres.bulk import copy_rows
-from orchestration.postgres.changed_rows import alternatives, create_index, index_columns
 from orchestration.postgres.relations import Relation, create_table, published_relations, quote
 from orchestration.publish import ANALYST_SCHEMAS, MONTH_COLUMN, rows_changed_since
 
@@ -227,8 +226,6 @@ def _load_staging(conn, duck, relations: list[Relation], new: dict, build: str |
                 t0 = time.monotonic()
                 copied += copy_rows(conn, duck, relation, into=staging, where=None, scratch=scratch)
                 copy_seconds += time.monotonic() - t0
-                if columns := index_columns(relation.name):  # built after the rows: faster than row by row
-                    create_index(conn, staging, relation.table, columns)
                 apply_access(conn, relation.schema, relation.table, relation.column_names, loaded_in=staging)
                 fingerprints.record(conn, relation, new[(relation.schema, relation.table)],
                                     schema=STAGING_PREFIX + fingerprints.SCHEMA)
@@ -260,11 +257,10 @@ def _update_in_place(conn, duck, relations: list[Relation], new: dict, held: dic
                 target = sql.Identifier(relation.schema, relation.table)
                 condition = rows_changed.get(relation.name)
                 if condition is not None:
-                    # Its intermediate relations are the temporary tables on the server;
-                    # one delete per alternative, each through the relation's index.
+                    # Its intermediate relations are the temporary tables on the server.
                     t0 = time.monotonic()
-                    for alternative in alternatives(CHANGED_ROWS_READS.sub(r"pg_temp.\1", condition)):
-                        conn.execute(sql.SQL("delete from {} where {}").format(target, sql.SQL(alternative)))
+                    conn.execute(sql.SQL("delete from {} where {}").format(
+                        target, sql.SQL(CHANGED_ROWS_READS.sub(r"pg_temp.\1", condition))))
                     delete_seconds += time.monotonic() - t0
                     t0 = time.monotonic()
                     sent = copy_rows(conn, duck, relation, into=relation.schema, where=condition, scratch=scratch)

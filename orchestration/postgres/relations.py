@@ -9,7 +9,6 @@ import duckdb
 from psycopg import sql
 
 from orchestration.postgres.access import relation_access
-from orchestration.postgres.changed_rows import index_columns
 from orchestration.postgres.types import postgres_type
 from orchestration.publish import MONTH_COLUMN, _relations
 
@@ -31,12 +30,10 @@ class Relation:
 
     @property
     def signature(self) -> str:
-        """Its columns, access rules and index: a relation whose signature is
-        unchanged may be updated in place (its table, grants, policies and
-        index stay right)."""
+        """Its columns and access rules: a relation whose signature is unchanged
+        may be updated in place (its table, grants and policies stay right)."""
         access = relation_access(self.schema, self.table, self.column_names)
-        index = ",".join(index_columns(self.name))
-        return ",".join(f"{c} {t}" for c, t in self.columns) + f"|{access.readers}|{access.policy}|{index}"
+        return ",".join(f"{c} {t}" for c, t in self.columns) + f"|{access.readers}|{access.policy}"
 
     @property
     def by_month(self) -> bool:
