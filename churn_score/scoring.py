@@ -136,9 +136,15 @@ def scored_months(
     chunks = due.query(
         "due", "select distinct fitted_through, model_fingerprint, month_end from due order by all"
     ).fetchall()
-    rows = featured.set_alias("f").join(
+    # The due rows' features, read from featured once and kept in month order:
+    # each month read below then skips the rest (a query per month over
+    # featured itself read all of it each time, most of a daily run's scoring).
+    due_features = "churn_features_due"
+    featured.set_alias("f").join(
         due.set_alias("d"), "f.store_code = d.store_code and f.vin = d.vin and f.month_end = d.month_end"
-    )
+    ).select("f.*, d.fitted_through as due_fitted_through, d.model_fingerprint as due_model_fingerprint").order(
+        "month_end"
+    ).create(due_features)  # a temporary table of the session
     result = "churn_scores_of_this_build"
     columns = ", ".join(f"cast({c} as date) as {c}" if c in ("month_end", "fitted_through") else c
                         for c in SCORE_TYPES)
@@ -159,10 +165,10 @@ def scored_months(
             key = (month_end(through), model_print)
             if key not in by_model:
                 raise ValueError(f"no model fitted through {key[0].date()} with fingerprint {model_print}")
-            months = rows.filter(
-                f"d.month_end = date '{month}' and d.fitted_through = date '{through}' "
-                f"and d.model_fingerprint = '{model_print}'"
-            ).select("f.*").order("store_code, vin").df()
+            months = session.table(due_features).filter(
+                f"month_end = date '{month}' and due_fitted_through = date '{through}' "
+                f"and due_model_fingerprint = '{model_print}'"
+            ).select("* exclude (due_fitted_through, due_model_fingerprint)").order("store_code, vin").df()
             model = FittedModel.from_bytes(by_model[key])
             # A month of a 100-store group is most of a million customers; scored whole, its
             # feature matrix, the copies the driver groups predict on and the rows the reasons
@@ -174,6 +180,7 @@ def scored_months(
             del months
         for scored in _oldest_results(pending, 0):
             store(scored)
+    session.execute(f"drop table {due_features}")
     return session.table(result)
 
 

@@ -31,3 +31,20 @@ def test_unit_tests_pass_on_an_empty_warehouse(tmp_path):
     unit_lines = [line for line in proc.stdout.splitlines() if "::" in line and ("PASS" in line or "FAIL" in line)]
     passed = [line for line in unit_lines if " PASS " in line]
     assert len(passed) == len(unit_lines) >= 9, "\n".join(unit_lines)
+
+
+def test_a_build_is_recorded_complete_only_after_every_incremental_model():
+    # int_builds_completed runs after every incremental model (its depends_on
+    # lines): a build that failed part-way leaves no record, and the next one
+    # rebuilds everything instead of building on a model left behind.
+    import json
+
+    from orchestration.dbt_project import dbt_project
+
+    nodes = json.loads(Path(dbt_project.manifest_path).read_text(encoding="utf-8"))["nodes"]
+    by_name = {node["name"]: node for node in nodes.values() if node["resource_type"] == "model"}
+    incremental = {name for name, node in by_name.items() if node["config"]["materialized"] == "incremental"}
+    waits_for = {nodes[uid]["name"] for uid in by_name["int_builds_completed"]["depends_on"]["nodes"]
+                 if uid in nodes}
+    assert len(incremental) > 15
+    assert incremental - {"int_build_window", "int_builds_completed"} <= waits_for

@@ -210,3 +210,16 @@
 {%- endmacro %}
 {% macro default__value_of_last(value, keys) -%} max_by({{ value }}, row({{ keys | join(', ') }})) {%- endmacro %}
 {% macro spark__value_of_last(value, keys) -%} max_by({{ value }}, struct({{ keys | join(', ') }})) {%- endmacro %}
+
+{#- A table's rows stored in the order of a column, on an engine that keeps
+    the order a table was written in (DuckDB). The customer-month marts are
+    written month by month: a daily run rewrites their latest month, which
+    then lies in DuckDB's last row groups and, once published, on a run of
+    PostgreSQL's pages, instead of on most of them (docs/decisions.md,
+    "Customer-month marts stored in month order"). Spark writes files of its
+    own partitioning: nothing to keep, no sort. -#}
+{% macro stored_in_order_of(column) -%}
+    {{ return(adapter.dispatch('stored_in_order_of')(column)) }}
+{%- endmacro %}
+{% macro default__stored_in_order_of(column) -%} order by {{ column }} {%- endmacro %}
+{% macro spark__stored_in_order_of(column) -%} {%- endmacro %}

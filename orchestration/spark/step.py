@@ -52,11 +52,9 @@ def spark_paths(working: Path) -> SparkPaths:
 
 def dbt_cli():
     """The dbt resource of a run on Spark: the project's `spark` target."""
-    from dagster_dbt import DbtCliResource
+    from orchestration.dbt_project import WarehouseDbtCli, dbt_project
 
-    from orchestration.dbt_project import dbt_project
-
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(settings.DBT_PROJECT_DIR),
+    return WarehouseDbtCli(project_dir=dbt_project, profiles_dir=str(settings.DBT_PROJECT_DIR),
                           dbt_executable=DBT_SPARK_EXECUTABLE, target="spark")
 
 

@@ -1,11 +1,22 @@
 -- One row per qualifying RO (closed, payer not internal; SPEC section 5) with
 -- its service family and visit month: the one place the family rule lives,
 -- so every split by family (机修保养 / 钣喷 / 精品) agrees.
+-- Incremental, as stg_dms__repair_orders: a build recomputes the repair
+-- orders of the changed vehicles.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[in_changed_vins()],
+) }}
 with
 
 repair_orders as (
     select * from {{ ref('stg_dms__repair_orders') }}
     where is_qualifying
+    {%- if is_incremental() %}
+        and ({{ in_changed_vins() }})
+    {%- endif %}
 ),
 
 final as (

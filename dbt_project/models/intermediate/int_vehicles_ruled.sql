@@ -2,14 +2,29 @@
 -- order): brand, model, purchase, current owner, and the churn and service
 -- thresholds that apply to it (SPEC section 6). Thresholds: the model's own
 -- row of the churn_rules seed, else its brand's, else the project defaults.
+-- Incremental: a build recomputes the rows of the changed vehicles (a
+-- vehicle record or repair order of them touched); the rules and stores are
+-- in the build's fingerprint.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[in_changed_vins()],
+) }}
 with
 
 vehicles as (
     select * from {{ ref('stg_dms__vehicles') }}
+    {%- if is_incremental() %}
+    where {{ in_changed_vins() }}
+    {%- endif %}
 ),
 
 repair_orders as (
     select * from {{ ref('stg_dms__repair_orders') }}
+    {%- if is_incremental() %}
+    where {{ in_changed_vins() }}
+    {%- endif %}
 ),
 
 stores as (

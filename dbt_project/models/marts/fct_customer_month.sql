@@ -42,3 +42,4 @@ final as (
 )
 
 select * from final
+{{ stored_in_order_of('month_end') }}

@@ -41,3 +41,4 @@ final as (
 )
 
 select * from final
+{{ stored_in_order_of('month_end') }}

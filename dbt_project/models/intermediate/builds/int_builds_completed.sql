@@ -12,6 +12,17 @@
 -- depends_on: {{ ref('fct_group_customer_month') }}
 -- depends_on: {{ ref('kpi_churn_breakdown_month') }}
 -- depends_on: {{ ref('kpi_vehicle_age_churn_month') }}
+-- depends_on: {{ ref('stg_dms__customers') }}
+-- depends_on: {{ ref('stg_dms__vehicles') }}
+-- depends_on: {{ ref('stg_insurance__policies') }}
+-- depends_on: {{ ref('stg_survey__responses') }}
+-- depends_on: {{ ref('int_repair_orders_familied') }}
+-- depends_on: {{ ref('int_vehicles_ruled') }}
+-- depends_on: {{ ref('int_customer_months_featured') }}
+-- depends_on: {{ ref('int_churn_scores_predicted') }}
+-- depends_on: {{ ref('churn_scores') }}
+-- depends_on: {{ ref('churn_score_backtest') }}
+-- depends_on: {{ ref('churn_score_calibration') }}
 {{ config(materialized='incremental', incremental_strategy='append') }}
 with
 

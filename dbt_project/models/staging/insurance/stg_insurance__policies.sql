@@ -1,7 +1,20 @@
+-- Incremental: a build recomputes the policies with a version loaded or
+-- replaced since the last completed build.
+-- depends_on: {{ ref('int_build_window') }}
+{%- set touched = in_touched_keys('insurance_policies', ['policy_no']) %}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[touched],
+) }}
 with
 
 source as (
     select * from {{ source('insurance', 'policies') }}
+    {%- if is_incremental() %}
+    where {{ touched }}
+    {%- endif %}
 ),
 
 latest as (

@@ -1,7 +1,20 @@
+-- Incremental: a build recomputes the responses with a version loaded or
+-- replaced since the last completed build.
+-- depends_on: {{ ref('int_build_window') }}
+{%- set touched = in_touched_keys('survey_responses', ['store_code', 'response_id']) %}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[touched],
+) }}
 with
 
 source as (
     select * from {{ source('survey', 'responses') }}
+    {%- if is_incremental() %}
+    where {{ touched }}
+    {%- endif %}
 ),
 
 latest as (
