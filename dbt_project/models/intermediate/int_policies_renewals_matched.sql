@@ -1,15 +1,31 @@
 -- Commercial policies of a store's vehicles, each with whether it was renewed
 -- (SPEC section 7): a later commercial policy for the same VIN, sold by the
 -- same store, starting within the renewal window either side of its end date.
+-- Incremental: a build recomputes the policies of the store-vehicles a
+-- touched policy or vehicle record names (in_touched_policy_vehicles); a
+-- policy's renewal is found among its store-vehicle's policies alone.
+-- depends_on: {{ ref('int_build_window') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[in_touched_policy_vehicles()],
+) }}
 with
 
 policies as (
     select * from {{ ref('stg_insurance__policies') }}
     where policy_type = 'commercial'
+    {%- if is_incremental() %}
+        and ({{ in_touched_policy_vehicles() }})
+    {%- endif %}
 ),
 
 store_vehicles as (
     select store_code, vin from {{ ref('stg_dms__vehicles') }}
+    {%- if is_incremental() %}
+    where {{ in_touched_policy_vehicles() }}
+    {%- endif %}
 ),
 
 expiring as (

@@ -18,6 +18,7 @@
 -- depends_on: {{ ref('stg_survey__responses') }}
 -- depends_on: {{ ref('int_repair_orders_familied') }}
 -- depends_on: {{ ref('int_vehicles_ruled') }}
+-- depends_on: {{ ref('int_policies_renewals_matched') }}
 -- depends_on: {{ ref('int_customer_months_featured') }}
 -- depends_on: {{ ref('int_churn_scores_predicted') }}
 -- depends_on: {{ ref('churn_scores') }}
