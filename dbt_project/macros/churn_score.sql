@@ -3,8 +3,8 @@
     it the features counted to it), every month of a changed vehicle, the
     months whose six-month label window ends between the previous data date
     and this one (their label_complete turns true), and every month of a
-    vehicle whose insurance policy was loaded or replaced since the last
-    completed build (policies change no customer-month of
+    vehicle named by any version of an insurance policy loaded or replaced
+    since the last completed build (policies change no customer-month of
     int_customer_months_classified, but they are features). -#}
 {% macro in_rebuilt_feature_months(vin='vin', month_end='month_end') -%}
     {{ in_months_of_the_data_date(month_end) }}
@@ -13,14 +13,7 @@
             > (select previous_data_as_of_date from {{ build_relation('int_build_window') }})
         and cast(last_day({{ month_end }} + interval 6 month) as date)
             <= (select data_as_of_date from {{ build_relation('int_build_window') }}))
-    or {{ vin }} in (
-        select vin from {{ raw_relation('insurance_policies') }}
-        where _loaded_at > (select changes_loaded_after from {{ build_relation('int_build_window') }})
-        union all
-        select vin from {{ raw_relation('replaced_rows') }}
-        where table_name = 'insurance_policies'
-            and replaced_at > (select changes_loaded_after from {{ build_relation('int_build_window') }})
-    )
+    or {{ vin }} in (select vin from ({{ policy_vehicles_touched() }}) as policy_vehicles)
 {%- endmacro %}
 
 {#- The churn scores a build recomputes (int_churn_scores_predicted,

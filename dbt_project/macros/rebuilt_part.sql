@@ -100,26 +100,36 @@
     )
 {%- endmacro %}
 
+{#- The store and VIN of every version of each policy loaded, or replaced
+    by a re-delivery, since the last completed build: a corrected policy
+    may name another vehicle, whose features and renewals change too. -#}
+{% macro policy_vehicles_touched() -%}
+    select store_code, vin from {{ raw_relation('insurance_policies') }}
+    where policy_no in (
+        select policy_no from {{ raw_relation('insurance_policies') }}
+        where _loaded_at > (select changes_loaded_after from {{ build_relation('int_build_window') }})
+        union all
+        select row_key from {{ raw_relation('replaced_rows') }}
+        where table_name = 'insurance_policies'
+            and replaced_at > (select changes_loaded_after from {{ build_relation('int_build_window') }})
+    )
+    union all
+    select store_code, vin from {{ raw_relation('replaced_rows') }}
+    where table_name = 'insurance_policies'
+        and replaced_at > (select changes_loaded_after from {{ build_relation('int_build_window') }})
+{%- endmacro %}
+
 {#- Store-vehicles whose policies' renewals a build recomputes
-    (int_policies_renewals_matched): a policy of theirs was loaded or
-    replaced since the last completed build, in any of its versions (a
-    corrected policy may name another vehicle), or their vehicle record
-    was. Every one on a full rebuild. -#}
+    (int_policies_renewals_matched): those of policy_vehicles_touched(), and
+    those whose vehicle record was loaded or replaced. Every one on a full
+    rebuild. -#}
 {% macro in_touched_policy_vehicles(store_code='store_code', vin='vin') -%}
     (select is_full_rebuild from {{ build_relation('int_build_window') }})
     or ({{ store_code }}, {{ vin }}) in (
-        select store_code, vin from {{ raw_relation('insurance_policies') }}
-        where policy_no in (
-            select policy_no from {{ raw_relation('insurance_policies') }}
-            where _loaded_at > (select changes_loaded_after from {{ build_relation('int_build_window') }})
-            union all
-            select row_key from {{ raw_relation('replaced_rows') }}
-            where table_name = 'insurance_policies'
-                and replaced_at > (select changes_loaded_after from {{ build_relation('int_build_window') }})
-        )
+        {{ policy_vehicles_touched() }}
         union all
         select store_code, vin from {{ raw_relation('replaced_rows') }}
-        where table_name in ('insurance_policies', 'dms_vehicles')
+        where table_name = 'dms_vehicles'
             and replaced_at > (select changes_loaded_after from {{ build_relation('int_build_window') }})
         union all
         select store_code, vin from {{ raw_relation('dms_vehicles') }}
