@@ -59,13 +59,17 @@ def warehouse_dbt_models(
     # One target folder per warehouse, kept between runs: dbt's partial parsing
     # then skips the full parse (seconds) while the code and vars stay the same.
     target_path = Path(warehouse.path).parent / "dbt_target"
-    _import_great_expectations_meanwhile()
     if settings.engine() == "spark":
+        _import_great_expectations_meanwhile()
         yield from _build_on_spark(context, args, Path(warehouse.path), target_path)
         return
     # dbt's DuckDB write-ahead log and spill files hold raw rows: owner-only, as the working copy.
     with owner_only():
-        yield from dbt.cli(args, context=context, target_path=target_path).stream()
+        invocation = dbt.cli(args, context=context, target_path=target_path)
+        # Once dbt runs: the import holds this process's interpreter for
+        # seconds, and started before, it held up dbt's start as long.
+        _import_great_expectations_meanwhile()
+        yield from invocation.stream()
 
 
 def _import_great_expectations_meanwhile() -> None:
