@@ -105,14 +105,7 @@
     may name another vehicle, whose features and renewals change too. -#}
 {% macro policy_vehicles_touched() -%}
     select store_code, vin from {{ raw_relation('insurance_policies') }}
-    where policy_no in (
-        select policy_no from {{ raw_relation('insurance_policies') }}
-        where _loaded_at > (select changes_loaded_after from {{ build_relation('int_build_window') }})
-        union all
-        select row_key from {{ raw_relation('replaced_rows') }}
-        where table_name = 'insurance_policies'
-            and replaced_at > (select changes_loaded_after from {{ build_relation('int_build_window') }})
-    )
+    where {{ touched_since_last_build('insurance_policies', ['policy_no']) }}
     union all
     select store_code, vin from {{ raw_relation('replaced_rows') }}
     where table_name = 'insurance_policies'
