@@ -158,9 +158,35 @@ def _measure_runs(args: argparse.Namespace, params: dict, workdir: Path, postgre
         references[key] = bench_reference.measure_reference(running, workdir, label)
         progress.done("  reference: the SQL script")
 
+    def report(corrected: str = "-", stopped_after: str | None = None) -> dict:
+        return {
+            "engine": args.engine,
+            "parameters": params,
+            "machine": machine(),
+            "postgres": _server_description(args, postgres_dsn),
+            "landing": landing.describe(),
+            "cases": {"held_back": plan.held_back_label, "corrected": corrected, "last_day": plan.last_day},
+            "runs": runs,
+            "reference": references,
+            "reference_vs_mart": comparisons,
+            "full_build_over_reference": (runs["full build"]["wall_seconds"] / references["full build"]["wall_seconds"]
+                                          if "full build" in references else None),
+            "stopped_after": stopped_after,
+        }
+
+    def failed(name: str) -> bool:
+        """Each case runs on the warehouse the one before left: after a
+        failed run the later figures would measure something else."""
+        if runs[name]["exit_code"] == 0:
+            return False
+        progress.print(f"{name} failed (exit {runs[name]['exit_code']}): the bench stops here")
+        return True
+
     bench_landing.stage_before_last_day(landing.path, running, plan)
     step("full build", f"every drop up to {plan.before_last_day} (held back: {plan.held_back_label})")
     measured("full build")
+    if failed("full build"):
+        return report(stopped_after="full build")
     step("reference", "the SQL script over the same drops")
     referenced("full build", "reference_full_build")
     comparisons["full build"] = bench_reference.disagreements(Path(references["full build"]["result"]), warehouse)
@@ -168,29 +194,21 @@ def _measure_runs(args: argparse.Namespace, params: dict, workdir: Path, postgre
     bench_landing.deliver_last_day(landing.path, running, plan)
     step("one day", f"the drops of {plan.last_day}")
     measured("one day")
+    if failed("one day"):
+        return report(stopped_after="one day")
 
     corrected = bench_landing.deliver_late_and_corrected(landing.path, running, plan)
     step("late drop", f"{plan.held_back_label} late; {corrected}")
     measured("late drop")
+    if failed("late drop"):
+        return report(corrected, stopped_after="late drop")
 
     step("no change", "the same landing again")
     measured("no change")
     step("reference", "the SQL script over the final landing")
     referenced("final", "reference_final")
     comparisons["final"] = bench_reference.disagreements(Path(references["final"]["result"]), warehouse)
-
-    return {
-        "engine": args.engine,
-        "parameters": params,
-        "machine": machine(),
-        "postgres": _server_description(args, postgres_dsn),
-        "landing": landing.describe(),
-        "cases": {"held_back": plan.held_back_label, "corrected": corrected, "last_day": plan.last_day},
-        "runs": runs,
-        "reference": references,
-        "reference_vs_mart": comparisons,
-        "full_build_over_reference": runs["full build"]["wall_seconds"] / references["full build"]["wall_seconds"],
-    }
+    return report(corrected)
 
 
 def _server_description(args: argparse.Namespace, dsn: str) -> str | None:

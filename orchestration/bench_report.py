@@ -94,7 +94,10 @@ def format_report(report: dict) -> str:
     for name, ref in report["reference"].items():
         out.append(f"reference SQL over the {name} landing: wall {ref['wall_seconds']:.1f} s "
                    f"(query {ref['query_seconds']:.1f} s), peak RSS {ref['peak_rss_mib']:,.0f} MiB")
-    out.append(f"full build / reference: {report['full_build_over_reference']:.1f}x")
+    if report.get("full_build_over_reference") is not None:
+        out.append(f"full build / reference: {report['full_build_over_reference']:.1f}x")
+    if report.get("stopped_after"):
+        out.append(f"STOPPED: the {report['stopped_after']} failed; the cases after it were not run")
     for name, c in report["reference_vs_mart"].items():
         detail = ", ".join(f"{col} {n}" for col, n in c["by_column"].items())
         out.append(f"kpi_store_month cells where reference and mart disagree ({name}): "
