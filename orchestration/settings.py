@@ -104,15 +104,22 @@ def export_duckdb_resources(warehouse: Path) -> None:
     os.environ.update(duckdb_resources_env(warehouse))
 
 
-def dbt_code_version() -> str:
+# What dbt writes into its project folder, not code: its output and logs,
+# installed packages, Python's byte code, and the hidden files (dbt's
+# `.user.yml`, written by the first dbt command of a clone, would make a
+# clone's second build a full rebuild).
+_NOT_DBT_CODE = ("target", "logs", "dbt_packages", "__pycache__")
+
+
+def dbt_code_version(project_dir: Path = DBT_PROJECT_DIR) -> str:
     """A hash of the dbt project's files: the incremental models recompute
     everything when the code that made them changed (int_build_window)."""
     import hashlib
 
     digest = hashlib.sha256()
-    for path in sorted(DBT_PROJECT_DIR.rglob("*")):
-        relative = path.relative_to(DBT_PROJECT_DIR)
-        if path.is_file() and relative.parts[0] not in ("target", "logs", "dbt_packages"):
+    for path in sorted(project_dir.rglob("*")):
+        relative = path.relative_to(project_dir)
+        if path.is_file() and not any(part in _NOT_DBT_CODE or part.startswith(".") for part in relative.parts):
             digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 

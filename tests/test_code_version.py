@@ -1,0 +1,27 @@
+"""The code version int_build_window compares: a change to the dbt project's
+code rebuilds everything, what dbt and Python write beside it does not."""
+
+import shutil
+
+from orchestration import settings
+
+
+def test_the_code_version_follows_the_code_and_nothing_dbt_writes(tmp_path):
+    project = tmp_path / "dbt_project"
+    shutil.copytree(settings.DBT_PROJECT_DIR, project,
+                    ignore=shutil.ignore_patterns("target", "logs", ".user.yml", "__pycache__"))
+    before = settings.dbt_code_version(project)
+    assert before == settings.dbt_code_version(project)
+
+    # dbt's anonymous id (its first command writes it), its output and logs,
+    # and Python's byte code are not code.
+    (project / ".user.yml").write_text("id: 5f0c6a52-0d2b-4b8e-9a55-3d8f1c2e7b10\n")
+    for folder in ("target", "logs", "models/__pycache__"):
+        (project / folder).mkdir(parents=True, exist_ok=True)
+        (project / folder / "written.txt").write_text("not code\n")
+    assert settings.dbt_code_version(project) == before
+
+    # A model's text is.
+    model = project / "models" / "marts" / "kpi_store_month.sql"
+    model.write_text(model.read_text() + "\n-- a changed comment\n")
+    assert settings.dbt_code_version(project) != before
