@@ -27,6 +27,13 @@
     )
 {%- endmacro %}
 
+{#- Months of the scope-months in_changed_score_scope_months() names, or
+    every month on a full rebuild. -#}
+{% macro in_months_of_changed_scores(month_end='month_end') -%}
+    ((select is_full_rebuild from {{ build_relation('int_build_window') }})
+    or {{ month_end }} in (select month_end from {{ build_relation('int_churn_score_store_months_changed') }}))
+{%- endmacro %}
+
 {#- Scope-months of the backtest and calibration whose inputs changed in
     this build (int_churn_score_store_months_changed: the stores and months
     of the changed scores they read), or every one on a full rebuild. -#}

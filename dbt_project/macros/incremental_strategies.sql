@@ -51,8 +51,7 @@
 
     create or replace table {{ previous }} as
     select {{ columns }}
-    from {{ target }}
-    semi join {{ changed }} using ({{ keys | join(', ') }});
+    from ({{ rows_where(target, '(' ~ keys | join(', ') ~ ') in (select ' ~ keys | join(', ') ~ ' from ' ~ changed ~ ')') }}) as replaced;
 
     delete from {{ target }} as t
     using {{ changed }} as c
@@ -74,8 +73,7 @@
 
     before as (
         select {{ keys }}, {{ row_hash(columns) }} as row_hash
-        from {{ arg_dict['target_relation'] }}
-        where {{ _rebuilt_part(arg_dict) }}
+        from ({{ rows_where(arg_dict['target_relation'], _rebuilt_part(arg_dict)) }}) as rebuilt
     ),
 
     after as (

@@ -18,6 +18,24 @@
     {{ return(target.database if target.database is defined else none) }}
 {%- endmacro %}
 
+{#- The rows of the table `relation` that match `condition`, for a model's
+    import of the part an incremental build recomputes. DuckDB cannot push a
+    condition over subqueries (the rebuilt parts below) into its scan, so a
+    plain filter reads every column of every row; on DuckDB this reads the
+    condition's columns to find the rows' ids, then fetches only those rows
+    (fct_customer_month's part after a late drop at 100 stores: 3.0 s -> 0.6 s).
+    Spark: the plain filter. -#}
+{% macro rows_where(relation, condition) -%}
+    {{ return(adapter.dispatch('rows_where')(relation, condition)) }}
+{%- endmacro %}
+{% macro default__rows_where(relation, condition) -%}
+    select * from {{ relation }}
+    where rowid in (select rowid from {{ relation }} where {{ condition }})
+{%- endmacro %}
+{% macro spark__rows_where(relation, condition) -%}
+    select * from {{ relation }} where {{ condition }}
+{%- endmacro %}
+
 {#- Customer-months recomputed by this build (int_customer_months_spined):
     every month of a changed vehicle, the window's month of a vehicle due,
     and every month after the window's. -#}

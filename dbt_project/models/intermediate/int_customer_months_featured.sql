@@ -23,16 +23,25 @@
 with
 
 customer_months as (
+    {%- if is_incremental() %}
+    {{ rows_where(ref('int_customer_months_classified'), "scope_level = 'store' and (" ~ in_rebuilt_feature_months() ~ ")") }}
+    {%- else %}
     select * from {{ ref('int_customer_months_classified') }}
     where scope_level = 'store'
-    {%- if is_incremental() %}
-        and ({{ in_rebuilt_feature_months() }})
     {%- endif %}
 ),
 
 data_dates as (
     select * from {{ ref('stg_reference__data_dates') }}
 ),
+{%- if is_incremental() %}
+
+-- The customers of the part this build recomputes: the histories below are
+-- read for them only (all of them on a full build).
+rebuilt_customers as (
+    select distinct scope_code as store_code, vin from customer_months
+),
+{%- endif %}
 
 -- Each visit at its store with the customer's running totals up to it, so a
 -- month end reads its figures from the last visit on or before a date (an
@@ -55,6 +64,9 @@ visits_to_date as (
             {{ days_between('visit_date', 'lag(visit_date) over (partition by scope_code, vin order by visit_date)') }} as gap_days
         from {{ ref('int_vehicle_visits_scoped') }}
         where scope_level = 'store'
+        {%- if is_incremental() %}
+            and (scope_code, vin) in (select store_code, vin from rebuilt_customers)
+        {%- endif %}
     )
     window customer_so_far as (
         partition by scope_code, vin
@@ -69,6 +81,9 @@ commercial_policies as (
     select store_code, vin, start_date, end_date, sold_by_store
     from {{ ref('stg_insurance__policies') }}
     where policy_type = 'commercial'
+    {%- if is_incremental() %}
+        and (store_code, vin) in (select store_code, vin from rebuilt_customers)
+    {%- endif %}
     -- One per start date (the as-of join cannot break ties): the longest, then the first number.
     qualify row_number() over (
         partition by store_code, vin, start_date order by end_date desc, policy_no
@@ -79,6 +94,9 @@ reached_surveys as (
     select store_code, vin, survey_date, reason_list, serviced_at
     from {{ ref('stg_survey__responses') }}
     where reached
+    {%- if is_incremental() %}
+        and (store_code, vin) in (select store_code, vin from rebuilt_customers)
+    {%- endif %}
     qualify row_number() over (
         partition by store_code, vin, survey_date order by surveyed_at desc, response_id desc
     ) = 1

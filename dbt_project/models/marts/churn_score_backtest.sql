@@ -20,6 +20,11 @@ with
 scored as (
     select * from {{ ref('churn_scores') }}
     where label_complete
+    {%- if is_incremental() %}
+        -- Only the months a recomputed scope-month can be in (read before the
+        -- scopes multiply the rows; the filter below picks the scopes).
+        and {{ in_months_of_changed_scores() }}
+    {%- endif %}
 ),
 
 stores_scoped as (

@@ -13,10 +13,11 @@
 with
 
 customer_months as (
+    {%- if is_incremental() %}
+    {{ rows_where(ref('int_customer_months_classified'), "scope_level = 'group' and (" ~ in_changed_customer_months() ~ " or " ~ in_months_of_the_data_date() ~ ")") }}
+    {%- else %}
     select * from {{ ref('int_customer_months_classified') }}
     where scope_level = 'group'
-    {%- if is_incremental() %}
-        and ({{ in_changed_customer_months() }} or {{ in_months_of_the_data_date() }})
     {%- endif %}
 ),
 
