@@ -20,11 +20,15 @@
 -- depends_on: {{ ref('int_build_window') }} {{ ref('int_vins_changed') }}
 {#- The as-of joins match a month's customer by store and VIN. -#}
 {%- set customer = [('store_code', 'months.scope_code'), ('vin', 'months.vin')] %}
+{#- An incremental build of a few customers reads their histories only; one
+    of every customer's running month (the data date moved) reads them all. -#}
+{%- set few_customers = is_incremental() and not build_recomputes_whole_months() %}
 with
 
 customer_months as (
     {%- if is_incremental() %}
-    {{ rows_where(ref('int_customer_months_classified'), "scope_level = 'store' and (" ~ in_rebuilt_feature_months() ~ ")") }}
+    {{ rows_where(ref('int_customer_months_classified'), "scope_level = 'store' and (" ~ in_rebuilt_feature_months() ~ ")",
+                  few=few_customers) }}
     {%- else %}
     select * from {{ ref('int_customer_months_classified') }}
     where scope_level = 'store'
@@ -34,10 +38,10 @@ customer_months as (
 data_dates as (
     select * from {{ ref('stg_reference__data_dates') }}
 ),
-{%- if is_incremental() %}
+{%- if few_customers %}
 
 -- The customers of the part this build recomputes: the histories below are
--- read for them only (all of them on a full build).
+-- read for them only.
 rebuilt_customers as (
     select distinct scope_code as store_code, vin from customer_months
 ),
@@ -64,7 +68,7 @@ visits_to_date as (
             {{ days_between('visit_date', 'lag(visit_date) over (partition by scope_code, vin order by visit_date)') }} as gap_days
         from {{ ref('int_vehicle_visits_scoped') }}
         where scope_level = 'store'
-        {%- if is_incremental() %}
+        {%- if few_customers %}
             and (scope_code, vin) in (select store_code, vin from rebuilt_customers)
         {%- endif %}
     )
@@ -81,7 +85,7 @@ commercial_policies as (
     select store_code, vin, start_date, end_date, sold_by_store
     from {{ ref('stg_insurance__policies') }}
     where policy_type = 'commercial'
-    {%- if is_incremental() %}
+    {%- if few_customers %}
         and (store_code, vin) in (select store_code, vin from rebuilt_customers)
     {%- endif %}
     -- One per start date (the as-of join cannot break ties): the longest, then the first number.
@@ -94,7 +98,7 @@ reached_surveys as (
     select store_code, vin, survey_date, reason_list, serviced_at
     from {{ ref('stg_survey__responses') }}
     where reached
-    {%- if is_incremental() %}
+    {%- if few_customers %}
         and (store_code, vin) in (select store_code, vin from rebuilt_customers)
     {%- endif %}
     qualify row_number() over (

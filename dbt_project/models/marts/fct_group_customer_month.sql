@@ -14,7 +14,8 @@ with
 
 customer_months as (
     {%- if is_incremental() %}
-    {{ rows_where(ref('int_customer_months_classified'), "scope_level = 'group' and (" ~ in_changed_customer_months() ~ " or " ~ in_months_of_the_data_date() ~ ")") }}
+    {{ rows_where(ref('int_customer_months_classified'), "scope_level = 'group' and (" ~ in_changed_customer_months() ~ " or " ~ in_months_of_the_data_date() ~ ")",
+                 few=not build_recomputes_whole_months()) }}
     {%- else %}
     select * from {{ ref('int_customer_months_classified') }}
     where scope_level = 'group'
