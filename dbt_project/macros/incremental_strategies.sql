@@ -44,14 +44,16 @@
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- set changed = build_relation(config.require('changed_keys')) -%}
     {%- set previous = build_relation(config.require('previous_rows')) -%}
+    {#- By row id unless the build is full: its part is then every row. -#}
+    {%- set few = not build_is_full() -%}
     {%- set on_keys = [] -%}
     {%- for key in keys %}{% do on_keys.append('t.' ~ key ~ ' = c.' ~ key) %}{% endfor -%}
     create or replace table {{ changed }} as
-    {{ _changed_keys(arg_dict, columns) }};
+    {{ _changed_keys(arg_dict, columns, few) }};
 
     create or replace table {{ previous }} as
     select {{ columns }}
-    from ({{ rows_where(target, '(' ~ keys | join(', ') ~ ') in (select ' ~ keys | join(', ') ~ ' from ' ~ changed ~ ')') }}) as replaced;
+    from ({{ rows_where(target, '(' ~ keys | join(', ') ~ ') in (select ' ~ keys | join(', ') ~ ' from ' ~ changed ~ ')', few) }}) as replaced;
 
     delete from {{ target }} as t
     using {{ changed }} as c
@@ -67,13 +69,13 @@
 
 {#- The keys of the rows of the part this build recomputed that differ from
     the model's new rows, either way (a row added, changed or gone). -#}
-{% macro _changed_keys(arg_dict, columns) -%}
+{% macro _changed_keys(arg_dict, columns, few) -%}
     {%- set keys = arg_dict['unique_key'] | join(', ') -%}
     with
 
     before as (
         select {{ keys }}, {{ row_hash(columns) }} as row_hash
-        from ({{ rows_where(arg_dict['target_relation'], _rebuilt_part(arg_dict)) }}) as rebuilt
+        from ({{ rows_where(arg_dict['target_relation'], _rebuilt_part(arg_dict), few) }}) as rebuilt
     ),
 
     after as (

@@ -27,7 +27,7 @@
     drop at 100 stores: 3.0 s -> 0.6 s); when it keeps many (a month of every
     customer), fetching them one by one costs more than the plain scan.
     Spark: the plain filter. -#}
-{% macro rows_where(relation, condition, few=true) -%}
+{% macro rows_where(relation, condition, few) -%}
     {{ return(adapter.dispatch('rows_where')(relation, condition, few)) }}
 {%- endmacro %}
 {% macro default__rows_where(relation, condition, few) -%}
