@@ -47,13 +47,7 @@
     month moves for everyone). Read when the model compiles, like
     build_is_full(); true outside a build. -#}
 {% macro build_recomputes_whole_months() -%}
-    {%- if not execute or adapter.get_relation(target_database(), 'intermediate', 'int_build_window') is none -%}
-        {{ return(true) }}
-    {%- endif -%}
-    {%- set window = run_query(
-        "select is_full_rebuild or as_of_moved_from_month_end < date '9999-12-31' from "
-        ~ build_relation('int_build_window')) -%}
-    {{ return(window.columns[0].values() | first) }}
+    {{ return(build_window_says("is_full_rebuild or as_of_moved_from_month_end < date '9999-12-31'")) }}
 {%- endmacro %}
 
 {#- Customer-months recomputed by this build (int_customer_months_spined):

@@ -38,11 +38,17 @@
     a full build recomputes its aggregates from every row instead of adding
     the change to what it stored. -#}
 {% macro build_is_full() -%}
-    {#- No build window: compiled outside a build (`aftersales docs` catalogs
-        the published file, which holds the marts only). -#}
+    {{ return(build_window_says('is_full_rebuild')) }}
+{%- endmacro %}
+
+{#- A condition on this build's window (int_build_window), read when the
+    model compiles. True with no build window: compiled outside a build
+    (`aftersales docs` catalogs the published file, which holds the marts
+    only). -#}
+{% macro build_window_says(condition) -%}
     {%- if not execute or adapter.get_relation(target_database(), 'intermediate', 'int_build_window') is none -%}
         {{ return(true) }}
     {%- endif -%}
-    {%- set window = run_query('select is_full_rebuild from ' ~ build_relation('int_build_window')) -%}
+    {%- set window = run_query('select ' ~ condition ~ ' from ' ~ build_relation('int_build_window')) -%}
     {{ return(window.columns[0].values() | first) }}
 {%- endmacro %}
