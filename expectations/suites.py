@@ -477,6 +477,15 @@ def _source_freshness_checks() -> tuple[Check, ...]:
     )
 
 
+def _data_date_checks() -> tuple[Check, ...]:
+    return (
+        Check("one_row", UNEXPECTED_ROWS,
+              {"unexpected_rows_query": "SELECT count(*) AS rows FROM {batch} HAVING count(*) <> 1"},
+              None, True, "One row: the last data date."),
+        Check("not_null:data_as_of_date", NOT_NULL, {"column": "data_as_of_date"}, "data_as_of_date", True),
+    )
+
+
 # Sources a quarantined row or a rejected file can come from (sources/contract.py).
 DQ_SOURCES = ["dms", "insurance", "survey", "crm", "reference"]
 
@@ -558,6 +567,7 @@ def _build() -> dict[str, tuple[Check, ...]]:
     suites["marts.kpi_campaign_return_curve"] = _campaign_return_curve_checks()
     suites["marts.call_list"] = _call_list_checks()
     suites["marts.source_freshness"] = _source_freshness_checks()
+    suites["marts.data_date"] = _data_date_checks()
     suites["marts.data_quality_quarantine"] = _data_quality_quarantine_checks()
     suites["marts.data_quality_rejected_files"] = _data_quality_rejected_files_checks()
     for table, checks in suites.items():
@@ -570,6 +580,12 @@ def _build() -> dict[str, tuple[Check, ...]]:
 SUITES: Mapping[str, tuple[Check, ...]] = MappingProxyType(_build())
 
 RAW_TABLES: tuple[str, ...] = tuple(t for t in SUITES if t.startswith("raw."))
+# Marts validated through a view over them, which reads their rows: the
+# customer-month marts' stored tables.
+VALIDATED_THROUGH_VIEWS: Mapping[str, str] = MappingProxyType({
+    "marts.fct_customer_month_stored": "marts.fct_customer_month",
+    "marts.fct_group_customer_month_stored": "marts.fct_group_customer_month",
+})
 
 # The rows an incremental build wrote, per table whose suite then validates
 # only them (docs/decisions.md, "Incremental builds"): the raw rows loaded
@@ -580,6 +596,13 @@ BUILD_WINDOW = "intermediate.int_build_window"
 _CHANGED_CUSTOMER_MONTHS = "intermediate.int_customer_months_changed"
 _CHANGED_SCOPE_MONTHS = (
     f"(scope_level, scope_code, month_end) IN (SELECT scope_level, scope_code, month_end FROM {_CHANGED_CUSTOMER_MONTHS})"
+)
+_CHANGED_STORE_CUSTOMER_MONTHS = (
+    f"(store_code, vin, month_end) IN (SELECT scope_code, vin, month_end FROM {_CHANGED_CUSTOMER_MONTHS} "
+    "WHERE scope_level = 'store')"
+)
+_CHANGED_GROUP_CUSTOMER_MONTHS = (
+    f"(vin, month_end) IN (SELECT vin, month_end FROM {_CHANGED_CUSTOMER_MONTHS} WHERE scope_level = 'group')"
 )
 _CHANGED_SCORES = "intermediate.int_churn_scores_changed"
 # The scope-months of the backtest and calibration a build recomputed: those
@@ -595,14 +618,13 @@ _CHANGED_SCORE_SCOPE_MONTHS = (
 _MONTHS_OF_THE_DATA_DATE = f"month_end >= (SELECT as_of_moved_from_month_end FROM {BUILD_WINDOW})"
 CHANGED_ROWS: Mapping[str, str] = MappingProxyType({
     **{table: f"_loaded_at > (SELECT changes_loaded_after FROM {BUILD_WINDOW})" for table in RAW_TABLES},
-    "marts.fct_customer_month": (
-        f"(store_code, vin, month_end) IN (SELECT scope_code, vin, month_end FROM {_CHANGED_CUSTOMER_MONTHS} "
-        f"WHERE scope_level = 'store') OR {_MONTHS_OF_THE_DATA_DATE}"
-    ),
-    "marts.fct_group_customer_month": (
-        f"(vin, month_end) IN (SELECT vin, month_end FROM {_CHANGED_CUSTOMER_MONTHS} WHERE scope_level = 'group') "
-        f"OR {_MONTHS_OF_THE_DATA_DATE}"
-    ),
+    # The customer-month marts are views over the *_stored tables (the dbt
+    # models say why): publishing replaces the tables' rows; the checks read
+    # the same rows through the views.
+    "marts.fct_customer_month": _CHANGED_STORE_CUSTOMER_MONTHS,
+    "marts.fct_customer_month_stored": _CHANGED_STORE_CUSTOMER_MONTHS,
+    "marts.fct_group_customer_month": _CHANGED_GROUP_CUSTOMER_MONTHS,
+    "marts.fct_group_customer_month_stored": _CHANGED_GROUP_CUSTOMER_MONTHS,
     "marts.kpi_churn_breakdown_month": _CHANGED_SCOPE_MONTHS,
     "marts.kpi_vehicle_age_churn_month": f"{_CHANGED_SCOPE_MONTHS} OR {_MONTHS_OF_THE_DATA_DATE}",
     "marts.churn_scores": f"(store_code, vin, month_end) IN (SELECT store_code, vin, month_end FROM {_CHANGED_SCORES})",

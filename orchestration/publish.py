@@ -23,6 +23,10 @@ running when they fail; `publish` then only writes and renames
   opened the old file keeps reading it to the end of its connection; the
   next connection sees the new one. Never a half-built state. Its cost
   follows the marts, not the raw layer.
+- **Views** of the analyst schemas (the customer-month marts, views over
+  their stored tables) are written after the tables, from their SQL: they
+  name their own schema's relations without a database, so they read the
+  published file's tables wherever it is attached.
 - **Publishing changed months only** (`months_from`): for a relation with a
   `month_end` column whose months before M cannot have changed, the new file
   starts as a copy of the published one and only that relation's rows with
@@ -42,13 +46,9 @@ import duckdb
 
 from expectations.suites import BUILD_WINDOW
 from orchestration import settings
+from orchestration.analyst_relations import ANALYST_SCHEMAS, analyst_tables, analyst_views, user_schemas
 from orchestration.file_modes import PUBLISHED_MODE
 
-# What analysts may read (SPEC section 9): the marts (with the data-quality
-# relations marts.data_quality_* and marts.source_freshness), the validation
-# results that let the build through, and the dbt seeds (brand thresholds and
-# the industry line: the rules behind the figures, no personal data).
-ANALYST_SCHEMAS = ("marts", "ops", "seeds")
 
 # The build's record in the working copy, which publishing reads: the window
 # the build recomputed, and the builds completed before it.
@@ -151,16 +151,23 @@ def _write_analyst_relations(working: Path, dest: Path, conditions: dict[str, st
         con.execute(f"attach {_sql_string(str(dest))} as pub")
         # The conditions' subqueries name the working copy's relations unqualified.
         con.execute("use work")
-        wanted = _relations(con, "work")
+        wanted = analyst_tables(con, "work")
+        views = analyst_views(con, "work")
+        # A view's rows are its tables': there is nothing of its own to replace.
+        conditions = {name: c for name, c in conditions.items() if tuple(name.split(".", 1)) not in views}
         if conditions and not _may_update(con, wanted, conditions, by_month):
             # Not a base to update: start from an empty file instead.
             con.execute("detach pub")
             _remove_database(dest)
             con.execute(f"attach {_sql_string(str(dest))} as pub")
             conditions = {}
-        for schema in sorted({schema for schema, _ in wanted} - set(_schemas(con, "pub"))):
+        schemas = {schema for schema, _ in wanted} | {schema for schema, _ in views}
+        for schema in sorted(schemas - set(user_schemas(con, "pub"))):
             con.execute(f'create schema pub."{schema}"')
-        existing = _relations(con, "pub")
+        # The views first: one may take the name of a table, and a table of a view's.
+        for (schema, view) in sorted(analyst_views(con, "pub")):
+            con.execute(f'drop view pub."{schema}"."{view}"')
+        existing = analyst_tables(con, "pub")
         for (schema, table) in sorted(set(existing) - set(wanted)):
             con.execute(f'drop table pub."{schema}"."{table}"')
         for (schema, table), columns in sorted(wanted.items()):
@@ -171,46 +178,19 @@ def _write_analyst_relations(working: Path, dest: Path, conditions: dict[str, st
                 con.execute(f"insert into pub.{name} select * from work.{name} where {condition}")
             else:
                 con.execute(f"create or replace table pub.{name} as select * from work.{name}")
-        for schema in sorted(set(_schemas(con, "pub")) - {schema for schema, _ in wanted}):
+        # Created from the file they are in: their queries name no database.
+        con.execute("use pub")
+        for (schema, view), query in sorted(views.items()):
+            con.execute(f'create view pub."{schema}"."{view}" as {query}')
+        con.execute("use work")
+        for schema in sorted(set(user_schemas(con, "pub")) - schemas):
             con.execute(f'drop schema pub."{schema}" cascade')
         # Fold the write-ahead log into the file, so the file is the whole database.
         con.execute("checkpoint pub")
         con.execute("detach pub")
-        return len(wanted)
+        return len(wanted) + len(views)
     finally:
         con.close()
-
-
-def _relations(con: duckdb.DuckDBPyConnection, database: str) -> dict[tuple[str, str], list[tuple[str, str]]]:
-    """(schema, table) -> [(column, type)] of the analyst schemas' tables in
-    `database`. A view there is an error: the published file holds tables
-    (a view would name relations it does not hold)."""
-    schemas = ", ".join(_sql_string(s) for s in ANALYST_SCHEMAS)
-    views = con.execute(
-        f"select schema_name || '.' || view_name from duckdb_views() "
-        f"where database_name = ? and not internal and schema_name in ({schemas}) order by 1",
-        [database],
-    ).fetchall()
-    if views:
-        raise ValueError(f"cannot publish views ({', '.join(v for (v,) in views)}): materialize them as tables")
-    relations: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for schema, table, column, data_type in con.execute(
-        f"""select c.schema_name, c.table_name, c.column_name, c.data_type
-            from duckdb_columns() c join duckdb_tables() t
-              on t.database_name = c.database_name and t.schema_name = c.schema_name and t.table_name = c.table_name
-            where c.database_name = ? and c.schema_name in ({schemas})
-            order by c.schema_name, c.table_name, c.column_index""",
-        [database],
-    ).fetchall():
-        relations.setdefault((schema, table), []).append((column, data_type))
-    return relations
-
-
-def _schemas(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
-    """The user schemas of `database` (main is DuckDB's own default)."""
-    return [s for (s,) in con.execute(
-        "select schema_name from duckdb_schemas() where database_name = ? and not internal "
-        "and schema_name <> 'main'", [database]).fetchall()]
 
 
 def _may_update(con: duckdb.DuckDBPyConnection, wanted: dict, conditions: Mapping[str, str], by_month: set[str]) -> bool:
@@ -223,7 +203,7 @@ def _may_update(con: duckdb.DuckDBPyConnection, wanted: dict, conditions: Mappin
                 if f"{s}.{t}" in by_month and MONTH_COLUMN not in {c for c, _ in cols}]
     if no_month:
         raise ValueError(f"months_from names relations without a {MONTH_COLUMN} column: {', '.join(no_month)}")
-    return set(_schemas(con, "pub")) <= set(ANALYST_SCHEMAS) and not con.execute(
+    return set(user_schemas(con, "pub")) <= set(ANALYST_SCHEMAS) and not con.execute(
         "select count(*) from duckdb_tables() where database_name = 'pub' and schema_name = 'main'"
     ).fetchone()[0]
 

@@ -24,6 +24,14 @@ def duckdb_relations(published: Path) -> dict[tuple[str, str], list[str]]:
     return relations
 
 
+def duckdb_views(published: Path) -> set[tuple[str, str]]:
+    """(schema, view) of the published file's views (the customer-month marts): their rows are their tables'."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        return set(con.execute(
+            "select schema_name, view_name from duckdb_views() where not internal "
+            "and schema_name in ('marts', 'ops', 'seeds')").fetchall())
+
+
 def _cell(value):
     # NaN is not equal to itself; compare it as a marker.
     return "NaN" if isinstance(value, float) and math.isnan(value) else value

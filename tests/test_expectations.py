@@ -190,9 +190,10 @@ def _sha256(path: Path) -> str:
 
 def test_every_raw_table_and_mart_has_a_suite():
     assert set(suites.RAW_TABLES) == {f"raw.{t.name}" for t in LANDING_TABLES}
-    assert set(suites.MART_TABLES) == {
+    assert set(suites.MART_TABLES) | set(suites.VALIDATED_THROUGH_VIEWS) == {
         f"marts.{p.stem}" for p in (Path(__file__).resolve().parent.parent / "dbt_project/models/marts").glob("*.sql")
     }
+    assert set(suites.VALIDATED_THROUGH_VIEWS.values()) <= set(suites.MART_TABLES)
     for table, checks in suites.SUITES.items():
         assert checks, table
         assert any(c.critical for c in checks), table

@@ -147,8 +147,11 @@ def _differing(duck: Path, paths: SparkPaths, built: list[tuple[str, str]]) -> d
 
 
 def _relations(con, catalog: str) -> set[str]:
+    """Its tables and views (the customer-month marts are views on DuckDB, tables on Spark)."""
     return {f"{schema}.{name}" for schema, name in con.execute(
-        "select schema_name, table_name from duckdb_tables() where database_name = ?", [catalog]).fetchall()}
+        "select schema_name, table_name from duckdb_tables() where database_name = ? union all "
+        "select schema_name, view_name from duckdb_views() where database_name = ? and not internal",
+        [catalog, catalog]).fetchall()}
 
 
 def _published_differing(duck_published: Path, spark_published: Path) -> dict:

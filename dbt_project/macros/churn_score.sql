@@ -1,14 +1,15 @@
-{#- The customer-months int_customer_months_featured recomputes: every
-    customer's months from the window's on (their as-of date moves, and with
-    it the features counted to it), every month of a changed vehicle, the
+{#- The customer-months int_customer_months_featured recomputes: those
+    int_customer_months_classified recomputes (in_rebuilt_customer_months:
+    new months, every month of a changed vehicle, the running month of a
+    vehicle whose status the moved data date changes; the running month is
+    featured at its end, so the data date alone moves nothing else), the
     months whose six-month label window ends between the previous data date
     and this one (their label_complete turns true), and every month of a
     vehicle named by any version of an insurance policy loaded or replaced
     since the last completed build (policies change no customer-month of
     int_customer_months_classified, but they are features). -#}
 {% macro in_rebuilt_feature_months(vin='vin', month_end='month_end') -%}
-    {{ in_months_of_the_data_date(month_end) }}
-    or {{ vin }} in (select vin from {{ build_relation('int_vins_changed') }})
+    {{ in_rebuilt_customer_months(vin, month_end) }}
     or (cast(last_day({{ month_end }} + interval 6 month) as date)
             > (select previous_data_as_of_date from {{ build_relation('int_build_window') }})
         and cast(last_day({{ month_end }} + interval 6 month) as date)

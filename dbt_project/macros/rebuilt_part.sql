@@ -42,12 +42,11 @@
     select * from {{ relation }} where {{ condition }}
 {%- endmacro %}
 
-{#- Whether the part this build recomputes holds a whole month of every
-    customer: a full build, or a data date that moved (the as-of date of its
-    month moves for everyone). Read when the model compiles, like
-    build_is_full(); true outside a build. -#}
-{% macro build_recomputes_whole_months() -%}
-    {{ return(build_window_says("is_full_rebuild or as_of_moved_from_month_end < date '9999-12-31'")) }}
+{#- Whether the part this build recomputes holds a new month of every
+    customer: a full build, or a data date that entered a month after the
+    previous one's. Read when the model compiles; true outside a build. -#}
+{% macro build_adds_months() -%}
+    {{ return(build_window_says("is_full_rebuild or cast(last_day(data_as_of_date) as date) > rebuild_from_month_end")) }}
 {%- endmacro %}
 
 {#- Customer-months recomputed by this build (int_customer_months_spined):

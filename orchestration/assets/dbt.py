@@ -13,6 +13,7 @@ from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration import settings
+from orchestration.build_code import built_by_other_code
 from orchestration.dbt_project import dbt_project
 from orchestration.file_modes import owner_only
 from orchestration.resources import LandingResource, WarehouseResource
@@ -48,12 +49,14 @@ def warehouse_dbt_models(
     settings.export_duckdb_resources(Path(warehouse.path))
     # code_version: the incremental models recompute everything when the
     # project's code changed since the last build (int_build_window).
-    dbt_vars = json.dumps({"warehouse_path": warehouse.path, "code_version": settings.dbt_code_version()})
+    code_version = settings.dbt_code_version()
+    dbt_vars = json.dumps({"warehouse_path": warehouse.path, "code_version": code_version})
     args = ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars]
     # The customer-month models are incremental: a build recomputes what the
     # new drops can change (docs/decisions.md, "Incremental builds"); a run
-    # tagged full refresh rebuilds every model from the whole raw layer.
-    if context.run.tags.get(FULL_REFRESH_TAG) == "true":
+    # tagged full refresh, or the first build of changed code, rebuilds every
+    # model from the whole raw layer.
+    if context.run.tags.get(FULL_REFRESH_TAG) == "true" or built_by_other_code(Path(warehouse.path), code_version):
         args.append("--full-refresh")
     # Unit tests check the logic, not the data: they run in CI (tests/test_dbt_project.py).
     # One target folder per warehouse, kept between runs: dbt's partial parsing

@@ -16,9 +16,15 @@ What each relation shows (`relation_access`):
   region's or the group's (those count other stores' customers);
 - a relation with a store_code column: the rows of the stores the user covers;
 - the call list: its store's role and group_hq only (regions do not get it);
+- marts.data_date (the last data date, which the customer-month views read):
+  every role;
 - any other relation of marts (fct_group_customer_month: customers across
   stores): group_hq only;
 - ops and seeds (validation results, rules): every role.
+
+A view (the customer-month marts) is granted like a table with its columns,
+without a policy of its own: it reads its tables as the querying user
+(security_invoker), so their policies filter it.
 """
 
 from __future__ import annotations
@@ -35,8 +41,10 @@ GROUP_ROLE = "group_hq"
 ANALYST_ROLE = "aftersales_analyst"
 CALL_LIST_ROLE = "aftersales_call_list"
 CALL_LISTS = {("marts", "call_list")}
-# Schemas whose relations without a store or scope column every role reads.
+# Schemas whose relations without a store or scope column every role reads,
+# and such relations of other schemas.
 SHARED_SCHEMAS = {"ops", "seeds"}
+SHARED_RELATIONS = {("marts", "data_date")}
 STORE_COLUMN = "store_code"
 SCOPE_COLUMNS = ("scope_level", "scope_code")
 # Role names are identifiers: at most 63 bytes.
@@ -150,19 +158,20 @@ def relation_access(schema: str, table: str, columns: Iterable[str]) -> Relation
     policy = " and ".join(policies) or None
     if (schema, table) in CALL_LISTS:
         return RelationAccess(CALL_LIST_ROLE, policy)
-    if policy is None and schema not in SHARED_SCHEMAS:
+    if policy is None and schema not in SHARED_SCHEMAS and (schema, table) not in SHARED_RELATIONS:
         return RelationAccess(GROUP_ROLE, None)
     return RelationAccess(ANALYST_ROLE, policy)
 
 
-def apply_access(conn, schema: str, table: str, columns: Iterable[str], *, loaded_in: str) -> None:
-    """Grant and restrict the relation schema.table, loaded in the schema
-    `loaded_in` (it takes `schema`'s name at the swap), in the caller's
-    transaction. Schema usage is granted by the caller."""
+def apply_access(conn, schema: str, table: str, columns: Iterable[str], *, loaded_in: str,
+                 view: bool = False) -> None:
+    """Grant and restrict the relation schema.table (a view: grant only),
+    loaded in the schema `loaded_in` (it takes `schema`'s name at the swap),
+    in the caller's transaction. Schema usage is granted by the caller."""
     access = relation_access(schema, table, columns)
     name = sql.Identifier(loaded_in, table)
     conn.execute(sql.SQL("grant select on {} to {}").format(name, sql.Identifier(access.readers)))
-    if access.policy is not None:
+    if access.policy is not None and not view:
         conn.execute(sql.SQL("alter table {} enable row level security").format(name))
         conn.execute(sql.SQL("create policy scope_rows on {} for select using (" + access.policy + ")").format(name))
 

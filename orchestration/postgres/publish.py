@@ -2,12 +2,13 @@
 
 Readers never see a half-published state. There are two ways in:
 
-- **A whole publish** (the first, or when the relations, their columns or
-  their access rules changed): every relation is loaded into a fresh staging
-  schema (`aftersales_next_marts` for `marts`, ...) with its grants and
-  row-level security policies, in one transaction; then one short
-  transaction locks every live relation and renames the live schemas away
-  and the staging ones in (ALTER SCHEMA ... RENAME); then the old schemas are
+- **A whole publish** (the first, or when the relations, their columns,
+  their access rules or a view's query changed): every table is loaded into
+  a fresh staging schema (`aftersales_next_marts` for `marts`, ...) with its
+  grants and row-level security policies, in one transaction; then one short
+  transaction locks every live relation, renames the live schemas away and
+  the staging ones in (ALTER SCHEMA ... RENAME) and creates the views (the
+  customer-month marts, over their stored tables); then the old schemas are
   dropped. The swap waits at most LOCK_WAIT for the locks and tries again
   until SWAP_DEADLINE rather than queueing behind a long query (a reader
   holding one relation and waiting for another would deadlock with it).
@@ -15,7 +16,8 @@ Readers never see a half-published state. There are two ways in:
   change: a query sees the old relations or the new ones, never a mix.
 - **An update in place** (the same relations as the server holds): one
   transaction deletes the months that changed (fingerprints.py) from the
-  live relations and COPYs the new build's rows of those months in.
+  live tables and COPYs the new build's rows of those months in; the views
+  read them.
   PostgreSQL's snapshots make it atomic for readers, who are never blocked:
   a query sees every change of the transaction or none.
 - **Changed rows**: when the server holds the build just before the
@@ -47,7 +49,7 @@ from orchestration import settings
 from orchestration.postgres import fingerprints
 from orchestration.postgres.access import ANALYST_ROLE, Store, apply_access, sync_roles
 from orchestration.postgres.bulk import copy_rows
-from orchestration.postgres.relations import Relation, create_table, published_relations, quote
+from orchestration.postgres.relations import Relation, create_table, create_view, published_relations, quote
 from orchestration.publish import ANALYST_SCHEMAS, MONTH_COLUMN, rows_changed_since
 
 STAGING_PREFIX = "aftersales_next_"
@@ -72,8 +74,8 @@ class PostgresPublished:
     copy_seconds: float  # DuckDB export and COPY of the rows sent
     fingerprint_seconds: float = 0.0  # the published file's fingerprints, computed in DuckDB
     delete_seconds: float = 0.0  # the server's deletes of the rows replaced (an update in place)
-    # relation -> how it was sent: "whole", "changed months", "changed rows" or "unchanged" (rows
-    # without a month are sent in any case)
+    # relation -> how it was sent: "whole", "changed months", "changed rows", "unchanged" (rows
+    # without a month are sent in any case) or "view" (an update in place leaves it as it is)
     sent_as: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -114,7 +116,8 @@ def publish_to_postgres(published: Path, dsn: str, *, incremental: bool = True,
             try:
                 _prepare(conn, stores)
                 t0 = time.monotonic()
-                new = {(r.schema, r.table): fingerprints.compute(duck, r) for r in relations}
+                new = {(r.schema, r.table): fingerprints.compute(duck, r) if r.view_query is None else {}
+                       for r in relations}
                 fingerprint_seconds = time.monotonic() - t0
                 delete_seconds = 0.0
                 duck.execute("set threads = 1")  # for the CSV exports: see bulk.py
@@ -127,8 +130,8 @@ def publish_to_postgres(published: Path, dsn: str, *, incremental: bool = True,
                         conn, duck, relations, new, held, rows_changed, build, Path(scratch))
                 else:
                     copied, kept, copy_seconds = _load_staging(conn, duck, relations, new, build, Path(scratch))
-                    sent_as = {r.name: "whole" for r in relations}
-                    _swap(conn)
+                    sent_as = {r.name: "view" if r.view_query is not None else "whole" for r in relations}
+                    _swap(conn, [r for r in relations if r.view_query is not None])
                     _drop_old(conn)
             except _Failed as failed:
                 cause = failed.__cause__
@@ -190,7 +193,7 @@ def _rows_changed(conn, duck, working: Path | None, build: str | None, relations
         return {}
     try:
         conditions = rows_changed_since(Path(working), fingerprints.held_build(conn), current_build=build)
-        conditions = {r.name: conditions[r.name] for r in relations if r.name in conditions}
+        conditions = {r.name: conditions[r.name] for r in relations if r.name in conditions and r.view_query is None}
         read = sorted({t for c in conditions.values() for t in CHANGED_ROWS_READS.findall(c)})
         if read:
             duck.execute(f"attach '{_escape(str(working))}' as work (read_only)")
@@ -221,14 +224,16 @@ def _load_staging(conn, duck, relations: list[Relation], new: dict, build: str |
             fingerprints.record_build(conn, build, schema=STAGING_PREFIX + fingerprints.SCHEMA)
             for relation in relations:
                 current = relation.name
+                fingerprints.record(conn, relation, new[(relation.schema, relation.table)],
+                                    schema=STAGING_PREFIX + fingerprints.SCHEMA)
+                if relation.view_query is not None:
+                    continue  # created by the swap, once the tables it reads are live
                 staging = STAGING_PREFIX + relation.schema
                 create_table(conn, relation, staging)
                 t0 = time.monotonic()
                 copied += copy_rows(conn, duck, relation, into=staging, where=None, scratch=scratch)
                 copy_seconds += time.monotonic() - t0
                 apply_access(conn, relation.schema, relation.table, relation.column_names, loaded_in=staging)
-                fingerprints.record(conn, relation, new[(relation.schema, relation.table)],
-                                    schema=STAGING_PREFIX + fingerprints.SCHEMA)
     except (psycopg.Error, duckdb.Error, ValueError, OSError) as e:
         raise _Failed(current) from e
     return copied, 0, copy_seconds
@@ -253,6 +258,10 @@ def _update_in_place(conn, duck, relations: list[Relation], new: dict, held: dic
             copy_seconds += _load_changed_rows_sources(conn, duck, sources, scratch)
             for relation in relations:
                 current = relation.name
+                if relation.view_query is not None:
+                    # Its query is in its signature, unchanged: it reads the tables updated here.
+                    sent_as[relation.name] = "view"
+                    continue
                 months, live = new[(relation.schema, relation.table)], held[(relation.schema, relation.table)][1]
                 target = sql.Identifier(relation.schema, relation.table)
                 condition = rows_changed.get(relation.name)
@@ -321,8 +330,10 @@ def _load_changed_rows_sources(conn, duck, tables: list[str], scratch: Path) -> 
     return seconds
 
 
-def _swap(conn) -> None:
-    """Rename the live schemas away and the staging ones in, holding every live relation's lock."""
+def _swap(conn, views: list[Relation]) -> None:
+    """Rename the live schemas away and the staging ones in, holding every
+    live relation's lock, and create the views, which read the tables by their
+    live names, in the same transaction."""
     deadline = time.monotonic() + SWAP_DEADLINE_SECONDS
     while True:
         try:
@@ -342,6 +353,9 @@ def _swap(conn) -> None:
                             sql.Identifier(schema), sql.Identifier(OLD_PREFIX + schema)))
                     conn.execute(sql.SQL("alter schema {} rename to {}").format(
                         sql.Identifier(STAGING_PREFIX + schema), sql.Identifier(schema)))
+                for view in views:
+                    create_view(conn, view)
+                    apply_access(conn, view.schema, view.table, view.column_names, loaded_in=view.schema, view=True)
             return
         except psycopg.errors.LockNotAvailable as e:
             if time.monotonic() > deadline:

@@ -4,12 +4,17 @@
 -- thresholds) and the outcome the churn risk score predicts (SPEC section
 -- 8a): a qualifying visit in (M, M + 6 months], and whether those six months
 -- have passed by the data date. Every feature reads data dated on or before
--- M (docs/metrics.md, "Churn risk score").
+-- M (docs/metrics.md, "Churn risk score"). The month the data runs into is
+-- featured at its end too, with the data known so far: the score predicts
+-- the six months after M, and a customer's row then changes only when their
+-- data does, not every day (docs/decisions.md, "The running month is scored
+-- at its end").
 --
--- Incremental (docs/decisions.md, "Incremental builds"): every customer's
--- months from the window's on, every month of a changed vehicle, the month
--- whose label completes between the previous data date and this one, and
--- every month of a vehicle whose insurance policy was loaded or replaced
+-- Incremental (docs/decisions.md, "Incremental builds"): the customer-months
+-- the build recomputes (new months, every month of a changed vehicle, the
+-- running month of a vehicle whose status the moved data date changes), the
+-- month whose label completes between the previous data date and this one,
+-- and every month of a vehicle whose insurance policy was loaded or replaced
 -- (in_rebuilt_feature_months).
 {{ config(
     materialized='incremental',
@@ -21,8 +26,8 @@
 {#- The as-of joins match a month's customer by store and VIN. -#}
 {%- set customer = [('store_code', 'months.scope_code'), ('vin', 'months.vin')] %}
 {#- An incremental build of a few customers reads their histories only; one
-    of every customer's running month (the data date moved) reads them all. -#}
-{%- set few_customers = is_incremental() and not build_recomputes_whole_months() %}
+    of a new month of every customer reads them all. -#}
+{%- set few_customers = is_incremental() and not build_adds_months() %}
 with
 
 customer_months as (
@@ -109,7 +114,6 @@ reached_surveys as (
 months as (
     select
         customer_months.*,
-        {{ customer_month_as_of('customer_months.month_end') }} as as_of_date,
         cast(last_day(customer_months.month_end - interval 12 month) as date) as year_before,
         cast(last_day(customer_months.month_end - interval 24 month) as date) as two_years_before,
         cast(last_day(customer_months.month_end + interval 6 month) as date) as label_window_end,
@@ -123,11 +127,10 @@ featured as (
         months.scope_code as store_code,
         months.vin,
         months.month_end,
-        months.as_of_date,
         months.customer_key,
         months.churn_status,
         months.annual_spend,
-        {{ days_between('months.as_of_date', 'months.last_visit_date') }} as days_since_last_visit,
+        {{ days_between('months.month_end', 'months.last_visit_date') }} as days_since_last_visit,
         now_.visits_to_date,
         now_.visits_to_date - coalesce(year_ago.visits_to_date, 0) as visits_last_12m,
         now_.visits_to_date - coalesce(two_years_ago.visits_to_date, 0) as visits_last_24m,
@@ -149,18 +152,18 @@ featured as (
         now_.repair_bodywork_visits_to_date / now_.visits_to_date as repair_bodywork_share,
         -- Days past the mileage-due date (negative: days before it); NULL
         -- without a trusted daily km.
-        {{ days_between('months.as_of_date', 'months.mileage_due_date') }} as days_past_mileage_due,
+        {{ days_between('months.month_end', 'months.mileage_due_date') }} as days_past_mileage_due,
         months.overdue_by_mileage,
         -- No warranty end date in the vehicle master: the vehicle's age stands for it.
-        case when months.purchase_date <= months.as_of_date
-            then {{ days_between('months.as_of_date', 'months.purchase_date') }} / cast(365.25 as double) end
+        case when months.purchase_date <= months.month_end
+            then {{ days_between('months.month_end', 'months.purchase_date') }} / cast(365.25 as double) end
             as vehicle_age_years,
         months.sold_by_store as vehicle_sold_by_store,
-        policy.end_date >= months.as_of_date as has_policy_in_force,
-        policy.end_date >= months.as_of_date
-            and policy.end_date <= cast(months.as_of_date + interval {{ var('churn_score_policy_expiring_within_months') }} month as date)
+        policy.end_date >= months.month_end as has_policy_in_force,
+        policy.end_date >= months.month_end
+            and policy.end_date <= cast(months.month_end + interval {{ var('churn_score_policy_expiring_within_months') }} month as date)
             as policy_expiring_soon,
-        coalesce(policy.end_date >= months.as_of_date and policy.sold_by_store, false) as policy_bought_here,
+        coalesce(policy.end_date >= months.month_end and policy.sold_by_store, false) as policy_bought_here,
         -- The latest reached survey up to M, when it came after the last visit.
         survey.survey_date > months.last_visit_date as has_survey_since_last_visit,
         coalesce(survey.survey_date > months.last_visit_date
@@ -184,8 +187,8 @@ featured as (
     {{ asof_join('visits_to_date', 'now_', customer, 'visit_date', 'months.month_end') }}
     {{ asof_join('visits_to_date', 'year_ago', customer, 'visit_date', 'months.year_before', 'left') }}
     {{ asof_join('visits_to_date', 'two_years_ago', customer, 'visit_date', 'months.two_years_before', 'left') }}
-    {{ asof_join('commercial_policies', 'policy', customer, 'start_date', 'months.as_of_date', 'left') }}
-    {{ asof_join('reached_surveys', 'survey', customer, 'survey_date', 'months.as_of_date', 'left') }}
+    {{ asof_join('commercial_policies', 'policy', customer, 'start_date', 'months.month_end', 'left') }}
+    {{ asof_join('reached_surveys', 'survey', customer, 'survey_date', 'months.month_end', 'left') }}
 ),
 
 final as (

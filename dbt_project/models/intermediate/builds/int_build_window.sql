@@ -48,6 +48,8 @@ this_build as (
         '{{ invocation_id }}' as build_id,
         (select max(loaded_at) from file_loads) as loaded_through,
         data_dates.data_as_of_date,
+        -- The job reads it to build changed code with --full-refresh (orchestration/build_code.py).
+        '{{ var('code_version', '') }}' as code_version,
         -- The code's part is hashed here; the stores' part (scopes) in SQL.
         md5('{{ local_md5(fingerprint_parts | join("|")) }}|' || (
             select coalesce({{ ordered_string_agg("concat_ws('|', store_code, region, brand)", "','", 'store_code') }}, '')

@@ -8,8 +8,8 @@
 -- depends_on: {{ ref('int_vehicle_visits_scoped') }}
 -- depends_on: {{ ref('int_customer_months_classified') }}
 -- depends_on: {{ ref('int_kpis_aggregated_to_scope_months') }}
--- depends_on: {{ ref('fct_customer_month') }}
--- depends_on: {{ ref('fct_group_customer_month') }}
+-- depends_on: {{ ref('fct_customer_month_stored') }}
+-- depends_on: {{ ref('fct_group_customer_month_stored') }}
 -- depends_on: {{ ref('kpi_churn_breakdown_month') }}
 -- depends_on: {{ ref('kpi_vehicle_age_churn_month') }}
 -- depends_on: {{ ref('stg_dms__customers') }}

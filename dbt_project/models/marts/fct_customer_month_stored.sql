@@ -1,0 +1,39 @@
+-- The rows of fct_customer_month (one row per store x VIN x month end), less
+-- the columns that move with the data date, which that view adds
+-- (customer_month_columns.sql says why).
+-- Incremental: a build replaces the customer-months whose row changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[in_changed_customer_months(scope_level="'store'", scope_code='store_code')],
+) }}
+with
+
+customer_months as (
+    {%- if is_incremental() %}
+    {{ rows_where(ref('int_customer_months_classified'), "scope_level = 'store' and (" ~ in_changed_customer_months() ~ ")",
+                 few=not build_adds_months()) }}
+    {%- else %}
+    select * from {{ ref('int_customer_months_classified') }}
+    where scope_level = 'store'
+    {%- endif %}
+),
+
+stores as (
+    select * from {{ ref('stg_reference__stores') }}
+),
+
+final as (
+    select
+        customer_months.scope_code as store_code,
+        stores.region,
+        customer_months.vin,
+        customer_months.month_end,
+        {{ customer_month_stored_columns('customer_months') }}
+    from customer_months
+    left join stores on stores.store_code = customer_months.scope_code
+)
+
+select * from final
+{{ stored_in_order_of('month_end') }}

@@ -1,0 +1,39 @@
+-- The rows of fct_group_customer_month (one row per VIN x month end at group
+-- level), less the columns that move with the data date, which that view
+-- adds (customer_month_columns.sql says why).
+-- Incremental: a build replaces the customer-months whose row changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[in_changed_customer_months(scope_level="'group'", scope_code="'" ~ var('group_code') ~ "'")],
+) }}
+with
+
+customer_months as (
+    {%- if is_incremental() %}
+    {{ rows_where(ref('int_customer_months_classified'), "scope_level = 'group' and (" ~ in_changed_customer_months() ~ ")",
+                 few=not build_adds_months()) }}
+    {%- else %}
+    select * from {{ ref('int_customer_months_classified') }}
+    where scope_level = 'group'
+    {%- endif %}
+),
+
+stores as (
+    select * from {{ ref('stg_reference__stores') }}
+),
+
+final as (
+    select
+        customer_months.vin,
+        customer_months.month_end,
+        customer_months.last_store_code,
+        stores.region as last_region,
+        {{ customer_month_stored_columns('customer_months') }}
+    from customer_months
+    left join stores on stores.store_code = customer_months.last_store_code
+)
+
+select * from final
+{{ stored_in_order_of('month_end') }}
