@@ -33,8 +33,6 @@ def _models_of(path: Path) -> dict[str, list[tuple[str, str]]]:
         spec = yaml.safe_load(fh)
     tables: dict[str, list[tuple[str, str]]] = {}
     for model in spec.get("models") or []:
-        if not ((model.get("config") or {}).get("contract") or {}).get("enforced"):
-            continue  # the tables the customer-month views read: no contract, not read by the pages
         columns = []
         for column in model.get("columns") or []:
             data_type = column.get("data_type")
