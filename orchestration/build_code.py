@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-BUILD_WINDOW_SCHEMA, BUILD_WINDOW_TABLE = "intermediate", "int_build_window"
+from expectations.suites import BUILD_WINDOW
 
 
 def built_by_other_code(working: Path, code_version: str) -> bool:
@@ -26,10 +26,10 @@ def built_by_other_code(working: Path, code_version: str) -> bool:
     with duckdb.connect(str(working), read_only=True) as con:
         columns = {c for (c,) in con.execute(
             "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
-            [BUILD_WINDOW_SCHEMA, BUILD_WINDOW_TABLE]).fetchall()}
+            BUILD_WINDOW.split(".")).fetchall()}
         if not columns:
             return False
         if "code_version" not in columns:
             return True
-        row = con.execute(f"select code_version from {BUILD_WINDOW_SCHEMA}.{BUILD_WINDOW_TABLE}").fetchone()
+        row = con.execute(f"select code_version from {BUILD_WINDOW}").fetchone()
     return row is None or row[0] != code_version
