@@ -28,8 +28,10 @@ import os
 import shutil
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import duckdb
@@ -137,17 +139,7 @@ def render_dashboards(
     finally:
         con.close()
 
-    env = make_environment()
-    written: list[Path] = []
-    for language in LANGUAGES:
-        t = Translator(language)
-        lang_dir = out_dir / LANGUAGE_DIRS[language]
-        for module, data in collected:
-            for page in module.build(data, site, t):
-                html = env.get_template(page.template).render(**page_context(site, page, language, t), **page.context)
-                path = lang_dir / page.path
-                write_atomically(path, html)
-                written.append(path)
+    written = _write_languages(_Rendering(collected, site, out_dir))
 
     # The stylesheet and the filter script, and the SQL behind each section.
     for folder, files in (("assets", sorted(STATIC_DIR.iterdir())), ("queries", sorted(QUERIES_DIR.glob("*.sql")))):
@@ -165,6 +157,62 @@ def render_dashboards(
         data_quality_page=zh / "data_quality.html",
         pages=written,
     )
+
+
+@dataclass(frozen=True)
+class _Rendering:
+    """What every language's pages are built from: the collected data, once."""
+
+    collected: list
+    site: Site
+    out_dir: Path
+
+
+# The rendering a forked worker builds its language from: set before the
+# worker starts, so the collected data reach it by the fork, not pickled.
+_current: _Rendering | None = None
+
+
+def _write_languages(rendering: _Rendering) -> list[Path]:
+    """Every language's pages, written; each language after the first in a
+    forked process of its own where the machine has a core for it: building
+    and rendering the pages is pure Python (Jinja), about two thirds of the
+    step, and the languages share nothing but the collected data."""
+    global _current
+    parallel = len(LANGUAGES) > 1 and len(os.sched_getaffinity(0)) > 1 and "fork" in get_all_start_methods()
+    if not parallel:
+        return [path for language in LANGUAGES for path in _write_language(rendering, language)]
+    _current = rendering
+    try:
+        with ProcessPoolExecutor(max_workers=len(LANGUAGES) - 1, mp_context=get_context("fork")) as pool:
+            others = [pool.submit(_write_current_language, language) for language in LANGUAGES[1:]]
+            written = _write_language(rendering, LANGUAGES[0])
+            for future in others:
+                written += future.result()
+    finally:
+        _current = None
+    return written
+
+
+def _write_current_language(language: str) -> list[Path]:
+    """In a forked worker: the pages of `language` from the rendering it inherited."""
+    assert _current is not None, "a worker forked before the rendering was set"
+    return _write_language(_current, language)
+
+
+def _write_language(rendering: _Rendering, language: str) -> list[Path]:
+    env = make_environment()
+    t = Translator(language)
+    site = rendering.site
+    lang_dir = rendering.out_dir / LANGUAGE_DIRS[language]
+    written = []
+    for module, data in rendering.collected:
+        for page in module.build(data, site, t):
+            html = env.get_template(page.template).render(**page_context(site, page, language, t), **page.context)
+            path = lang_dir / page.path
+            write_atomically(path, html)
+            written.append(path)
+    return written
 
 
 def _remove_stale_pages(out_dir: Path, current: set[Path]) -> None:

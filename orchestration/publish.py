@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +44,7 @@ from pathlib import Path
 import duckdb
 
 from expectations.suites import BUILD_WINDOW
-from orchestration import settings
+from orchestration import publish_base, settings
 from orchestration.analyst_relations import ANALYST_SCHEMAS, analyst_tables, analyst_views, user_schemas
 from orchestration.file_modes import PUBLISHED_MODE
 
@@ -124,7 +123,9 @@ def publish(
         conditions.update(rows_changed or {})
         base = published if conditions and published.is_file() else None
         if base is not None:
-            shutil.copyfile(base, partial)
+            publish_base.take(published, partial)  # the copy made while dbt built, when there is one
+        else:
+            publish_base.discard(published)
         relations = _write_analyst_relations(working, partial, conditions if base else {}, set(months_from or ()))
         with open(partial, "rb") as fh:
             os.fsync(fh.fileno())

@@ -59,6 +59,29 @@
         and {{ vin }} in (select vin from {{ build_relation('int_vins_due') }}))
 {%- endmacro %}
 
+{#- Scope-months a repair order entered or left in this build: the months of
+    the previous and the new version of each repair order
+    int_repair_orders_familied wrote (added, changed or gone), in every scope
+    of its store; every scope-month on a full rebuild. -#}
+{% macro in_changed_repair_order_scope_months(scope_level='scope_level', scope_code='scope_code', month_end='month_end') -%}
+    (select is_full_rebuild from {{ build_relation('int_build_window') }})
+    or ({{ scope_level }}, {{ scope_code }}, {{ month_end }}) in (
+        select scoped.scope_level, scoped.scope_code, changed.month_end
+        from ({{ changed_repair_order_store_months() }}) as changed
+        inner join {{ build_relation('int_stores_scoped') }} as scoped using (store_code)
+    )
+{%- endmacro %}
+
+{#- The stores and months of those repair orders. -#}
+{% macro changed_repair_order_store_months() -%}
+    select store_code, month_end from {{ build_relation('int_repair_orders_previous') }}
+    union
+    select store_code, month_end from {{ build_relation('int_repair_orders_familied') }}
+    where (store_code, ro_number) in (
+        select store_code, ro_number from {{ build_relation('int_repair_orders_changed') }}
+    )
+{%- endmacro %}
+
 {#- Keys of a landing table with a version loaded, or replaced by a
     re-delivered file, since the last completed build. -#}
 {% macro touched_since_last_build(table_name, key_columns) -%}

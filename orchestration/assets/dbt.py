@@ -12,7 +12,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration import settings
+from orchestration import publish_base, settings
 from orchestration.build_code import built_by_other_code
 from orchestration.dbt_project import dbt_project
 from orchestration.file_modes import owner_only
@@ -58,6 +58,10 @@ def warehouse_dbt_models(
     # model from the whole raw layer.
     if context.run.tags.get(FULL_REFRESH_TAG) == "true" or built_by_other_code(Path(warehouse.path), code_version):
         args.append("--full-refresh")
+    else:
+        # A build by changed rows is published into a copy of the published
+        # file: made now, it costs disk time while dbt uses the processors.
+        publish_base.start(Path(warehouse.published_path))
     # Unit tests check the logic, not the data: they run in CI (tests/test_dbt_project.py).
     # One target folder per warehouse, kept between runs: dbt's partial parsing
     # then skips the full parse (seconds) while the code and vars stay the same.

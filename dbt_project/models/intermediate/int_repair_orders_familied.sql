@@ -2,12 +2,24 @@
 -- its service family and visit month: the one place the family rule lives,
 -- so every split by family (机修保养 / 钣喷 / 精品) agrees.
 -- Incremental, as stg_dms__repair_orders: a build recomputes the repair
--- orders of the changed vehicles.
+-- orders of the changed vehicles and writes only those that changed; their
+-- keys go to intermediate.int_repair_orders_changed and the rows they replace
+-- to intermediate.int_repair_orders_previous, so kpi_service_family_month
+-- recomputes only the months a repair order entered or left.
 {{ config(
     materialized='incremental',
-    incremental_strategy='replace_where',
+    incremental_strategy='replace_changed',
+    unique_key=['store_code', 'ro_number'],
+    changed_keys='int_repair_orders_changed',
+    previous_rows='int_repair_orders_previous',
     on_schema_change='fail',
     incremental_predicates=[in_changed_vins()],
+    post_hook=[
+        "create table if not exists {{ build_relation('int_repair_orders_changed') }}
+            as select store_code, ro_number from {{ this }} where false",
+        "create table if not exists {{ build_relation('int_repair_orders_previous') }}
+            as select * from {{ this }} where false",
+    ],
 ) }}
 with
 

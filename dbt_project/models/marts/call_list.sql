@@ -10,6 +10,9 @@ with
 customer_months as (
     select * from {{ ref('int_customer_months_classified') }}
     where scope_level = 'store'
+        -- The data date's month, also joined below: as a filter here it lets
+        -- the scan skip the other months' rows (100 stores: 4.0 s -> 1.7 s).
+        and month_end = (select cast(last_day(data_as_of_date) as date) from {{ ref('stg_reference__data_dates') }})
 ),
 
 data_dates as (

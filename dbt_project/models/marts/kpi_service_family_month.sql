@@ -4,10 +4,25 @@
 -- share and each family's share of the scope's revenue. Visits are distinct
 -- (vin, visit_date) within the scope, so they are counted per scope rather
 -- than summed from the stores.
+--
+-- Incremental: a build recomputes the scope-months a repair order entered
+-- or left (int_repair_orders_familied records which); a full build, all.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[in_changed_repair_order_scope_months()],
+) }}
+-- depends_on: {{ ref('int_build_window') }}
 with
 
 repair_orders as (
     select * from {{ ref('int_repair_orders_familied') }}
+    {%- if is_incremental() %}
+    -- The changed months first: a day's change is one month or a few.
+    where (select is_full_rebuild from {{ ref('int_build_window') }})
+        or month_end in (select month_end from ({{ changed_repair_order_store_months() }}) as changed)
+    {%- endif %}
 ),
 
 stores_scoped as (
@@ -21,6 +36,9 @@ scoped_ros as (
         repair_orders.*
     from repair_orders
     inner join stores_scoped using (store_code)
+    {%- if is_incremental() %}
+    where {{ in_changed_repair_order_scope_months() }}
+    {%- endif %}
 ),
 
 families as (
