@@ -44,14 +44,18 @@ def _identity(path: Path) -> list[int]:
     return [stat.st_ino, stat.st_size, stat.st_mtime_ns]
 
 
-def start(published: Path) -> None:
-    """Start copying the published file, if there is one, in a background thread."""
+def start(published: Path) -> threading.Thread | None:
+    """Start copying the published file, if there is one, in a background
+    thread (returned; None when there is nothing to copy)."""
     published = Path(published).resolve()
-    if not published.is_file() or published in _running:
-        return
+    if not published.is_file():
+        return None
+    if published in _running:
+        return _running[published]
     thread = threading.Thread(target=_copy, args=(published,), name="copy-published-file", daemon=True)
     _running[published] = thread
     thread.start()
+    return thread
 
 
 def _copy(published: Path) -> None:

@@ -13,14 +13,13 @@
     on_schema_change='fail',
     incremental_predicates=[in_changed_repair_order_scope_months()],
 ) }}
--- depends_on: {{ ref('int_build_window') }}
 with
 
 repair_orders as (
     select * from {{ ref('int_repair_orders_familied') }}
     {%- if is_incremental() %}
     -- The changed months first: a day's change is one month or a few.
-    where (select is_full_rebuild from {{ ref('int_build_window') }})
+    where (select is_full_rebuild from {{ build_relation('int_build_window') }})
         or month_end in (select month_end from ({{ changed_repair_order_store_months() }}) as changed)
     {%- endif %}
 ),

@@ -17,6 +17,7 @@
 -- depends_on: {{ ref('stg_insurance__policies') }}
 -- depends_on: {{ ref('stg_survey__responses') }}
 -- depends_on: {{ ref('int_repair_orders_familied') }}
+-- depends_on: {{ ref('kpi_service_family_month') }}
 -- depends_on: {{ ref('int_vehicles_ruled') }}
 -- depends_on: {{ ref('int_policies_renewals_matched') }}
 -- depends_on: {{ ref('int_customer_months_featured') }}
