@@ -179,7 +179,9 @@ def _write_languages(rendering: _Rendering) -> list[Path]:
     and rendering the pages is pure Python (Jinja), about two thirds of the
     step, and the languages share nothing but the collected data."""
     global _current
-    parallel = len(LANGUAGES) > 1 and len(os.sched_getaffinity(0)) > 1 and "fork" in get_all_start_methods()
+    # Linux only: there a fork is cheap and safe for pure Python work.
+    parallel = (len(LANGUAGES) > 1 and sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) > 1
+                and "fork" in get_all_start_methods())
     if not parallel:
         return [path for language in LANGUAGES for path in _write_language(rendering, language)]
     _current = rendering
