@@ -73,10 +73,7 @@ def _copy(published: Path) -> None:
 def take(published: Path, dest: Path) -> None:
     """Make `dest` a copy of the published file: the one made meanwhile when
     it is of this very file, else a copy made now."""
-    published = Path(published).resolve()
-    thread = _running.pop(published, None)
-    if thread is not None:
-        thread.join()
+    published = _wait_for_copy(published)
     base, stamp = base_path(published), _stamp_path(published)
     try:
         made_of = json.loads(stamp.read_text(encoding="utf-8"))
@@ -92,11 +89,16 @@ def take(published: Path, dest: Path) -> None:
 
 def discard(published: Path) -> None:
     """Remove the copy (a publish that writes every relation anew has no use for it)."""
+    _remove(_wait_for_copy(published))
+
+
+def _wait_for_copy(published: Path) -> Path:
+    """Wait for this process's copy of `published`, if one runs; its resolved path."""
     published = Path(published).resolve()
     thread = _running.pop(published, None)
     if thread is not None:
         thread.join()
-    _remove(published)
+    return published
 
 
 def _remove(published: Path) -> None:
