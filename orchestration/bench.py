@@ -53,6 +53,8 @@ with quiet_run_output(warehouse, verbose=False):
 print(json.dumps({"rows_loaded": s.rows_loaded, "files_loaded": s.files_loaded, "exit_code": s.exit_code,
                   "steps": s.step_seconds, "errors": s.errors, "failed_checks": s.failed_checks,
                   "rejected": s.rejected, "postgres": s.postgres_publish or None,
+                  "validation_seconds": s.validation_seconds, "publish_seconds": s.publish_seconds,
+                  "published_from": s.published_from,
                   # Largest resident set of this process and of the dbt subprocesses it ran, KiB.
                   "peak_kib": {"job": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                                "dbt": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}}))

@@ -27,6 +27,10 @@ def _is_load_step(step: str) -> bool:
     return step == "raw_landing_drops"  # the loader (orchestration/assets/raw.py); its checks load nothing
 
 
+def _is_publish_step(step: str) -> bool:
+    return step == "warehouse__published"  # orchestration/assets/publish.py
+
+
 def _is_postgres_step(step: str) -> bool:
     return step == "warehouse__postgres"  # orchestration/assets/postgres.py
 
@@ -57,6 +61,9 @@ def _run_lines(name: str, r: dict) -> list[str]:
         rate = ""
         if _is_load_step(step) and seconds > 0:
             rate = f"   {r['rows_loaded'] / seconds:>12,.0f} rows/s"
+        if _is_publish_step(step) and r.get("publish_seconds"):
+            parts = ", ".join(f"{part} {sec:.1f} s" for part, sec in r["publish_seconds"].items())
+            rate = f"   {parts} (from {r.get('published_from')})"
         if _is_postgres_step(step) and r.get("postgres"):
             rate = "   " + _postgres_figures(r["postgres"])
         lines.append(f"    {step:<40} {seconds:8.1f} s{rate}")
@@ -65,6 +72,10 @@ def _run_lines(name: str, r: dict) -> list[str]:
     if r.get("slowest_models"):
         slowest = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in r["slowest_models"][:6])
         lines.append(f"    slowest dbt nodes: {slowest}")
+    if r.get("validation_seconds"):
+        timed = sorted(r["validation_seconds"].items(), key=lambda item: -item[1])
+        slowest = ", ".join(f"{table} {seconds:.1f} s" for table, seconds in timed[:6])
+        lines.append(f"    slowest validations: {slowest} (of {sum(s for _, s in timed):.1f} s)")
     for problem in (r.get("errors") or []) + (r.get("failed_checks") or []) + (r.get("rejected") or []):
         lines.append(f"    ! {problem}")
     return lines

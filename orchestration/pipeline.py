@@ -45,6 +45,11 @@ class RunSummary:
     errors: list[str] = field(default_factory=list)
     skipped_steps: list[str] = field(default_factory=list)  # never ran: a step they need failed or gave no output
     step_seconds: dict[str, float] = field(default_factory=dict)
+    # Seconds each table's validation took (the gx check's metadata): where the checks' time goes.
+    validation_seconds: dict[str, float] = field(default_factory=dict)
+    # The publish's parts (orchestration/publish.py's Published.seconds) and what it started from.
+    publish_seconds: dict[str, float] = field(default_factory=dict)
+    published_from: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -239,6 +244,10 @@ def _collect(result, summary: RunSummary) -> None:
             key = "/".join(mat.asset_key.path)
             if key == "warehouse/published":
                 summary.published = True
+                md = {k: v.value for k, v in mat.metadata.items()}
+                summary.published_from = md.get("started_from")
+                summary.publish_seconds = {k.removesuffix("_seconds"): float(v) for k, v in md.items()
+                                           if k.endswith("_seconds")}
             if key == "warehouse/postgres":
                 summary.postgres_publish = {k: v.value for k, v in mat.metadata.items() if k != "server"}
                 summary.postgres_server = str(mat.metadata["server"].value)
@@ -250,6 +259,9 @@ def _collect(result, summary: RunSummary) -> None:
                 summary.rows_quarantined += int(md.get("rows_quarantined", 0))
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
+            if "seconds" in evaluation.metadata:
+                table = ".".join(evaluation.asset_key.path)
+                summary.validation_seconds[table] = float(evaluation.metadata["seconds"].value)
             if not evaluation.passed:
                 key = "/".join(evaluation.asset_key.path)
                 failure = f"{key}: {evaluation.check_name}"

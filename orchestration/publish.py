@@ -37,8 +37,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -68,6 +69,10 @@ class Published:
     bytes: int
     published_at: dt.datetime
     relations: int  # relations written (whole or changed months)
+    # Where the publish's time went: "base" (waiting for or making the copy it
+    # updates), "write" (the relations), "sync" (to disk, then the swap).
+    seconds: dict[str, float] = field(default_factory=dict)
+    base: str = "new file"  # what it started from: "new file", "copy made during dbt", "copied now"
 
 
 def working_copy_path(published: Path) -> Path:
@@ -118,23 +123,34 @@ def publish(
     published.parent.mkdir(parents=True, exist_ok=True)
     partial = published.with_name(f".{published.name}.partial")
     _remove_database(partial)
+    seconds, base_kind, started = {}, "new file", time.monotonic()
     try:
         conditions = {name: f"{MONTH_COLUMN} >= date '{month.isoformat()}'" for name, month in (months_from or {}).items()}
         conditions.update(rows_changed or {})
         base = published if conditions and published.is_file() else None
         if base is not None:
-            publish_base.take(published, partial)  # the copy made while dbt built, when there is one
+            # The copy made while dbt built, when there is one.
+            made_during_dbt = publish_base.take(published, partial)
+            base_kind = "copy made during dbt" if made_during_dbt else "copied now"
         else:
             publish_base.discard(published)
+        seconds["base"] = _lap(started)
         relations = _write_analyst_relations(working, partial, conditions if base else {}, set(months_from or ()))
+        seconds["write"] = _lap(started, seconds)
         with open(partial, "rb") as fh:
             os.fsync(fh.fileno())
         os.chmod(partial, PUBLISHED_MODE)
         os.replace(partial, published)
         _fsync_dir(published.parent)
+        seconds["sync"] = _lap(started, seconds)
     finally:
         _remove_database(partial)
-    return Published(published, published.stat().st_size, dt.datetime.now(), relations)
+    return Published(published, published.stat().st_size, dt.datetime.now(), relations, seconds, base_kind)
+
+
+def _lap(started: float, laps: dict[str, float] | None = None) -> float:
+    """Seconds since `started` less the laps already taken."""
+    return round(time.monotonic() - started - sum((laps or {}).values()), 2)
 
 
 def _write_analyst_relations(working: Path, dest: Path, conditions: dict[str, str], by_month: set[str]) -> int:

@@ -70,9 +70,9 @@ def _copy(published: Path) -> None:
         _remove(published)  # the publish step copies the file itself
 
 
-def take(published: Path, dest: Path) -> None:
+def take(published: Path, dest: Path) -> bool:
     """Make `dest` a copy of the published file: the one made meanwhile when
-    it is of this very file, else a copy made now."""
+    it is of this very file (then True), else a copy made now (False)."""
     published = _wait_for_copy(published)
     base, stamp = base_path(published), _stamp_path(published)
     try:
@@ -82,9 +82,10 @@ def take(published: Path, dest: Path) -> None:
     if made_of == _identity(published) and base.is_file():
         os.replace(base, dest)
         stamp.unlink(missing_ok=True)
-    else:
-        _remove(published)
-        shutil.copyfile(published, dest)
+        return True
+    _remove(published)
+    shutil.copyfile(published, dest)
+    return False
 
 
 def discard(published: Path) -> None:

@@ -162,6 +162,19 @@ def test_pipeline_run_over_hand_landing_succeeds(pipeline_run):
     assert summary.published and summary.skipped_steps == [] and summary.exit_code == 0, repr(summary)
 
 
+def test_the_run_says_where_the_checks_and_the_publish_spent_their_time(pipeline_run):
+    """Per table validated, and per part of the publish (the bench prints them).
+    A first run publishes into a new file: there is nothing to start from."""
+    from expectations.suites import SUITES
+
+    summary = pipeline_run[1]
+    assert set(summary.validation_seconds) == set(SUITES)
+    assert all(seconds >= 0 for seconds in summary.validation_seconds.values())
+    assert summary.published_from == "new file"
+    assert set(summary.publish_seconds) == {"base", "write", "sync"}
+    assert sum(summary.publish_seconds.values()) <= summary.step_seconds["warehouse__published"]
+
+
 def test_hand_landing_loads_without_quarantine(raw_con):
     """Every row of the fixture is valid: nothing may be quarantined.
 

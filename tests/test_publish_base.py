@@ -25,7 +25,7 @@ def test_the_publish_takes_the_copy_made_of_the_file_published_now(tmp_path):
     base_inode = base.stat().st_ino
 
     dest = tmp_path / ".warehouse.duckdb.partial"
-    publish_base.take(published, dest)
+    assert publish_base.take(published, dest) is True
 
     assert dest.read_bytes() == published.read_bytes()
     # Moved into place, not copied again; nothing left beside the published file.
@@ -40,7 +40,7 @@ def test_a_copy_of_an_earlier_published_file_is_not_taken(tmp_path):
     published = _published(tmp_path, b"build 2 " * 10_000)
 
     dest = tmp_path / ".warehouse.duckdb.partial"
-    publish_base.take(published, dest)
+    assert publish_base.take(published, dest) is False
 
     assert dest.read_bytes() == b"build 2 " * 10_000
     assert not publish_base.base_path(published).exists()
@@ -52,7 +52,7 @@ def test_an_unfinished_copy_is_not_taken(tmp_path):
     publish_base.base_path(published).write_bytes(b"build 1 ")
 
     dest = tmp_path / ".warehouse.duckdb.partial"
-    publish_base.take(published, dest)
+    assert publish_base.take(published, dest) is False
 
     assert dest.read_bytes() == published.read_bytes()
 

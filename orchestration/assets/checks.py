@@ -76,6 +76,7 @@ def gx_expectations(context: AssetCheckExecutionContext, warehouse: WarehouseRes
                     f"{f.name}{' (critical)' if f.critical else ''}" for f in outcome.failed
                 ) or "none",
                 "rows": outcome.row_count if outcome.row_count is not None else -1,
+                "seconds": round(outcome.duration_s, 2),
                 "summary": MetadataValue.text(outcome.summary()),
                 "data_docs": str(outcome.docs_index or ""),
             },

@@ -45,5 +45,7 @@ def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseReso
             "relations": result.relations,
             "relations_updated_in_part": len(rows_changed),
             "published_at": MetadataValue.text(result.published_at.isoformat(timespec="seconds")),
+            "started_from": result.base,
+            **{f"{part}_seconds": seconds for part, seconds in result.seconds.items()},
         }
     )
