@@ -1,8 +1,8 @@
 {#- The customer-months int_customer_months_featured recomputes: those
     int_customer_months_classified recomputes (in_rebuilt_customer_months:
-    new months, every month of a changed vehicle, the running month of a
-    vehicle whose status the moved data date changes; the running month is
-    featured at its end, so the data date alone moves nothing else), the
+    new months, the months a changed vehicle's changes reach, the running
+    month of a vehicle whose status the moved data date changes; the running
+    month is featured at its end, so the data date alone moves nothing else), the
     months whose six-month label window ends between the previous data date
     and this one (their label_complete turns true), and every month of a
     vehicle named by any version of an insurance policy loaded or replaced

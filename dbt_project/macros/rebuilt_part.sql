@@ -2,8 +2,9 @@
     docs/decisions.md "Incremental builds"). The relations are named, not
     ref'd or source'd: these conditions go into incremental_predicates, which
     dbt renders when it parses the model, before ref and source resolve. The
-    models that use them depend on int_build_window, int_vins_changed and
-    int_vins_due (a ref or depends_on line), and read them only in an incremental build. -#}
+    models that use them depend on int_build_window, int_vins_changed,
+    int_vin_months_rebuilt and int_vins_due (a ref or depends_on line), and
+    read them only in an incremental build. -#}
 
 {% macro build_relation(name) -%}
     {{ api.Relation.create(database=target_database(), schema='intermediate', identifier=name) }}
@@ -50,11 +51,11 @@
 {%- endmacro %}
 
 {#- Customer-months recomputed by this build (int_customer_months_spined):
-    every month of a changed vehicle, the window's month of a vehicle due,
-    and every month after the window's. -#}
+    the months of a changed vehicle its changes reach (int_vin_months_rebuilt),
+    the window's month of a vehicle due, and every month after the window's. -#}
 {% macro in_rebuilt_customer_months(vin='vin', month_end='month_end') -%}
     {{ month_end }} > (select rebuild_from_month_end from {{ build_relation('int_build_window') }})
-    or {{ vin }} in (select vin from {{ build_relation('int_vins_changed') }})
+    or ({{ vin }}, {{ month_end }}) in (select vin, month_end from {{ build_relation('int_vin_months_rebuilt') }})
     or ({{ month_end }} = (select rebuild_from_month_end from {{ build_relation('int_build_window') }})
         and {{ vin }} in (select vin from {{ build_relation('int_vins_due') }}))
 {%- endmacro %}

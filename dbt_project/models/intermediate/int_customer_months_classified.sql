@@ -25,6 +25,7 @@
             as select * from {{ this }} where false",
     ],
 ) }}
+-- depends_on: {{ ref('int_vin_months_rebuilt') }}
 with
 
 customer_months as (
@@ -153,7 +154,9 @@ latest_survey as (
 -- The previous month's status, for won back and newly churned: a window
 -- over these few columns, not over the wide rows, which costs many times more.
 -- In an incremental build, a customer whose earlier months are kept finds
--- the month before the rebuilt ones here already.
+-- the month before the rebuilt ones here already: the window's for a
+-- customer given new months or due, the one before its changes reach for
+-- a changed vehicle.
 previous_statuses as (
     select
         scope_level,
@@ -173,6 +176,13 @@ previous_statuses as (
             from {{ build_relation('int_build_window') }}
         )
             and vin not in (select vin from {{ build_relation('int_vins_changed') }})
+        union all
+        select scope_level, scope_code, vin, month_end, churn_status
+        from {{ this }}
+        where (vin, month_end) in (
+            select vin, cast(last_day(changed_from_month_end - interval 1 month) as date)
+            from {{ build_relation('int_vins_changed') }}
+        )
         {%- endif %}
     )
 ),

@@ -11,8 +11,9 @@
 -- at its end").
 --
 -- Incremental (docs/decisions.md, "Incremental builds"): the customer-months
--- the build recomputes (new months, every month of a changed vehicle, the
--- running month of a vehicle whose status the moved data date changes), the
+-- the build recomputes (new months, the months a changed vehicle's changes
+-- reach, the running month of a vehicle whose status the moved data date
+-- changes), the
 -- month whose label completes between the previous data date and this one,
 -- and every month of a vehicle whose insurance policy was loaded or replaced
 -- (in_rebuilt_feature_months).
@@ -22,7 +23,7 @@
     on_schema_change='fail',
     incremental_predicates=[in_rebuilt_feature_months()],
 ) }}
--- depends_on: {{ ref('int_build_window') }} {{ ref('int_vins_changed') }}
+-- depends_on: {{ ref('int_build_window') }} {{ ref('int_vin_months_rebuilt') }}
 {#- The as-of joins match a month's customer by store and VIN. -#}
 {%- set customer = [('store_code', 'months.scope_code'), ('vin', 'months.vin')] %}
 {#- An incremental build of a few customers reads their histories only; one

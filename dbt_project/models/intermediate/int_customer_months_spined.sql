@@ -6,9 +6,10 @@
 -- the month end (an as-of join on the visits with their running totals).
 --
 -- It holds the customer-months this build recomputes (int_build_window): on
--- a full rebuild all of them; otherwise every month of the changed vehicles
--- (int_vins_changed), the window's month of the vehicles due (int_vins_due),
--- and every other customer's months after it. Those customers have no visit
+-- a full rebuild all of them; otherwise the months of the changed vehicles
+-- from the first their changes reach (int_vins_changed), the window's month
+-- of the vehicles due (int_vins_due), and every other customer's months
+-- after it. Those customers have no visit
 -- after the previous build's data date (a visit arrives in a drop, which
 -- makes its vehicle changed), so their state in those months is the state at
 -- their latest visit: a plain aggregate over their visits, with no window
@@ -147,12 +148,22 @@ latest_visits as (
     group by scope_level, scope_code, vin
 ),
 
+-- From its first visit on a full rebuild; from the first month its changes
+-- reach, if later, in an incremental one.
 recomputed_customers as (
-    select distinct scope_level, scope_code, vin, first_visit_date
-    from visits_to_date
+    select
+        recomputed.*,
+        greatest(
+            recomputed.first_visit_date, coalesce(vins_changed.changed_from_month_end, recomputed.first_visit_date)
+        ) as first_recomputed_date
+    from (
+        select distinct scope_level, scope_code, vin, first_visit_date
+        from visits_to_date
+    ) as recomputed
+    left join vins_changed using (vin)
 ),
 
--- Every month of the first; of the others the window's month if due and
+-- Those months of the first; of the others the window's month if due and
 -- the months after it.
 spine as (
     select
@@ -164,7 +175,7 @@ spine as (
     from recomputed_customers
     cross join data_dates
     {{ cross_join_unnest(
-        month_starts('recomputed_customers.first_visit_date', 'data_dates.data_as_of_date'),
+        month_starts('recomputed_customers.first_recomputed_date', 'data_dates.data_as_of_date'),
         'months', 'month_start') }}
     union all
     select

@@ -25,7 +25,7 @@
             as select * from {{ this }} where false",
     ],
 ) }}
--- depends_on: {{ ref('int_build_window') }} {{ ref('int_vins_changed') }} {{ ref('int_churn_scores_due') }}
+-- depends_on: {{ ref('int_build_window') }} {{ ref('int_vin_months_rebuilt') }} {{ ref('int_churn_scores_due') }}
 with
 
 predicted as (

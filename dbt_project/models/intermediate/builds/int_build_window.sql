@@ -2,9 +2,10 @@
 -- builds"). The last build that completed (int_builds_completed) had seen the
 -- raw rows loaded up to its loaded_through and the data up to its
 -- data_as_of_date. This build recomputes, in the incremental models:
---   * every month of the vehicles whose raw rows were loaded or replaced since
---     (int_vins_changed): a repair order closed today changes the month it was
---     opened in, a survey the months after it, an owner's record every month;
+--   * the months of the vehicles whose raw rows were loaded or replaced since
+--     that their changes reach (int_vins_changed): a repair order closed
+--     today changes the month it was opened in and the six before it, a
+--     survey the months after it, an owner's record every month;
 --   * the months of that data date's month of the vehicles whose row there
 --     the moved data date changes (int_vins_due: a threshold crossed);
 --   * every customer's months after it, when the data date enters a new month;

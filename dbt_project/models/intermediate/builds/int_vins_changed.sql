@@ -1,12 +1,22 @@
--- One row per VIN whose customer-months this build recomputes in every month
--- (int_build_window): a repair order, survey response or vehicle record of it
--- was loaded since the last completed build, or replaced by a re-delivered
--- file (raw.replaced_rows), or its owner's record was. For a repair order or
--- response touched so, the VIN of every version of it counts: a corrected
--- version may name another vehicle. Empty on a full rebuild, which recomputes
--- every VIN anyway. Insurance rows change no customer-month (renewals are
--- counted from the policies directly). Raw and the vehicle master only: the
--- incremental staging models read this.
+-- One row per VIN whose customer-months this build recomputes
+-- (int_build_window), from the month its changes can reach back to
+-- (changed_from_month_end) to the data date's: a repair order, survey
+-- response or vehicle record of it was loaded since the last completed
+-- build, or replaced by a re-delivered file (raw.replaced_rows), or its
+-- owner's record was. For a repair order or response touched so, the VIN of
+-- every version of it counts: a corrected version may name another vehicle.
+--
+-- How far back: a repair order or response changes the months from its
+-- date on (the earliest date of any version of it), and the
+-- customer-months look ahead six months (a visit in the next six months,
+-- the churn score's outcome): so from six months before that date's month.
+-- A vehicle or owner record, and a row a re-delivery replaced (gone from
+-- raw, its date with it), change every month: from the first month of any
+-- customer-month, stored or loaded. Empty on a full rebuild, which
+-- recomputes every VIN anyway. Insurance rows change no customer-month
+-- (renewals are counted from the policies directly). Raw and the vehicle
+-- master only: the incremental staging models read this.
+{%- set classified = adapter.get_relation(this.database, this.schema, 'int_customer_months_classified') if execute else none %}
 with
 
 build_window as (
@@ -52,31 +62,56 @@ changed_owners as (
     select store_code, customer_id from replaced_since where table_name = 'dms_customers'
 ),
 
+-- The first month of any customer-month: of those stored, and of the
+-- repair orders loaded (a backfill may deliver older ones).
+first_month as (
+    select least(
+        {%- if classified is not none %}
+        coalesce((select min(month_end) from {{ classified }}), date '9999-12-31'),
+        {%- endif %}
+        coalesce((select cast(last_day(min(opened_at)) as date) from repair_orders), date '9999-12-31')
+    ) as month_end
+),
+
+-- Each vehicle with the first day its change reaches; null: every day.
 changed_vins as (
-    select vin from repair_orders
+    select vin, cast(opened_at as date) as changed_from_date from repair_orders
     where not (select is_full_rebuild from build_window)
         and ({{ touched_since_last_build('dms_repair_orders', ['store_code', 'ro_number']) }})
     union all
-    select vin from survey_responses
+    select vin, cast(surveyed_at as date) from survey_responses
     where not (select is_full_rebuild from build_window)
         and ({{ touched_since_last_build('survey_responses', ['store_code', 'response_id']) }})
     union all
-    select vin from vehicle_records where _loaded_at > (select changes_loaded_after from since)
+    select vin, null from vehicle_records where _loaded_at > (select changes_loaded_after from since)
     union all
     -- rows a re-delivery replaced: their vehicles, whatever remains of them
-    select vin from replaced_since
+    select vin, null from replaced_since
     where table_name in ('dms_repair_orders', 'survey_responses', 'dms_vehicles')
     union all
     -- an owner's record changes the customer-months of the vehicles it owns,
     -- in the vehicle master or on a repair order
-    select vin from vehicles where (store_code, customer_id) in (select store_code, customer_id from changed_owners)
+    select vin, null from vehicles
+    where (store_code, customer_id) in (select store_code, customer_id from changed_owners)
     union all
-    select vin from repair_orders
+    select vin, null from repair_orders
     where (store_code, customer_id) in (select store_code, customer_id from changed_owners)
 ),
 
 final as (
-    select distinct vin from changed_vins where vin is not null
+    select
+        changed_vins.vin,
+        greatest(
+            case
+                when count(*) > count(changed_vins.changed_from_date) then first_month.month_end
+                else cast(last_day(min(changed_vins.changed_from_date) - interval 6 month) as date)
+            end,
+            first_month.month_end
+        ) as changed_from_month_end
+    from changed_vins
+    cross join first_month
+    where changed_vins.vin is not null
+    group by changed_vins.vin, first_month.month_end
 )
 
 select * from final
