@@ -186,6 +186,13 @@
 {% macro default__cte_not_materialized() -%} not materialized {%- endmacro %}
 {% macro spark__cte_not_materialized() -%} {%- endmacro %}
 
+{#- The opposite: a CTE read several times, evaluated once. -#}
+{% macro cte_materialized() -%}
+    {{ return(adapter.dispatch('cte_materialized')()) }}
+{%- endmacro %}
+{% macro default__cte_materialized() -%} materialized {%- endmacro %}
+{% macro spark__cte_materialized() -%} {%- endmacro %}
+
 {#- Every column of the FROM clause but the named ones (select * but ...). -#}
 {% macro all_columns_except(columns) -%}
     {{ return(adapter.dispatch('all_columns_except')(columns)) }}

@@ -86,6 +86,29 @@
     {{ _spark_write_anew(target, kept) }}
 {%- endmacro %}
 
+{#- The keys of the rows of the part this build recomputed that differ from
+    the model's new rows, either way (a row added, changed or gone). -#}
+{% macro _changed_keys(arg_dict, columns) -%}
+    {%- set keys = arg_dict['unique_key'] | join(', ') -%}
+    with
+
+    before as (
+        select {{ keys }}, {{ row_hash(columns) }} as row_hash
+        from {{ arg_dict['target_relation'] }}
+        where {{ _rebuilt_part(arg_dict) }}
+    ),
+
+    after as (
+        select {{ keys }}, {{ row_hash(columns) }} as row_hash
+        from {{ arg_dict['temp_relation'] }}
+    )
+
+    select {{ keys }}
+    from before
+    full outer join after using ({{ keys }})
+    where before.row_hash is distinct from after.row_hash
+{%- endmacro %}
+
 {#- Writes `rows` to <target>__dbt_new and drops the target; returns the
     statement that gives the new table the target's name. -#}
 {% macro _spark_write_anew(target, rows) -%}

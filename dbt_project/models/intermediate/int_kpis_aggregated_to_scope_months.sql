@@ -119,8 +119,8 @@ recomputed as (
 -- Read twice. On a full build the table itself is scanned twice, a few
 -- columns each time: DuckDB would otherwise materialize the CTE with every
 -- column (kpi_churn_breakdown_month says what that cost). A change set is
--- small and stays materialized.
-customer_months as {{ '' if by_change else cte_not_materialized() }} (
+-- small and is materialized: evaluated once.
+customer_months as {{ cte_materialized() if by_change else cte_not_materialized() }} (
     {%- if by_change %}
     {{ customer_month_changes() }}
     {%- else %}
