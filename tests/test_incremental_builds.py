@@ -63,8 +63,6 @@ class Sequence:
     survey: dict | None = None  # the response whose destination the re-delivery corrected
     owner: dict | None = None  # the customer whose district it corrected, with the vehicle's VIN
     full_refresh: Step | None = None
-    landing: Path | None = None  # the landing the runs read, as it stands after the last
-    new_day: str = ""
 
 
 def _frozen_copy(working: Path, dest: Path) -> Path:
@@ -98,7 +96,7 @@ def sequence(tmp_path_factory) -> Sequence:
     generate_landing(generated, seed=13, stores=3, years=2, vehicles_per_store=80, daily_days=40)
     dates = sorted({d.date for d in drops(generated)})
     extract_day, daily, new_day = dates[0], dates[1:], dates[-1]
-    seq = Sequence(late_day=_busiest_middle_day(generated, daily[:-1]), landing=landing, new_day=new_day)
+    seq = Sequence(late_day=_busiest_middle_day(generated, daily[:-1]))
     # Days off: the drops of the last week of the month before the new day's
     # and of its month up to the new day, delivered at once. The data date
     # moves days within a month (some customers cross a threshold) and into
@@ -413,36 +411,35 @@ def test_a_new_day_rewrites_the_changed_customer_months_not_every_running_month(
         assert 0 < written < running_month, (relation, written, running_month)
 
 
-def test_a_new_day_recomputes_a_changed_vehicle_from_six_months_before_its_change(sequence):
+def test_a_late_drop_recomputes_a_changed_vehicle_from_six_months_before_its_change(sequence):
     """A repair order changes its vehicle's months from the one it was opened
     in (the visit), and the six before it (whose next six months it falls in),
-    not the vehicle's earlier months. For the vehicles whose only news of the
-    new day is repair orders, worked out from the landing files: the first
-    month recomputed is six months before the month of the earliest opening
-    date of any version of those orders, or the vehicle's first visit if
-    later (int_customer_months_spined holds the part recomputed). Some of
-    them have earlier months, kept as they were."""
-    landing, day = sequence.landing, sequence.new_day
-    versions = {}  # (store, RO number) -> every version delivered
-    for path in sorted(landing.glob("dms/*/*/repair_orders.csv")):
-        for ro in rows_by_name(path):
-            versions.setdefault((path.parts[-3], ro["ro_number"]), []).append(ro)
-    owners_news = {(path.parts[-3], c["customer_id"]) for path in landing.glob(f"dms/*/{day}/customers.csv")
-                   for c in rows_by_name(path)}
-    other_news = {row["vin"] for pattern in (f"dms/*/{day}/vehicles.csv", f"survey/*/{day}/responses.csv")
-                  for path in landing.glob(pattern) for row in rows_by_name(path)}
-    other_news |= {ro["vin"] for (store, _), rows in versions.items() for ro in rows
-                   if (store, ro["customer_id"]) in owners_news}
-    opened = {}  # VIN -> the earliest opening of any version of the day's orders
-    for path in landing.glob(f"dms/*/{day}/repair_orders.csv"):
-        for ro in rows_by_name(path):
-            for version in versions[(path.parts[-3], ro["ro_number"])]:
-                opened[version["vin"]] = min(opened.get(version["vin"], "9999"), version["opened_at"][:10])
-    expected = {vin: _month_end(date.fromisoformat(first[:8] + "01"), -6) for vin, first in opened.items()
-                if vin not in other_news}
-    database = sequence.steps["new_day"].incremental
+    not the vehicle's earlier months. For the vehicles whose only news in the
+    late drop is repair orders, worked out here from the rows loaded: the
+    first month recomputed is six months before the month of the earliest
+    opening date of any version of those orders, or the vehicle's first
+    visit if later (int_customer_months_spined holds the part recomputed).
+    Some of them have earlier months, kept as they were."""
+    database, day = sequence.steps["late_drop"].incremental, date.fromisoformat(sequence.late_day)
+    versions = {}  # (store, RO number) -> every version loaded: (VIN, opened, drop date)
+    for store, ro_number, vin, opened_at, drop_date in _query(
+            database, "select store_code, ro_number, vin, opened_at, _drop_date from raw.dms_repair_orders"):
+        versions.setdefault((store, ro_number), []).append((vin, opened_at.date(), drop_date))
+    other_news = {vin for (vin,) in _query(database, """
+        select vin from raw.dms_vehicles where _drop_date = $1 union
+        select vin from raw.survey_responses where _drop_date = $1 union
+        select v.vin from raw.dms_vehicles as v join raw.dms_customers as c using (store_code, customer_id)
+        where c._drop_date = $1 union
+        select r.vin from raw.dms_repair_orders as r join raw.dms_customers as c using (store_code, customer_id)
+        where c._drop_date = $1""", [day])}
+    opened = {}  # VIN -> the earliest opening of any version of an order the drop delivered
+    for rows in versions.values():
+        if any(drop_date == day for _, _, drop_date in rows):
+            for vin, opened_on, _ in rows:
+                opened[vin] = min(opened.get(vin, opened_on), opened_on)
+    expected = {vin: _month_end(first.replace(day=1), -6) for vin, first in opened.items() if vin not in other_news}
     changed = dict(_query(database, "select vin, changed_from_month_end from intermediate.int_vins_changed"))
-    assert len(expected) >= 5 and {vin: changed.get(vin) for vin in expected} == expected
+    assert len(expected) >= 3 and {vin: changed.get(vin) for vin in expected} == expected
     first_recomputed = dict(_query(database, """
         select vin, min(month_end) from intermediate.int_customer_months_spined
         where scope_level = 'store' group by vin"""))

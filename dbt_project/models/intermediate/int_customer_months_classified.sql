@@ -10,7 +10,9 @@
 -- the customer-months int_customer_months_spined holds and replaces the part
 -- it recomputed, writing only the rows that changed; their keys go to
 -- intermediate.int_customer_months_changed and the rows they replace to
--- intermediate.int_customer_months_previous, for the models downstream.
+-- intermediate.int_customer_months_previous, for the models downstream. It
+-- keeps the hash of every row in intermediate.int_customer_months_hashes, to
+-- tell the changed rows from the others without reading them (row_hashes).
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_changed',
@@ -18,11 +20,14 @@
     changed_keys='int_customer_months_changed',
     incremental_predicates=[in_rebuilt_customer_months()],
     previous_rows='int_customer_months_previous',
+    row_hashes='int_customer_months_hashes',
+    pre_hook=["{{ drop_row_hashes_unless_incremental() }}"],
     post_hook=[
         "create table if not exists {{ build_relation('int_customer_months_changed') }}
             as select scope_level, scope_code, vin, month_end from {{ this }} where false",
         "create table if not exists {{ build_relation('int_customer_months_previous') }}
             as select * from {{ this }} where false",
+        "{{ hash_rows_unless_kept() }}",
     ],
 ) }}
 -- depends_on: {{ ref('int_vin_months_rebuilt') }}
