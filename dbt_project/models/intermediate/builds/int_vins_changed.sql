@@ -66,9 +66,12 @@ changed_owners as (
 -- repair orders loaded (a backfill may deliver older ones).
 first_month as (
     select least(
-        {%- if classified is not none %}
-        coalesce((select min(month_end) from {{ classified }}), date '9999-12-31'),
-        {%- endif %}
+        coalesce(
+            {%- if classified is not none %}
+            (select min(month_end) from {{ classified }}),
+            {%- endif %}
+            date '9999-12-31'
+        ),
         coalesce((select cast(last_day(min(opened_at)) as date) from repair_orders), date '9999-12-31')
     ) as month_end
 ),
