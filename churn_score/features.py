@@ -193,11 +193,25 @@ def group_effects(
     predictions) minus p_return with that group's features set to the
     reference customer's (the training rows' medians). Negative: the group
     lowers this customer's chance of returning. One prediction per group,
-    exact for the model at hand (no approximation of the model by another)."""
+    exact for the model at hand (no approximation of the model by another).
+
+    Only the rows whose group features differ from the reference's are
+    predicted again: for the others the changed row is the row itself, whose
+    prediction is `base` (a row's prediction does not depend on the rows
+    predicted with it), so their effect is exactly 0. Most customers have no
+    survey complaint, the brand's usual rule and so on: at 100 stores this
+    skipped about a third of the predictions."""
+    values = matrix.to_numpy()
+    position = {column: i for i, column in enumerate(matrix.columns)}
     effects = {}
     for group in DRIVER_GROUPS:
-        typical = matrix.copy()
-        for feature in group.features:
-            typical[feature] = reference[feature]
-        effects[group.name] = base - predict(typical.to_numpy())
+        columns = [position[feature] for feature in group.features]
+        typical_values = reference[list(group.features)].to_numpy(dtype=float)
+        differs = (values[:, columns] != typical_values).any(axis=1)
+        effect = np.zeros(len(values))
+        if differs.any():
+            typical = values[differs]  # a copy
+            typical[:, columns] = typical_values
+            effect[differs] = base[differs] - predict(typical)
+        effects[group.name] = effect
     return pd.DataFrame(effects, index=matrix.index)

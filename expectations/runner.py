@@ -298,6 +298,13 @@ def _run_gx(
 
             return execution_engine.execute_query(sa.text(sql))
 
+        def committed(sql: str) -> None:
+            # GX rolls its connection back after some metrics: a statement whose
+            # effect must last (a temporary table) is committed.
+            import sqlalchemy as sa
+
+            execution_engine.execute_query_in_transaction(sa.text(sql))
+
         for table in tables:
             started = time.perf_counter()
             schema, name = table.split(".", 1)
@@ -309,10 +316,10 @@ def _run_gx(
                     # it still works in GX 1.24.
                     warnings.simplefilter("ignore", DeprecationWarning)
                     if table in row_filters:  # only the rows the last build wrote
-                        asset = datasource.add_query_asset(
-                            name=table, query=f"SELECT * FROM {_qualified(table)} WHERE {row_filters[table]}"
-                        )
+                        batch = _changed_rows_copy(committed, table, row_filters[table])
+                        asset = datasource.add_query_asset(name=table, query=f"SELECT * FROM {batch}")
                     else:
+                        batch = _qualified(table)
                         asset = datasource.add_table_asset(name=table, table_name=name, schema_name=schema)
                 batch_definition = asset.add_batch_definition_whole_table(name="whole_table")
                 suite = context.suites.add(
@@ -324,9 +331,11 @@ def _run_gx(
                 result = definition.run(
                     result_format={"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES}
                 )
-                where = f" WHERE {row_filters[table]}" if table in row_filters else ""
-                row_count = query(f"SELECT count(*) FROM {_qualified(table)}{where}").scalar()
-                outcomes[table] = _outcome(table, checks, result, query, row_count, time.perf_counter() - started)
+                row_count = query(f"SELECT count(*) FROM {batch}").scalar()
+                outcomes[table] = _outcome(table, checks, result, query, batch, row_count,
+                                           time.perf_counter() - started)
+                if table in row_filters:
+                    committed(f"DROP TABLE {batch}")
             except Exception as exc:  # one table's breakage must not hide the others' results
                 logger.exception("validating %s failed", table)
                 outcomes[table] = _error_outcome(table, f"{type(exc).__name__}: {exc}")
@@ -341,6 +350,18 @@ def _run_gx(
     finally:
         _close_datasource(datasource)
     return outcomes
+
+
+def _changed_rows_copy(committed, table: str, condition: str) -> str:
+    """Copy the rows the last build wrote into a temporary table of GX's
+    connection (the warehouse stays read-only) and name it. Every
+    expectation then reads the copy: as a query asset over the table itself,
+    each one re-evaluated the condition, a semi-join of the 20M-row
+    customer-month views against the changed keys (100 stores: 8.0 s of a
+    day's checks for marts.fct_customer_month)."""
+    copy = 'temp.main."' + ("changed_rows__" + table.replace(".", "__")).replace('"', '""') + '"'
+    committed(f"CREATE OR REPLACE TEMP TABLE {copy} AS SELECT * FROM {_qualified(table)} WHERE {condition}")
+    return copy
 
 
 def _close_datasource(datasource) -> None:
@@ -363,7 +384,7 @@ def _qualified(table: str) -> str:
     return ".".join('"' + p.replace('"', '""') + '"' for p in table.split(".", 1))
 
 
-def _outcome(table, checks, result, query, row_count, duration) -> ValidationOutcome:
+def _outcome(table, checks, result, query, batch, row_count, duration) -> ValidationOutcome:
     by_name = {c.name: c for c in checks}
     failed: list[FailedExpectation] = []
     for r in result.results:
@@ -383,7 +404,7 @@ def _outcome(table, checks, result, query, row_count, duration) -> ValidationOut
         if check is not None and check.expectation == UNEXPECTED_ROWS and exception is None:
             unexpected = observed
             observed = None
-            examples = _example_rows(query, table, check)
+            examples = _example_rows(query, table, batch, check)
         failed.append(
             FailedExpectation(
                 name=check.name if check else cfg.type,
@@ -408,9 +429,10 @@ def _outcome(table, checks, result, query, row_count, duration) -> ValidationOut
     )
 
 
-def _example_rows(query, table: str, check: Check) -> list[dict]:
-    """A few offending rows of an UnexpectedRowsExpectation check, queried directly."""
-    sql = check.kwargs["unexpected_rows_query"].format(batch=_qualified(table))
+def _example_rows(query, table: str, batch: str, check: Check) -> list[dict]:
+    """A few offending rows of an UnexpectedRowsExpectation check, queried
+    directly from what was validated (`batch`: the table, or its changed rows)."""
+    sql = check.kwargs["unexpected_rows_query"].format(batch=batch)
     try:
         rows = query(f"SELECT * FROM ({sql}) AS unexpected LIMIT {MAX_EXAMPLES}").mappings().all()
         return [dict(r) for r in rows]

@@ -33,7 +33,7 @@ import sys
 import time
 from pathlib import Path
 
-from orchestration import bench_landing, bench_postgres, bench_reference, settings
+from orchestration import bench_day_state, bench_landing, bench_postgres, bench_reference, settings
 from orchestration.bench_report import machine, write_report
 from orchestration.progress import LiveProgress
 
@@ -105,7 +105,7 @@ def run_bench(args: argparse.Namespace) -> int:
         **params)
     with bench_postgres.bench_server(args) as postgres_dsn, LiveProgress(sys.stdout) as progress:
         report = _measure_runs(args, params, workdir, postgres_dsn, progress)
-    write_report(report, _runs_dir(workdir, args.engine) / "bench.json")
+    write_report(report, _runs_dir(workdir, args.engine) / ("bench_replay.json" if args.replay_day else "bench.json"))
     return 0 if all(r["exit_code"] == 0 for r in report["runs"].values()) else 1
 
 
@@ -125,6 +125,8 @@ def _measure_runs(args: argparse.Namespace, params: dict, workdir: Path, postgre
     running = workdir / "landing_running"
     warehouse = _runs_dir(workdir, args.engine) / "warehouse.duckdb"
     warehouse.parent.mkdir(parents=True, exist_ok=True)
+    if args.replay_day:
+        return _replay_day(args, params, landing, plan, running, warehouse, postgres_dsn, progress)
     # The full build starts from nothing: no warehouse, no Spark tables nor raw mirror.
     for stale in (warehouse, working_copy_path(warehouse)):
         stale.unlink(missing_ok=True)
@@ -192,6 +194,9 @@ def _measure_runs(args: argparse.Namespace, params: dict, workdir: Path, postgre
     step("reference", "the SQL script over the same drops")
     referenced("full build", "reference_full_build")
     comparisons["full build"] = bench_reference.disagreements(Path(references["full build"]["result"]), warehouse)
+    if args.save_day_state:
+        step("saving", "the state before the one-day run (--replay-day)")
+        progress.done(f"  saved in {bench_day_state.save(warehouse.parent)}")
 
     bench_landing.deliver_last_day(landing.path, running, plan)
     step("one day", f"the drops of {plan.last_day}")
@@ -211,6 +216,34 @@ def _measure_runs(args: argparse.Namespace, params: dict, workdir: Path, postgre
     referenced("final", "reference_final")
     comparisons["final"] = bench_reference.disagreements(Path(references["final"]["result"]), warehouse)
     return report(corrected)
+
+
+def _replay_day(args: argparse.Namespace, params: dict, landing: bench_landing.BenchLanding,
+                plan: bench_landing.Plan, running: Path, warehouse: Path, postgres_dsn: str,
+                progress: LiveProgress) -> dict:
+    """The one-day run again, from the state --save-day-state kept, and the
+    reference over the same landing."""
+    if postgres_dsn:
+        raise SystemExit("--replay-day restores no PostgreSQL server: replay without one")
+    progress.print(f"[{time.strftime('%H:%M:%S')}] restoring the state before the one-day run")
+    bench_day_state.restore(warehouse.parent)
+    bench_landing.stage_before_last_day(landing.path, running, plan)
+    bench_landing.deliver_last_day(landing.path, running, plan)
+    progress.print(f"[{time.strftime('%H:%M:%S')}] one day (replayed): the drops of {plan.last_day}")
+    run = _measure(running, warehouse, warehouse.parent, postgres_dsn, args.engine)
+    progress.done(f"  one day: {run['files_loaded']:,} files, {run['rows_loaded']:,} rows loaded, "
+                  f"peak {run['peak_rss_mib']:,.0f} MiB")
+    reference = bench_reference.measure_reference(running, warehouse.parent, "reference_one_day")
+    return {
+        "engine": args.engine, "parameters": params, "machine": machine(), "postgres": None,
+        "landing": landing.describe(),
+        "cases": {"held_back": plan.held_back_label, "corrected": "-", "last_day": plan.last_day},
+        "runs": {"one day (replayed)": run},
+        "reference": {"one day": reference},
+        "reference_vs_mart": {"one day": bench_reference.disagreements(Path(reference["result"]), warehouse)},
+        "full_build_over_reference": None,
+        "stopped_after": None if run["exit_code"] == 0 else "one day (replayed)",
+    }
 
 
 def _server_description(args: argparse.Namespace, dsn: str) -> str | None:
@@ -247,6 +280,13 @@ def add_arguments(parser: argparse.ArgumentParser, default_workdir: Path) -> Non
     server.add_argument("--throwaway-postgres", action="store_true",
                         help="start a local PostgreSQL server for the bench (Debian's binaries, `make postgres`), "
                              "publish every run to it, remove it after")
+    replay = parser.add_mutually_exclusive_group()
+    replay.add_argument("--save-day-state", action="store_true",
+                        help="after the full build, copy the warehouse's state (about the size of the working "
+                             "copy and the published file) for --replay-day")
+    replay.add_argument("--replay-day", action="store_true",
+                        help="measure only the one-day run, from the state --save-day-state kept (a change to "
+                             "a day's cost, measured in minutes); figures go to bench_replay.json")
     parser.add_argument("--workdir", default=str(default_workdir),
                         help=f"where landings (kept per parameter set), warehouse and bench.json go "
                              f"(default {default_workdir})")

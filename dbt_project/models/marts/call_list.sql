@@ -7,11 +7,27 @@
 -- (`aftersales call-list`) looks the real ones up in raw by customer_id.
 with
 
+-- The stored store customer-months of the data date's month. That table is
+-- kept in month order, so the filter reads the month's row groups only;
+-- int_customer_months_classified, in VIN order, held the month's rows in
+-- every row group (100 stores: 10.8 s -> 0.2 s).
 customer_months as (
-    select * from {{ ref('int_customer_months_classified') }}
+    select * from {{ ref('fct_customer_month_stored') }}
+    where month_end = (select cast(last_day(data_as_of_date) as date) from {{ ref('stg_reference__data_dates') }})
+),
+
+-- Who to ask for at the store: the masked contact and the DMS customer id
+-- (which the export looks the real contact up by), kept by the
+-- classification only, as the mart does not publish them.
+contacts as (
+    select
+        scope_code as store_code,
+        vin,
+        customer_id,
+        name_masked,
+        phone_masked
+    from {{ ref('int_customer_months_classified') }}
     where scope_level = 'store'
-        -- The data date's month, also joined below: as a filter here it lets
-        -- the scan skip the other months' rows (100 stores: 4.0 s -> 1.7 s).
         and month_end = (select cast(last_day(data_as_of_date) as date) from {{ ref('stg_reference__data_dates') }})
 ),
 
@@ -22,9 +38,15 @@ data_dates as (
 current_month as (
     select
         customer_months.*,
+        contacts.customer_id,
+        contacts.name_masked,
+        contacts.phone_masked,
         data_dates.data_as_of_date as as_of_date,
         {{ estimated_mileage_km('customer_months', 'data_dates.data_as_of_date') }} as estimated_mileage_km
     from customer_months
+    left join contacts
+        on contacts.store_code = customer_months.store_code
+        and contacts.vin = customer_months.vin
     inner join data_dates
         on customer_months.month_end = cast(last_day(data_dates.data_as_of_date) as date)
 ),
@@ -46,9 +68,9 @@ to_call as (
 
 final as (
     select
-        scope_code as store_code,
+        store_code,
         cast(row_number() over (
-            partition by scope_code order by annual_spend desc, vin
+            partition by store_code order by annual_spend desc, vin
         ) as integer) as call_rank,
         as_of_date,
         call_reason,
