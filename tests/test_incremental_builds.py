@@ -514,3 +514,31 @@ def test_aftersales_run_full_refresh_rebuilds_everything_to_the_same_marts(seque
                                     "order by completed_at desc limit 1") == [(True,)]
     assert _mart_differences(sequence.steps["backfill"].incremental, step.incremental) == {}
     assert _mart_differences(step.published, step.incremental) == {}
+
+
+def test_the_checks_of_an_incremental_build_read_the_rows_it_wrote(sequence, tmp_path):
+    """After a build by changed rows, a check of the customer-month mart reads
+    the rows the build wrote, and those only: a bad value written by the
+    build fails it, the same bad value in a row the build did not write does
+    not count, and the rows validated are the changed ones."""
+    from expectations.runner import validate_all
+    from expectations.suites import CHANGED_ROWS
+
+    changed = CHANGED_ROWS["marts.fct_customer_month"]
+    database = tmp_path / "warehouse.work.duckdb"
+    shutil.copyfile(sequence.steps["new_day"].incremental, database)
+    with duckdb.connect(str(database)) as con:
+        (written,), = con.execute(f"select count(*) from marts.fct_customer_month where {changed}").fetchall()
+        for kind in ("", "not "):  # one row the build wrote, one it did not
+            (store, vin, month), = con.execute(
+                f"select store_code, vin, month_end from marts.fct_customer_month where {kind}({changed}) "
+                "order by all limit 1").fetchall()
+            con.execute("update marts.fct_customer_month_stored set visits = -1 "
+                        "where store_code = ? and vin = ? and month_end = ?", [store, vin, month])
+
+    outcome, = validate_all(database, ["marts.fct_customer_month"], changed_only=True)
+
+    assert outcome.row_count == written > 0
+    failed = {f.name: f for f in outcome.failed}
+    assert list(failed) == ["non_negative:visits"], outcome.failed
+    assert failed["non_negative:visits"].unexpected_count == 1
