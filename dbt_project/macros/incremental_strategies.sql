@@ -46,6 +46,7 @@
     {%- set previous = build_relation(config.require('previous_rows')) -%}
     {%- set hashes = stored_row_hashes() -%}
     {%- set stored = api.Relation.create(identifier=target.identifier ~ '__dbt_stored').incorporate(type='table') -%}
+    {%- set replaced = api.Relation.create(identifier=target.identifier ~ '__dbt_replaced').incorporate(type='table') -%}
     {#- The part as stored, its keys and row hashes, read once: from the
         model's row_hashes table when it keeps one (its part must then name
         key columns only), else from the rows themselves, every column. -#}
@@ -66,12 +67,20 @@
 
     {%- if hashes is not none %}
 
+    {#- The replaced rows' ids, found by key once for both statements below
+        (each scanned the target's keys for them). -#}
+    create or replace temporary table {{ replaced }} as
+    select rowid as replaced_rowid from {{ target }}
+    where ({{ keys }}) in (select {{ keys }} from {{ changed }});
+
     create or replace table {{ previous }} as
     select {{ columns }}
-    from ({{ rows_where(target, '(' ~ keys ~ ') in (select ' ~ keys ~ ' from ' ~ changed ~ ')', not build_is_full()) }}) as replaced;
+    from {{ target }}
+    where rowid in (select replaced_rowid from {{ replaced }});
 
     delete from {{ target }}
-    where ({{ keys }}) in (select {{ keys }} from {{ changed }});
+    where rowid in (select replaced_rowid from {{ replaced }});
+    drop table {{ replaced }};
 
     delete from {{ hashes }}
     where rowid in (select stored_rowid from {{ stored }} semi join {{ changed }} using ({{ keys }}));
