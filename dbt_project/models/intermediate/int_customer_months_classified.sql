@@ -352,9 +352,3 @@ final as (
 )
 
 select * from final
--- In month order (DuckDB), as the customer-month marts are: most readers of a
--- build's part take recent months (a changed vehicle's months from six before
--- its change, the running month), which then lie in the last row groups;
--- in VIN order every month had rows in every row group, and reading the
--- running month for the call list was reading the table.
-{{ stored_in_order_of('month_end') }}
