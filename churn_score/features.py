@@ -198,9 +198,8 @@ def group_effects(
     Only the rows whose group features differ from the reference's are
     predicted again: for the others the changed row is the row itself, whose
     prediction is `base` (a row's prediction does not depend on the rows
-    predicted with it), so their effect is exactly 0. Most customers have no
-    survey complaint, the brand's usual rule and so on: at 100 stores this
-    skipped about a third of the predictions."""
+    predicted with it), so their effect is exactly 0: a customer with no
+    survey complaint, say, or on the usual brand rule."""
     values = matrix.to_numpy()
     position = {column: i for i, column in enumerate(matrix.columns)}
     effects = {}

@@ -21,9 +21,10 @@ from orchestration.bench_landing import MARKER
 SAVED = "before_one_day"
 # What a runs folder holds that is not the state of its warehouse: the
 # landing and its staged copy, the bench's own figures and references, the
-# saved state itself, and another engine's runs folder (DuckDB's is the
-# workdir, which holds the others').
-NOT_STATE = {"landing", "landing_running", "landing_utf8", SAVED, MARKER, *settings.ENGINES}
+# saved state itself, DuckDB's spill folder (settings.duckdb_resources), and
+# another engine's runs folder (DuckDB's is the workdir, which holds the
+# others').
+NOT_STATE = {"landing", "landing_running", "landing_utf8", "duckdb_spill", SAVED, MARKER, *settings.ENGINES}
 NOT_STATE_SUFFIXES = (".json", ".parquet")
 
 
