@@ -62,6 +62,7 @@ class Sequence:
     correction: RepairOrderCorrection | None = None
     survey: dict | None = None  # the response whose destination the re-delivery corrected
     owner: dict | None = None  # the customer whose district it corrected, with the vehicle's VIN
+    contact: dict | None = None  # the finished campaign's contact it re-delivered as reached
     full_refresh: Step | None = None
 
 
@@ -169,6 +170,14 @@ def sequence(tmp_path_factory) -> Sequence:
         other_district = next(c["district"] for c in owners.values() if c["district"] != seq.owner["district"])
         append_rows(folder / "customers.csv",
                     [seq.owner | {"district": other_district, "updated_at": f"{folder.name} 12:00:00"}])
+        # The history extract's contact file re-delivered with a contact of a
+        # finished campaign now reached: only the crm rows can tell the build
+        # to measure that campaign again.
+        contacts_file = landing / "crm" / EDITED_STORE / extract_day / "campaign_contacts.csv"
+        contacts = rows_by_name(contacts_file)
+        seq.contact = next(c for c in contacts if c["reached"] == "N"
+                           and [o["vin"] for o in contacts].count(c["vin"]) == 1)
+        correct_cell(contacts_file, "vin", seq.contact["vin"], "reached", "Y")
         seq.steps["redelivered"] = run("redelivered")
 
         assert deliver(generated, landing, lambda d: d.store == BACKFILLED_STORE and d.date == extract_day)
@@ -329,6 +338,47 @@ def test_the_backtest_recomputes_the_store_months_whose_inputs_changed(sequence,
         recomputed = set(con.execute(
             "select store_code, month_end from build.intermediate.int_churn_score_store_months_changed").fetchall())
     assert recomputed == differing, (sorted(recomputed - differing)[:5], sorted(differing - recomputed)[:5])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_run_measures_again_the_campaigns_it_can_change_not_all(sequence, case):
+    """int_campaigns_remeasured, the campaigns a build measures again, holds
+    every campaign whose measured customers differ between the previous build
+    and a full refresh of this one (found by comparing every column, not by
+    the rules that chose them), and fewer than all; the measured customers
+    then equal the full refresh's."""
+    previous, step = sequence.steps[("initial", *CASES)[CASES.index(case)]], sequence.steps[case]
+    measured = "intermediate.int_campaign_customers_measured"
+    with duckdb.connect() as con:
+        con.execute(f"attach '{previous.incremental}' as before (read_only)")
+        con.execute(f"attach '{step.full}' as after (read_only)")
+        con.execute(f"attach '{step.incremental}' as build (read_only)")
+        differing = set(con.execute(
+            f"""select distinct store_code, campaign_id from (
+                    (from after.{measured} except all from before.{measured})
+                    union all (from before.{measured} except all from after.{measured}))""").fetchall())
+        listed = set(con.execute(
+            "select store_code, campaign_id from build.intermediate.int_campaigns_remeasured").fetchall())
+        campaigns = set(con.execute(
+            "select store_code, campaign_id from after.intermediate.int_campaigns_windowed").fetchall())
+        running = set(con.execute(
+            """select store_code, campaign_id from after.intermediate.int_campaigns_windowed
+               where window_end > (select previous_data_as_of_date from build.intermediate.int_build_window)
+            """).fetchall())
+        (unequal,), = con.execute(
+            f"""select count(*) from ((from after.{measured} except all from build.{measured})
+                union all (from build.{measured} except all from after.{measured}))""").fetchall()
+    whole_stores = {store for store, campaign in listed if campaign is None}
+    remeasured = {pair for pair in campaigns | differing if pair[0] in whole_stores or pair in listed}
+    assert differing <= remeasured, sorted(differing - remeasured)[:5]
+    assert len(remeasured) < len(campaigns), (len(remeasured), len(campaigns))
+    assert unequal == 0
+    if case in ("days_off", "new_day"):  # the data date moved: every running campaign
+        assert running and running <= remeasured, (running, remeasured)
+    if case == "days_off":  # weeks of visits
+        assert differing
+    if case == "redelivered":
+        assert (EDITED_STORE, sequence.contact["campaign_id"]) in differing
 
 
 def test_the_days_off_recompute_the_month_of_the_customers_whose_row_the_date_moved(sequence):

@@ -184,3 +184,17 @@
         where _loaded_at > (select changes_loaded_after from {{ build_relation('int_build_window') }})
     )
 {%- endmacro %}
+
+{#- Campaigns whose measurement a build recomputes (int_campaign_customers_measured):
+    those int_campaigns_remeasured lists, and every campaign of a store it
+    lists whole. Every campaign, and every stored row, on a full rebuild. -#}
+{% macro in_campaigns_remeasured(store_code='store_code', campaign_id='campaign_id') -%}
+    (select is_full_rebuild from {{ build_relation('int_build_window') }})
+    or {{ store_code }} in (
+        select store_code from {{ build_relation('int_campaigns_remeasured') }} where campaign_id is null
+    )
+    or ({{ store_code }}, {{ campaign_id }}) in (
+        select store_code, campaign_id from {{ build_relation('int_campaigns_remeasured') }}
+        where campaign_id is not null
+    )
+{%- endmacro %}

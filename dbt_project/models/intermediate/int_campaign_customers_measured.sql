@@ -16,10 +16,23 @@
 -- The big relations are read only where a campaign looks: the store rows of
 -- the campaigns' stores at the month ends the campaigns need, and the visits
 -- of those stores within the campaigns' windows.
+-- Incremental: a build measures again only the campaigns its changes reach
+-- (int_campaigns_remeasured: in a daily build, the running ones) and replaces
+-- their rows; a full build measures every campaign.
+-- depends_on: {{ ref('int_campaigns_remeasured') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[in_campaigns_remeasured()],
+) }}
 with
 
 campaigns as (
     select * from {{ ref('int_campaigns_windowed') }}
+    {%- if is_incremental() %}
+    where {{ in_campaigns_remeasured() }}
+    {%- endif %}
 ),
 
 contacts as (

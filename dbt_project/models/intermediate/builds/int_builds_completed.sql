@@ -25,6 +25,7 @@
 -- depends_on: {{ ref('churn_scores') }}
 -- depends_on: {{ ref('churn_score_backtest') }}
 -- depends_on: {{ ref('churn_score_calibration') }}
+-- depends_on: {{ ref('int_campaign_customers_measured') }}
 {{ config(materialized='incremental', incremental_strategy='append') }}
 with
 
