@@ -381,6 +381,23 @@ def test_a_run_measures_again_the_campaigns_it_can_change_not_all(sequence, case
         assert (EDITED_STORE, sequence.contact["campaign_id"]) in differing
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_the_survey_classification_equals_a_full_refresh(sequence, case):
+    """int_survey_responses_classified, which a build classifies again only
+    for the changed vehicles and the win-back windows the data date reaches,
+    equals a full refresh's row for row."""
+    step = sequence.steps[case]
+    classified = "intermediate.int_survey_responses_classified"
+    with duckdb.connect() as con:
+        con.execute(f"attach '{step.full}' as after (read_only)")
+        con.execute(f"attach '{step.incremental}' as build (read_only)")
+        (unequal,), = con.execute(
+            f"""select count(*) from ((from after.{classified} except all from build.{classified})
+                union all (from build.{classified} except all from after.{classified}))""").fetchall()
+        (rows,), = con.execute(f"select count(*) from build.{classified}").fetchall()
+    assert rows > 0 and unequal == 0, (rows, unequal)
+
+
 def test_the_days_off_recompute_the_month_of_the_customers_whose_row_the_date_moved(sequence):
     """Over the days off, a customer nothing was delivered for keeps the
     row of the previous data date's month unless the moved date changes it

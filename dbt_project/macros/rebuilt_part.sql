@@ -198,3 +198,17 @@
         where campaign_id is not null
     )
 {%- endmacro %}
+
+{#- Survey responses whose classification a build recomputes
+    (int_survey_responses_classified): those of the changed vehicles (a
+    response touched, or the visits or churn rules of its vehicle changed),
+    and, when the data date moved, those whose win-back window ends after the
+    earlier of the two dates (is_win_back_pending reads the data date).
+    Every one on a full rebuild. -#}
+{% macro in_reclassified_survey_responses(vin='vin', survey_date='survey_date') -%}
+    {{ in_changed_vins(vin) }}
+    or {{ survey_date }} + {{ var('win_back_window_days') }} > (
+        select least(data_as_of_date, previous_data_as_of_date) from {{ build_relation('int_build_window') }}
+        where data_as_of_date is distinct from previous_data_as_of_date
+    )
+{%- endmacro %}

@@ -3,10 +3,24 @@
 -- survey date, whether it confirms a lost customer, and whether a visit
 -- followed within the win-back window. The survey marts and the win-back
 -- rate all count these flags, so each rule is decided here once.
+-- Incremental: a build classifies again the responses of the changed
+-- vehicles and those whose win-back window the moved data date reaches
+-- (in_reclassified_survey_responses); a full build classifies every one.
+-- depends_on: {{ ref('int_build_window') }}
+-- depends_on: {{ ref('int_vins_changed') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_where',
+    on_schema_change='fail',
+    incremental_predicates=[in_reclassified_survey_responses()],
+) }}
 with
 
 responses as (
     select * from {{ ref('stg_survey__responses') }}
+    {%- if is_incremental() %}
+    where {{ in_reclassified_survey_responses() }}
+    {%- endif %}
 ),
 
 visits as (

@@ -26,6 +26,7 @@
 -- depends_on: {{ ref('churn_score_backtest') }}
 -- depends_on: {{ ref('churn_score_calibration') }}
 -- depends_on: {{ ref('int_campaign_customers_measured') }}
+-- depends_on: {{ ref('int_survey_responses_classified') }}
 {{ config(materialized='incremental', incremental_strategy='append') }}
 with
 
