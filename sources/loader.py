@@ -316,32 +316,37 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded_at
             f"{quote_ident(c.name) if c.name in present else 'null::varchar'} as {quote_ident(c.name)}"
             for c in table.columns
         )
-        con.execute(
-            f"""create or replace temp table _scan as
-                select filename as _read_path, ordinality as _ordinality, {select_text}
-                from read_csv({paths_sql}, header = true, columns = {columns_sql}, delim = ',',
-                              quote = '"', escape = '"', filename = true, auto_detect = false,
-                              store_rejects = true, rejects_table = '_rejects', rejects_scan = '_reject_scans')
-                     with ordinality"""
-        )
         typed = ", ".join(
             f"{text_sql(c)} as {quote_ident(c.name + '__text')}, {typed_sql(c)} as {quote_ident(c.name)}"
             for c in table.columns
         )
+        texts = ", ".join(quote_ident(c.name + "__text") for c in table.columns)
         checks = ", ".join(problem_sqls(table))
+        # One statement from the files to the typed rows: the scan is not
+        # stored apart, and the text columns only serve the checks.
         con.execute(
             f"""create or replace temp table _parsed as
-                with scanned as (
+                with scan as (
+                    select filename as _read_path, ordinality as _ordinality, {select_text}
+                    from read_csv({paths_sql}, header = true, columns = {columns_sql}, delim = ',',
+                                  quote = '"', escape = '"', filename = true, auto_detect = false,
+                                  store_rejects = true, rejects_table = '_rejects', rejects_scan = '_reject_scans')
+                         with ordinality
+                ),
+                firsts as (
+                    select _read_path, min(_ordinality) as _first from scan group by _read_path
+                ),
+                scanned as (
                     select s.*, b.source_file, b.store_code as _folder_store, b.drop_date as _drop_date,
                            b.file_hash,
-                           s._ordinality - min(s._ordinality) over (partition by s._read_path) + 2 as _line_number
-                    from _scan s join _batch b on b.read_path = s._read_path
+                           s._ordinality - f._first + 2 as _line_number
+                    from scan s join _batch b on b.read_path = s._read_path join firsts f on f._read_path = s._read_path
                 ),
                 typed as (
                     select source_file, _folder_store, _drop_date, file_hash, _line_number, {typed}
                     from scanned
                 )
-                select *, list_filter([{checks}], x -> x is not null) as _problems from typed"""
+                select * exclude ({texts}), list_filter([{checks}], x -> x is not null) as _problems from typed"""
         )
         rejects = con.execute(
             """select b.source_file, e.line,
@@ -426,7 +431,7 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded_at
                 for p, load in zip(batch, loads)
             ],
         )
-        for name in ("_scan", "_parsed", "_batch", "_rejects", "_reject_scans"):
+        for name in ("_parsed", "_batch", "_rejects", "_reject_scans"):
             con.execute(f"drop table if exists {name}")
         con.execute("commit")
     except Exception:
