@@ -382,12 +382,15 @@ def test_a_run_measures_again_the_campaigns_it_can_change_not_all(sequence, case
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_the_survey_classification_equals_a_full_refresh(sequence, case):
-    """int_survey_responses_classified, which a build classifies again only
-    for the changed vehicles and the win-back windows the data date reaches,
-    equals a full refresh's row for row."""
+@pytest.mark.parametrize("relation", ["int_survey_responses_classified", "int_customer_months_featured"])
+def test_the_intermediate_relations_a_build_recomputes_in_part_equal_a_full_refresh(sequence, case, relation):
+    """Relations no mart shows whole, which a build recomputes in part, equal
+    a full refresh's row for row: the survey classification (the responses
+    of the changed vehicles and the win-back windows the data date reaches)
+    and the churn-score features (among others, the months a loaded
+    insurance policy reaches, from its start)."""
     step = sequence.steps[case]
-    classified = "intermediate.int_survey_responses_classified"
+    classified = f"intermediate.{relation}"
     with duckdb.connect() as con:
         con.execute(f"attach '{step.full}' as after (read_only)")
         con.execute(f"attach '{step.incremental}' as build (read_only)")

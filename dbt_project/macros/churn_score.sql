@@ -4,17 +4,20 @@
     month of a vehicle whose status the moved data date changes; the running
     month is featured at its end, so the data date alone moves nothing else), the
     months whose six-month label window ends between the previous data date
-    and this one (their label_complete turns true), and every month of a
-    vehicle named by any version of an insurance policy loaded or replaced
-    since the last completed build (policies change no customer-month of
-    int_customer_months_classified, but they are features). -#}
+    and this one (their label_complete turns true), and the months of a
+    vehicle an insurance policy loaded or replaced since the last completed
+    build reaches (int_policy_vehicle_months_rebuilt: policies change no
+    customer-month of int_customer_months_classified, but they are
+    features). -#}
 {% macro in_rebuilt_feature_months(vin='vin', month_end='month_end') -%}
     {{ in_rebuilt_customer_months(vin, month_end) }}
     or (cast(last_day({{ month_end }} + interval 6 month) as date)
             > (select previous_data_as_of_date from {{ build_relation('int_build_window') }})
         and cast(last_day({{ month_end }} + interval 6 month) as date)
             <= (select data_as_of_date from {{ build_relation('int_build_window') }}))
-    or {{ vin }} in (select vin from ({{ policy_vehicles_touched() }}) as policy_vehicles)
+    or ({{ vin }}, {{ month_end }}) in (
+        select vin, month_end from {{ build_relation('int_policy_vehicle_months_rebuilt') }}
+    )
 {%- endmacro %}
 
 {#- The churn scores a build recomputes (int_churn_scores_predicted,

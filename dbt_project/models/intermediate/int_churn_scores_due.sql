@@ -8,7 +8,7 @@
 -- (a new month's outcome completed), or not scored before
 -- (docs/decisions.md, "Incremental builds").
 {%- set stored = adapter.get_relation(target_database(), 'intermediate', 'int_churn_scores_predicted') if execute else none %}
--- depends_on: {{ ref('int_build_window') }} {{ ref('int_vin_months_rebuilt') }}
+-- depends_on: {{ ref('int_build_window') }} {{ ref('int_vin_months_rebuilt') }} {{ ref('int_policy_vehicle_months_rebuilt') }}
 with
 
 featured as (

@@ -15,7 +15,7 @@
 -- reach, the running month of a vehicle whose status the moved data date
 -- changes), the
 -- month whose label completes between the previous data date and this one,
--- and every month of a vehicle whose insurance policy was loaded or replaced
+-- and the months of a vehicle a loaded or replaced insurance policy reaches
 -- (in_rebuilt_feature_months).
 {{ config(
     materialized='incremental',
@@ -23,7 +23,7 @@
     on_schema_change='fail',
     incremental_predicates=[in_rebuilt_feature_months()],
 ) }}
--- depends_on: {{ ref('int_build_window') }} {{ ref('int_vin_months_rebuilt') }}
+-- depends_on: {{ ref('int_build_window') }} {{ ref('int_vin_months_rebuilt') }} {{ ref('int_policy_vehicle_months_rebuilt') }}
 {#- The as-of joins match a month's customer by store and VIN. -#}
 {%- set customer = [('store_code', 'months.scope_code'), ('vin', 'months.vin')] %}
 {#- An incremental build of a few customers reads their histories only; one
