@@ -72,7 +72,7 @@ def _flag(values: pd.Series) -> pd.Series:
     return values.astype("boolean").fillna(False).astype(float)
 
 
-# One customer-month of the feature matrix, column -> value.
+# A customer-month's values of one driver group's features, feature -> value.
 Row = Mapping[str, float]
 
 
@@ -187,30 +187,61 @@ def check_groups_cover(columns: list[str]) -> None:
 
 
 def group_effects(
-    predict: Callable[[np.ndarray], np.ndarray], matrix: pd.DataFrame, reference: pd.Series, base: np.ndarray
-) -> pd.DataFrame:
-    """Per customer and driver group: p_return (`base`, the matrix's
-    predictions) minus p_return with that group's features set to the
-    reference customer's (the training rows' medians). Negative: the group
-    lowers this customer's chance of returning. One prediction per group,
-    exact for the model at hand (no approximation of the model by another).
+    predict: Callable[[np.ndarray], np.ndarray], values: np.ndarray, columns: list[str], reference: pd.Series,
+    base: np.ndarray,
+) -> np.ndarray:
+    """Per customer (a row of the feature matrix `values`, whose columns
+    are named by `columns`) and driver group (a column of the result, in
+    DRIVER_GROUPS' order): p_return (`base`, the rows' predictions) minus
+    p_return with that group's features set to the reference customer's
+    (the training rows' medians). Negative: the group lowers this
+    customer's chance of returning. One prediction per group, exact for the
+    model at hand (no approximation of the model by another).
 
     Only the rows whose group features differ from the reference's are
     predicted again: for the others the changed row is the row itself, whose
     prediction is `base` (a row's prediction does not depend on the rows
     predicted with it), so their effect is exactly 0: a customer with no
     survey complaint, say, or on the usual brand rule."""
-    values = matrix.to_numpy()
-    position = {column: i for i, column in enumerate(matrix.columns)}
-    effects = {}
-    for group in DRIVER_GROUPS:
-        columns = [position[feature] for feature in group.features]
+    position = {column: i for i, column in enumerate(columns)}
+    effects = np.zeros((len(values), len(DRIVER_GROUPS)))
+    for g, group in enumerate(DRIVER_GROUPS):
+        group_columns = [position[feature] for feature in group.features]
         typical_values = reference[list(group.features)].to_numpy(dtype=float)
-        differs = (values[:, columns] != typical_values).any(axis=1)
-        effect = np.zeros(len(values))
+        differs = (values[:, group_columns] != typical_values).any(axis=1)
         if differs.any():
             typical = values[differs]  # a copy
-            typical[:, columns] = typical_values
-            effect[differs] = base[differs] - predict(typical)
-        effects[group.name] = effect
-    return pd.DataFrame(effects, index=matrix.index)
+            typical[:, group_columns] = typical_values
+            effects[differs, g] = base[differs] - predict(typical)
+    return effects
+
+
+def described(values: np.ndarray, columns: list[str], picked: np.ndarray) -> np.ndarray:
+    """The words for each row's picked driver groups: `picked` holds, per
+    row of the feature matrix `values` (columns named by `columns`) and
+    reason, an index into DRIVER_GROUPS; the result holds the group's
+    describe of that row, in the same shape.
+
+    A group's words read its own features only, and most customers share
+    them (days since the last visit, the brand rule, no survey complaint):
+    so each group's describe runs once per distinct value of its features
+    among the rows that picked it, not once per row. Distinct by their
+    bytes: rows with equal bytes hold equal values and get equal words."""
+    position = {column: i for i, column in enumerate(columns)}
+    words = np.empty(picked.shape, dtype=object)
+    for g, group in enumerate(DRIVER_GROUPS):
+        picks = picked == g  # rows x reasons
+        rows = np.flatnonzero(picks.any(axis=1))
+        if not len(rows):
+            continue
+        group_values = np.ascontiguousarray(values[np.ix_(rows, [position[f] for f in group.features])])
+        row_bytes = group_values.view(np.dtype((np.void, group_values.dtype.itemsize * group_values.shape[1])))
+        _, first, inverse = np.unique(row_bytes.ravel(), return_index=True, return_inverse=True)
+        distinct_words = np.array(
+            [group.describe(dict(zip(group.features, group_values[i].tolist()))) for i in first], dtype=object
+        )
+        row_words = distinct_words[inverse.ravel()]
+        for reason in range(picked.shape[1]):
+            in_rows = picks[rows, reason]
+            words[rows[in_rows], reason] = row_words[in_rows]
+    return words

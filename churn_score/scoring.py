@@ -17,7 +17,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from churn_score.features import DRIVER_GROUPS, FIT_INPUTS, check_groups_cover, feature_matrix, group_effects
+from churn_score.features import (
+    DRIVER_GROUPS, FIT_INPUTS, check_groups_cover, described, feature_matrix, group_effects,
+)
 from churn_score.fitting import (
     MODEL_SPEC, SAMPLE_BUCKETS, FittedModel, fingerprint, fit, month_end, plan, sample_buckets,
 )
@@ -190,24 +192,21 @@ def _score(months: pd.DataFrame, model: FittedModel, key: tuple[pd.Timestamp, st
     check_groups_cover(list(matrix.columns))
     if list(matrix.columns) != model.columns:
         raise ValueError(f"the model fitted through {through.date()} was fitted on other features")
-    base = model.predict(matrix.to_numpy())
-    effects = group_effects(model.predict, matrix, model.reference, base)
-    names = np.array([group.name for group in DRIVER_GROUPS])
-    describe = {group.name: group.describe for group in DRIVER_GROUPS}
+    # The matrix as one array, for the predictions and the reasons' rows alike.
+    matrix_values = matrix.to_numpy()
+    columns = list(matrix.columns)
+    base = model.predict(matrix_values)
+    effects = group_effects(model.predict, matrix_values, columns, model.reference, base)
     # Largest moves first, either way; ties go to the group listed first.
-    order = np.argsort(-np.abs(effects.to_numpy()), axis=1, kind="stable")[:, :REASONS]
+    order = np.argsort(-np.abs(effects), axis=1, kind="stable")[:, :REASONS]
+    words = described(matrix_values, columns, order)
     result = months[["store_code", "vin", "month_end"]].copy()
     result["fitted_through"] = through
     result["model_fingerprint"] = model_print
     # Rounded: a score is a probability to a few decimals, and equal inputs
     # must give equal stored values whichever build computed them.
     result["p_return"] = np.round(base, 6)
-    values = effects.to_numpy()
-    # A dict per row, built from one array (its floats are what to_dict gives, at a third of the time).
-    columns = list(matrix.columns)  # plain strings: iterating the Index per row cost more than the rows
-    rows = [dict(zip(columns, row)) for row in matrix.to_numpy().tolist()]
     for i in range(REASONS):
-        picked = names[order[:, i]]
-        result[f"reason_{i + 1}"] = [describe[name](row) for name, row in zip(picked, rows)]
-        result[f"reason_{i + 1}_effect"] = np.round(values[np.arange(len(values)), order[:, i]], 4)
+        result[f"reason_{i + 1}"] = words[:, i]
+        result[f"reason_{i + 1}_effect"] = np.round(effects[np.arange(len(effects)), order[:, i]], 4)
     return result

@@ -2,17 +2,22 @@
 -- (int_campaign_customers_measured), with why; campaign_id NULL for "every
 -- campaign of the store", whatever campaigns it had before. Every campaign
 -- on a full rebuild. A campaign's rows change only when:
--- - a campaign or contact row of its store was loaded or replaced since the
---   last completed build: every campaign of that store (a contact can leave
---   any of its comparison groups; a campaign gone from a re-delivered file
---   leaves with its store's);
+-- - its own campaign row was loaded since the last completed build;
+-- - a contact row of its store was loaded since then, of this campaign, or
+--   dated (in any version of it) within this campaign's comparison window,
+--   or undated: the contact joins its contacted side or leaves its
+--   comparison group;
+-- - a campaign or contact row of its store was replaced by a re-delivery:
+--   every campaign of that store (the row and its dates are gone, and a
+--   campaign gone from the file must leave too);
 -- - the data date moved within its window: measured_through follows it;
 -- - a store customer-month of its strata or comparison month end changed
 --   (int_customer_months_changed): a stratum, or who is on file;
 -- - one of its store's repair orders entered or left a month its measured
 --   windows reach (the repair orders' changes, changed_repair_order_store_months):
 --   its visits.
--- A daily build so measures the running campaigns and those a late drop
+-- A daily build, whose drops hold the day's contacts of the running
+-- campaigns, so measures the running campaigns and those a late drop
 -- reaches, not the finished ones.
 -- depends_on: {{ ref('int_customer_months_classified') }}
 -- depends_on: {{ ref('int_repair_orders_familied') }}
@@ -42,12 +47,35 @@ since as (
     select changes_loaded_after from build_window where not is_full_rebuild
 ),
 
-touched_stores as (
-    select store_code from crm_campaigns where _loaded_at > (select changes_loaded_after from since)
-    union
-    select store_code from crm_contacts where _loaded_at > (select changes_loaded_after from since)
-    union
-    select store_code from replaced_rows
+touched_campaigns as (
+    select store_code, campaign_id from crm_campaigns
+    where _loaded_at > (select changes_loaded_after from since)
+),
+
+-- Every version of each contact loaded since the last build: an earlier
+-- version's date says whose comparison group it left.
+touched_contacts as (
+    select store_code, campaign_id, cast(contacted_at as date) as contact_date
+    from crm_contacts
+    where (store_code, campaign_id, vin) in (
+        select store_code, campaign_id, vin from crm_contacts
+        where _loaded_at > (select changes_loaded_after from since)
+    )
+),
+
+contacts_reaching as (
+    select distinct campaigns.store_code, campaigns.campaign_id
+    from campaigns
+    inner join touched_contacts
+        on touched_contacts.store_code = campaigns.store_code
+    where touched_contacts.campaign_id = campaigns.campaign_id
+        or touched_contacts.contact_date is null
+        or touched_contacts.contact_date
+            between campaigns.comparison_start_date and campaigns.comparison_window_end
+),
+
+replaced_stores as (
+    select distinct store_code from replaced_rows
     where table_name in ('crm_campaigns', 'crm_campaign_contacts')
         and replaced_at > (select changes_loaded_after from since)
 ),
@@ -83,8 +111,12 @@ visits_changed as (
 ),
 
 final as (
-    select store_code, cast(null as string) as campaign_id, 'crm rows of the store loaded or replaced' as reason
-    from touched_stores
+    select store_code, cast(null as string) as campaign_id, 'crm rows of the store replaced' as reason
+    from replaced_stores
+    union all
+    select store_code, campaign_id, 'its campaign row loaded' from touched_campaigns
+    union all
+    select store_code, campaign_id, 'a contact of it, or in its comparison window, loaded' from contacts_reaching
     union all
     select store_code, campaign_id, 'the data date moved within its window' from date_moved
     union all
