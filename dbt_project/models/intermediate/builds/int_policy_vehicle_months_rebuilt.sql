@@ -30,13 +30,6 @@ since as (
     select changes_loaded_after from build_window where not is_full_rebuild
 ),
 
-touched_policies as (
-    select policy_no from policies where _loaded_at > (select changes_loaded_after from since)
-    union
-    select row_key from replaced_rows
-    where table_name = 'insurance_policies' and replaced_at > (select changes_loaded_after from since)
-),
-
 -- The first month of any stored customer-month: "every month".
 first_month as (
     select coalesce(
@@ -47,10 +40,12 @@ first_month as (
     ) as month_end
 ),
 
--- Each vehicle with the first day a touched policy reaches; null: every day.
+-- Each vehicle with the first day a touched policy reaches (every version
+-- of the policy, each with its own start); null: every day.
 touched_vehicles as (
     select vin, start_date as changed_from_date from policies
-    where policy_no in (select policy_no from touched_policies)
+    where not (select is_full_rebuild from build_window)
+        and ({{ touched_since_last_build('insurance_policies', ['policy_no']) }})
     union all
     select vin, null from replaced_rows
     where table_name = 'insurance_policies' and replaced_at > (select changes_loaded_after from since)
