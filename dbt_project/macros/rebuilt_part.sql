@@ -212,3 +212,46 @@
         where data_as_of_date is distinct from previous_data_as_of_date
     )
 {%- endmacro %}
+
+{#- One row per VIN of `changes` (columns vin and changed_from_date, NULL
+    for "every day"): the first month end its changes reach, from
+    `reach_back_months` before the earliest date's month, never before
+    `first_month`'s month_end (the first month of any customer-month), which
+    a NULL date reaches. int_vins_changed reaches six months back (the
+    customer-months look six months ahead); int_policy_vehicle_months_rebuilt
+    none. -#}
+{% macro first_changed_month_per_vin(changes, first_month, reach_back_months=0) -%}
+    select
+        {{ changes }}.vin,
+        greatest(
+            case
+                when count(*) > count({{ changes }}.changed_from_date) then {{ first_month }}.month_end
+                else cast(last_day(min({{ changes }}.changed_from_date)
+                    {%- if reach_back_months %} - interval {{ reach_back_months }} month{% endif %}) as date)
+            end,
+            {{ first_month }}.month_end
+        ) as changed_from_month_end
+    from {{ changes }}
+    cross join {{ first_month }}
+    where {{ changes }}.vin is not null
+    group by {{ changes }}.vin, {{ first_month }}.month_end
+{%- endmacro %}
+
+{#- The customer-months the last build stored (int_customer_months_classified,
+    read by the build models before this build replaces any), or none before
+    the first build. -#}
+{% macro stored_customer_months() -%}
+    {{ return(adapter.get_relation(this.database, this.schema, 'int_customer_months_classified') if execute else none) }}
+{%- endmacro %}
+
+{#- The first month end of the stored customer-months; 9999-12-31 when none
+    are stored. -#}
+{% macro first_stored_month_end() -%}
+    {%- set classified = stored_customer_months() -%}
+    coalesce(
+        {%- if classified is not none %}
+        (select min(month_end) from {{ classified }}),
+        {%- endif %}
+        date '9999-12-31'
+    )
+{%- endmacro %}

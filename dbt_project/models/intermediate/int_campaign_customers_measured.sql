@@ -46,22 +46,26 @@ strata_months as (
     select store_code, comparison_month_end as month_end from campaigns
 ),
 
+-- The store customer-months at those pairs, from the stored mart: it is kept
+-- in month order, so the join's month bounds skip the other months' row
+-- groups. int_customer_months_classified is in VIN order and holds every
+-- month in every row group: there the read cost the whole table's store
+-- rows on every build.
 customer_months as (
     select
-        customer_months.scope_code as store_code,
-        customer_months.month_end,
-        customer_months.vin,
-        customer_months.churn_status,
-        customer_months.annual_spend_band
+        stored.store_code,
+        stored.month_end,
+        stored.vin,
+        stored.churn_status,
+        stored.annual_spend_band
     -- A hash join on the few pairs: DuckDB pushes their stores' and months'
     -- bounds into the scan as dynamic filters (EXPLAIN ANALYZE), so row groups
     -- outside them are skipped. A range with scalar subqueries instead plans
     -- as nested loops.
-    from {{ ref('int_customer_months_classified') }} as customer_months
+    from {{ ref('fct_customer_month_stored') }} as stored
     inner join strata_months
-        on strata_months.store_code = customer_months.scope_code
-        and strata_months.month_end = customer_months.month_end
-    where customer_months.scope_level = 'store'
+        on strata_months.store_code = stored.store_code
+        and strata_months.month_end = stored.month_end
 ),
 
 visit_span as (

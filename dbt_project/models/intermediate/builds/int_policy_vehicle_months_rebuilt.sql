@@ -7,7 +7,6 @@
 -- version of it naming the vehicle; a policy a re-delivery replaced, whose
 -- dates left with it, reaches every month. Up to the data date's month.
 -- Empty on a full rebuild, which recomputes every month anyway.
-{%- set classified = adapter.get_relation(this.database, this.schema, 'int_customer_months_classified') if execute else none %}
 with
 
 build_window as (
@@ -32,12 +31,7 @@ since as (
 
 -- The first month of any stored customer-month: "every month".
 first_month as (
-    select coalesce(
-        {%- if classified is not none %}
-        (select min(month_end) from {{ classified }}),
-        {%- endif %}
-        date '9999-12-31'
-    ) as month_end
+    select {{ first_stored_month_end() }} as month_end
 ),
 
 -- Each vehicle with the first day a touched policy reaches (every version
@@ -52,19 +46,7 @@ touched_vehicles as (
 ),
 
 vehicles_from as (
-    select
-        touched_vehicles.vin,
-        greatest(
-            case
-                when count(*) > count(touched_vehicles.changed_from_date) then first_month.month_end
-                else cast(last_day(min(touched_vehicles.changed_from_date)) as date)
-            end,
-            first_month.month_end
-        ) as changed_from_month_end
-    from touched_vehicles
-    cross join first_month
-    where touched_vehicles.vin is not null
-    group by touched_vehicles.vin, first_month.month_end
+    {{ first_changed_month_per_vin('touched_vehicles', 'first_month') }}
 ),
 
 final as (

@@ -16,7 +16,6 @@
 -- recomputes every VIN anyway. Insurance rows change no customer-month
 -- (renewals are counted from the policies directly). Raw and the vehicle
 -- master only: the incremental staging models read this.
-{%- set classified = adapter.get_relation(this.database, this.schema, 'int_customer_months_classified') if execute else none %}
 with
 
 build_window as (
@@ -66,12 +65,7 @@ changed_owners as (
 -- repair orders loaded (a backfill may deliver older ones).
 first_month as (
     select least(
-        coalesce(
-            {%- if classified is not none %}
-            (select min(month_end) from {{ classified }}),
-            {%- endif %}
-            date '9999-12-31'
-        ),
+        {{ first_stored_month_end() }},
         coalesce((select cast(last_day(min(opened_at)) as date) from repair_orders), date '9999-12-31')
     ) as month_end
 ),
@@ -102,19 +96,7 @@ changed_vins as (
 ),
 
 final as (
-    select
-        changed_vins.vin,
-        greatest(
-            case
-                when count(*) > count(changed_vins.changed_from_date) then first_month.month_end
-                else cast(last_day(min(changed_vins.changed_from_date) - interval 6 month) as date)
-            end,
-            first_month.month_end
-        ) as changed_from_month_end
-    from changed_vins
-    cross join first_month
-    where changed_vins.vin is not null
-    group by changed_vins.vin, first_month.month_end
+    {{ first_changed_month_per_vin('changed_vins', 'first_month', reach_back_months=6) }}
 )
 
 select * from final

@@ -10,7 +10,7 @@
 -- Everyone else keeps that month's row as it is, and only gets the months
 -- after it when the data date enters a new month. Empty on a full rebuild,
 -- which recomputes every customer-month anyway.
-{%- set classified = adapter.get_relation(this.database, this.schema, 'int_customer_months_classified') if execute else none %}
+{%- set classified = stored_customer_months() %}
 -- depends_on: {{ ref('int_vins_changed') }}
 with
 
