@@ -279,6 +279,15 @@ def test_the_run_was_incremental(sequence, case):
     (changed,), = _query(database, "select count(*) from intermediate.int_customer_months_changed")
     (rows,), = _query(database, "select count(*) from intermediate.int_customer_months_classified")
     assert 0 < changed < rows, (changed, rows)
+    # The rows the models downstream read as this build's new versions are
+    # the classification's rows of the changed keys, looked up here.
+    lookup = ("select * from intermediate.int_customer_months_classified semi join "
+              "intermediate.int_customer_months_changed using (scope_level, scope_code, vin, month_end)")
+    written = "select * from intermediate.int_customer_months_written"
+    (new_versions,), = _query(database, f"select count(*) from ({written})")
+    assert new_versions > 0
+    assert _query(database, f"select count(*) from (({lookup}) except all ({written}))") == [(0,)]
+    assert _query(database, f"select count(*) from (({written}) except all ({lookup}))") == [(0,)]
 
 
 @pytest.mark.parametrize("case", CASES)

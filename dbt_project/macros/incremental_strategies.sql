@@ -14,7 +14,10 @@
     `changed_keys` config and keeps the rows they replace in the one named by
     `previous_rows` (both in schema intermediate, which analysts do not
     read), so models downstream recompute only what changed: an aggregate
-    adds the new rows and takes away the previous ones.
+    adds the new rows and takes away the previous ones. Given
+    `written_rows`, it also keeps the new rows it wrote there, so that those
+    models read them from a table of the change, not by looking their keys
+    up in the whole model.
     Both run inside the model's transaction.
 
     The part recomputed is the model's incremental_predicates, or, for a
@@ -45,6 +48,7 @@
     {%- set changed = build_relation(config.require('changed_keys')) -%}
     {%- set previous = build_relation(config.require('previous_rows')) -%}
     {%- set hashes = stored_row_hashes() -%}
+    {%- set written = build_relation(config.get('written_rows')) if config.get('written_rows') else none -%}
     {%- set stored = api.Relation.create(identifier=target.identifier ~ '__dbt_stored').incorporate(type='table') -%}
     {%- set replaced = api.Relation.create(identifier=target.identifier ~ '__dbt_replaced').incorporate(type='table') -%}
     {#- The part as stored, its keys and row hashes, read once: from the
@@ -64,6 +68,16 @@
         select {{ keys }}, {{ row_hash(columns) }} as row_hash from {{ source }}
     ) as rebuilt using ({{ keys }})
     where stored.row_hash is distinct from rebuilt.row_hash;
+
+    {#- The new rows: what the statements below insert. -#}
+    {%- set new_rows = written if written is not none else '(select * from ' ~ source ~ ' semi join ' ~ changed ~ ' using (' ~ keys ~ '))' %}
+    {%- if written is not none %}
+
+    create or replace table {{ written }} as
+    select {{ columns }}
+    from {{ source }}
+    semi join {{ changed }} using ({{ keys }});
+    {%- endif %}
 
     {%- if hashes is not none %}
 
@@ -87,8 +101,7 @@
 
     insert into {{ hashes }} ({{ keys }}, row_hash)
     select {{ keys }}, {{ row_hash(columns) }}
-    from {{ source }}
-    semi join {{ changed }} using ({{ keys }});
+    from {{ new_rows }} as new_rows;
     {%- else %}
 
     create or replace table {{ previous }} as
@@ -102,8 +115,7 @@
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }}
-    from {{ source }}
-    semi join {{ changed }} using ({{ keys }});
+    from {{ new_rows }} as new_rows;
 
     drop table if exists {{ stored }};
     {{ _drop_temp_relation(arg_dict) }}
@@ -176,4 +188,16 @@
         {{ return([context[rebuilt_part]()]) }}
     {%- endif -%}
     {{ return([]) }}
+{%- endmacro %}
+
+{#- A post-hook of a replace_changed model: create the relation its config
+    `kind` (changed_keys, previous_rows or written_rows) names, empty, when
+    it does not exist yet (a first build, or --full-refresh, writes the
+    model's table without the strategy), so the models downstream can
+    always read it. The keys relation holds the unique_key's columns, the
+    others every column. -#}
+{% macro replace_changed_relation(kind) -%}
+    create table if not exists {{ build_relation(config.require(kind)) }} as
+    select {{ config.require('unique_key') | join(', ') if kind == 'changed_keys' else '*' }}
+    from {{ this }} where false
 {%- endmacro %}

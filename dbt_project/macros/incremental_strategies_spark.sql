@@ -76,6 +76,17 @@
         select {{ columns }} from {{ target }} as t
         left semi join {{ changed }} as c on {{ on_keys | join(' and ') }}
     {%- endcall -%}
+    {%- set written = build_relation(config.get('written_rows')) if config.get('written_rows') else none -%}
+    {%- if written is not none -%}
+    {%- call statement('written_rows') -%}
+        drop table if exists {{ written }}
+    {%- endcall -%}
+    {%- call statement('written_rows') -%}
+        create table {{ written }} using parquet as
+        select {{ columns }} from {{ source }} as t
+        left semi join {{ changed }} as c on {{ on_keys | join(' and ') }}
+    {%- endcall -%}
+    {%- endif -%}
     {%- set kept -%}
         select {{ columns }} from {{ target }} as t
         left anti join {{ changed }} as c on {{ on_keys | join(' and ') }}

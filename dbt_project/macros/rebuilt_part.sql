@@ -73,14 +73,12 @@
     )
 {%- endmacro %}
 
-{#- The stores and months of those repair orders. -#}
+{#- The stores and months of those repair orders: their previous and new
+    versions, as int_repair_orders_familied wrote them. -#}
 {% macro changed_repair_order_store_months() -%}
     select store_code, month_end from {{ build_relation('int_repair_orders_previous') }}
     union
-    select store_code, month_end from {{ build_relation('int_repair_orders_familied') }}
-    where (store_code, ro_number) in (
-        select store_code, ro_number from {{ build_relation('int_repair_orders_changed') }}
-    )
+    select store_code, month_end from {{ build_relation('int_repair_orders_written') }}
 {%- endmacro %}
 
 {#- Keys of a landing table with a version loaded, or replaced by a
@@ -130,6 +128,14 @@
 {#- The keys of the customer-months whose row changed in this build. -#}
 {% macro changed_customer_months() -%}
     {{ build_relation('int_customer_months_changed') }}
+{%- endmacro %}
+
+{#- The new versions of those customer-months, as int_customer_months_classified
+    wrote them (its written_rows): in a build by change, its rows whose key
+    int_customer_months_changed holds, without a lookup of those keys among
+    all its rows (at 100 stores 61M). -#}
+{% macro written_customer_months() -%}
+    {{ build_relation('int_customer_months_written') }}
 {%- endmacro %}
 
 {#- Months whose as-of date this build moves: the month of the previous

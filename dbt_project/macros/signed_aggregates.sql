@@ -20,13 +20,13 @@
 {%- endmacro %}
 
 {#- The customer-months this build changed (int_customer_months_classified
-    records their keys and keeps the rows they replaced): each new version
+    keeps the rows it wrote and the rows they replaced): each new version
     with sign 1, each replaced version with sign -1. A vehicle's row that no
-    longer exists has only its -1; a new one only its 1. -#}
+    longer exists has only its -1; a new one only its 1. For a build by
+    change only: a full build's rows are every row. -#}
 {% macro customer_month_changes() -%}
-    select 1 as sign, customer_months.*
-    from {{ ref('int_customer_months_classified') }} as customer_months
-    semi join {{ changed_customer_months() }} using (scope_level, scope_code, vin, month_end)
+    select 1 as sign, written.*
+    from {{ written_customer_months() }} as written
     {{ union_all_by_name() }}
     select -1 as sign, previous.*
     from {{ build_relation('int_customer_months_previous') }} as previous

@@ -13,8 +13,9 @@ changed as (
     select * from {{ build_relation('int_churn_scores_changed') }}
 ),
 
+-- The new versions of the changed scores, as churn_scores wrote them.
 current_scores as (
-    select * from {{ ref('churn_scores') }}
+    select * from {{ build_relation('int_churn_scores_written') }}
 ),
 
 previous_scores as (

@@ -9,8 +9,9 @@
 -- Incremental (docs/decisions.md, "Incremental builds"): a build classifies
 -- the customer-months int_customer_months_spined holds and replaces the part
 -- it recomputed, writing only the rows that changed; their keys go to
--- intermediate.int_customer_months_changed and the rows they replace to
--- intermediate.int_customer_months_previous, for the models downstream. It
+-- intermediate.int_customer_months_changed, the rows they replace to
+-- intermediate.int_customer_months_previous and the new rows to
+-- intermediate.int_customer_months_written, for the models downstream. It
 -- keeps the hash of every row in intermediate.int_customer_months_hashes, to
 -- tell the changed rows from the others without reading them (row_hashes).
 {{ config(
@@ -20,13 +21,13 @@
     changed_keys='int_customer_months_changed',
     incremental_predicates=[in_rebuilt_customer_months()],
     previous_rows='int_customer_months_previous',
+    written_rows='int_customer_months_written',
     row_hashes='int_customer_months_hashes',
     pre_hook=["{{ drop_row_hashes_unless_incremental() }}"],
     post_hook=[
-        "create table if not exists {{ build_relation('int_customer_months_changed') }}
-            as select scope_level, scope_code, vin, month_end from {{ this }} where false",
-        "create table if not exists {{ build_relation('int_customer_months_previous') }}
-            as select * from {{ this }} where false",
+        "{{ replace_changed_relation('changed_keys') }}",
+        "{{ replace_changed_relation('previous_rows') }}",
+        "{{ replace_changed_relation('written_rows') }}",
         "{{ hash_rows_unless_kept() }}",
     ],
 ) }}

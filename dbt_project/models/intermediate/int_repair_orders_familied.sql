@@ -3,8 +3,9 @@
 -- so every split by family (机修保养 / 钣喷 / 精品) agrees.
 -- Incremental, as stg_dms__repair_orders: a build recomputes the repair
 -- orders of the changed vehicles and writes only those that changed; their
--- keys go to intermediate.int_repair_orders_changed and the rows they replace
--- to intermediate.int_repair_orders_previous, so kpi_service_family_month
+-- keys go to intermediate.int_repair_orders_changed, the rows they replace
+-- to intermediate.int_repair_orders_previous and the new rows to
+-- intermediate.int_repair_orders_written, so kpi_service_family_month
 -- recomputes only the months a repair order entered or left.
 {{ config(
     materialized='incremental',
@@ -12,13 +13,13 @@
     unique_key=['store_code', 'ro_number'],
     changed_keys='int_repair_orders_changed',
     previous_rows='int_repair_orders_previous',
+    written_rows='int_repair_orders_written',
     on_schema_change='fail',
     incremental_predicates=[in_changed_vins()],
     post_hook=[
-        "create table if not exists {{ build_relation('int_repair_orders_changed') }}
-            as select store_code, ro_number from {{ this }} where false",
-        "create table if not exists {{ build_relation('int_repair_orders_previous') }}
-            as select * from {{ this }} where false",
+        "{{ replace_changed_relation('changed_keys') }}",
+        "{{ replace_changed_relation('previous_rows') }}",
+        "{{ replace_changed_relation('written_rows') }}",
     ],
 ) }}
 with

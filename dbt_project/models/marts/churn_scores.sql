@@ -7,9 +7,10 @@
 --
 -- Incremental (docs/decisions.md, "Incremental builds"): a build recomputes
 -- the scores in_rescored_scores() names and writes only the rows that
--- changed; their keys go to intermediate.int_churn_scores_changed (and the
--- rows they replace to intermediate.int_churn_scores_previous), from which
--- the backtest and calibration recompute their scope-months.
+-- changed; their keys go to intermediate.int_churn_scores_changed (the rows
+-- they replace to intermediate.int_churn_scores_previous, the new rows to
+-- intermediate.int_churn_scores_written), from which the backtest and
+-- calibration recompute their scope-months.
 {{ config(
     materialized='incremental',
     on_schema_change='fail',
@@ -17,12 +18,12 @@
     unique_key=['store_code', 'vin', 'month_end'],
     changed_keys='int_churn_scores_changed',
     previous_rows='int_churn_scores_previous',
+    written_rows='int_churn_scores_written',
     incremental_predicates=[in_rescored_scores()],
     post_hook=[
-        "create table if not exists {{ build_relation('int_churn_scores_changed') }}
-            as select store_code, vin, month_end from {{ this }} where false",
-        "create table if not exists {{ build_relation('int_churn_scores_previous') }}
-            as select * from {{ this }} where false",
+        "{{ replace_changed_relation('changed_keys') }}",
+        "{{ replace_changed_relation('previous_rows') }}",
+        "{{ replace_changed_relation('written_rows') }}",
     ],
 ) }}
 -- depends_on: {{ ref('int_build_window') }} {{ ref('int_vin_months_rebuilt') }} {{ ref('int_churn_scores_due') }}

@@ -1,7 +1,9 @@
 -- The rows of fct_customer_month (one row per store x VIN x month end), less
 -- the columns that move with the data date, which that view adds
 -- (customer_month_columns.sql says why).
--- Incremental: a build replaces the customer-months whose row changed.
+-- Incremental: a build replaces the customer-months whose row changed,
+-- reading their new rows from what int_customer_months_classified wrote
+-- (int_customer_months_written), not from all its rows.
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
@@ -11,9 +13,9 @@
 with
 
 customer_months as (
-    {%- if is_incremental() %}
-    {{ rows_where(ref('int_customer_months_classified'), "scope_level = 'store' and (" ~ in_changed_customer_months() ~ ")",
-                 few=not build_adds_months()) }}
+    {%- if is_incremental() and not build_is_full() %}
+    select * from {{ written_customer_months() }}
+    where scope_level = 'store'
     {%- else %}
     select * from {{ ref('int_customer_months_classified') }}
     where scope_level = 'store'
