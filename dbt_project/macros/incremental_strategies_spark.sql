@@ -61,32 +61,14 @@
     {%- set previous = build_relation(config.require('previous_rows')) -%}
     {%- set on_keys = [] -%}
     {%- for key in keys %}{% do on_keys.append('t.' ~ key ~ ' = c.' ~ key) %}{% endfor -%}
-    {%- call statement('changed_keys') -%}
-        drop table if exists {{ changed }}
-    {%- endcall -%}
-    {%- call statement('changed_keys') -%}
-        create table {{ changed }} using parquet as
-        {{ _changed_keys(arg_dict, columns) }}
-    {%- endcall -%}
-    {%- call statement('previous_rows') -%}
-        drop table if exists {{ previous }}
-    {%- endcall -%}
-    {%- call statement('previous_rows') -%}
-        create table {{ previous }} using parquet as
-        select {{ columns }} from {{ target }} as t
-        left semi join {{ changed }} as c on {{ on_keys | join(' and ') }}
-    {%- endcall -%}
-    {%- set written = build_relation(config.get('written_rows')) if config.get('written_rows') else none -%}
-    {%- if written is not none -%}
-    {%- call statement('written_rows') -%}
-        drop table if exists {{ written }}
-    {%- endcall -%}
-    {%- call statement('written_rows') -%}
-        create table {{ written }} using parquet as
-        select {{ columns }} from {{ source }} as t
-        left semi join {{ changed }} as c on {{ on_keys | join(' and ') }}
-    {%- endcall -%}
-    {%- endif -%}
+    {{ _spark_create_anew(changed, _changed_keys(arg_dict, columns)) }}
+    {{ _spark_create_anew(previous, 'select ' ~ columns ~ ' from ' ~ target ~ ' as t left semi join '
+                                    ~ changed ~ ' as c on ' ~ on_keys | join(' and ')) }}
+    {%- if config.get('written_rows') %}
+    {{ _spark_create_anew(build_relation(config.get('written_rows')),
+                          'select ' ~ columns ~ ' from ' ~ source ~ ' as t left semi join '
+                          ~ changed ~ ' as c on ' ~ on_keys | join(' and ')) }}
+    {%- endif %}
     {%- set kept -%}
         select {{ columns }} from {{ target }} as t
         left anti join {{ changed }} as c on {{ on_keys | join(' and ') }}
@@ -95,6 +77,18 @@
         left semi join {{ changed }} as c on {{ on_keys | join(' and ') }}
     {%- endset -%}
     {{ _spark_write_anew(target, kept) }}
+{%- endmacro %}
+
+{#- A Parquet table `relation` written anew from the query `sql`, before the
+    strategy's main statement. -#}
+{% macro _spark_create_anew(relation, sql) -%}
+    {%- call statement('create_anew') -%}
+        drop table if exists {{ relation }}
+    {%- endcall -%}
+    {%- call statement('create_anew') -%}
+        create table {{ relation }} using parquet as
+        {{ sql }}
+    {%- endcall -%}
 {%- endmacro %}
 
 {#- The keys of the rows of the part this build recomputed that differ from
