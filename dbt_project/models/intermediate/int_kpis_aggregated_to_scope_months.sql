@@ -82,14 +82,18 @@ policy_months as (
 
 {%- if is_incremental() %}
 
--- The scope-months to recompute (see the header).
+-- The scope-months to recompute (see the header): those stored, and those
+-- with customers and no stored row yet. In a build by change, a scope-month
+-- with customers that has no stored row has only new customer-months, so
+-- the classification's written rows name it; otherwise every customer-month
+-- is read.
 recomputed as (
     select scope_level, scope_code, month_end
     from {{ this }}
     where {{ changed_here_or_in_cohort }}
     union
     select distinct scope_level, scope_code, month_end
-    from {{ ref('int_customer_months_classified') }}
+    from {{ written_customer_months() if by_change else ref('int_customer_months_classified') }}
     where {{ changed_here_or_in_cohort }}
     union
     select scope_level, scope_code, month_end
