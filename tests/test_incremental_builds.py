@@ -288,6 +288,19 @@ def test_the_run_was_incremental(sequence, case):
     assert new_versions > 0
     assert _query(database, f"select count(*) from (({lookup}) except all ({written}))") == [(0,)]
     assert _query(database, f"select count(*) from (({written}) except all ({lookup}))") == [(0,)]
+    # The rows the features read as the part the classification recomputed
+    # are its rows of that part, changed or not: the new months, the months
+    # of the changed vehicles and the window's month of the vehicles due.
+    part = ("select * from intermediate.int_customer_months_classified"
+            " where month_end > (select rebuild_from_month_end from intermediate.int_build_window)"
+            " or (vin, month_end) in (select vin, month_end from intermediate.int_vin_months_rebuilt)"
+            " or (month_end = (select rebuild_from_month_end from intermediate.int_build_window)"
+            " and vin in (select vin from intermediate.int_vins_due))")
+    recomputed = "select * from intermediate.int_customer_months_recomputed"
+    (recomputed_rows,), = _query(database, f"select count(*) from ({recomputed})")
+    assert recomputed_rows >= new_versions
+    assert _query(database, f"select count(*) from (({part}) except all ({recomputed}))") == [(0,)]
+    assert _query(database, f"select count(*) from (({recomputed}) except all ({part}))") == [(0,)]
 
 
 @pytest.mark.parametrize("case", CASES)

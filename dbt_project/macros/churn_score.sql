@@ -11,7 +11,14 @@
     features). -#}
 {% macro in_rebuilt_feature_months(vin='vin', month_end='month_end') -%}
     {{ in_rebuilt_customer_months(vin, month_end) }}
-    or (cast(last_day({{ month_end }} + interval 6 month) as date)
+    or {{ in_feature_months_only(vin, month_end) }}
+{%- endmacro %}
+
+{#- The customer-months int_customer_months_featured recomputes besides
+    those int_customer_months_classified recomputes: the months whose label
+    completes and the months a changed policy reaches. -#}
+{% macro in_feature_months_only(vin='vin', month_end='month_end') -%}
+    (cast(last_day({{ month_end }} + interval 6 month) as date)
             > (select previous_data_as_of_date from {{ build_relation('int_build_window') }})
         and cast(last_day({{ month_end }} + interval 6 month) as date)
             <= (select data_as_of_date from {{ build_relation('int_build_window') }}))

@@ -17,7 +17,9 @@
     adds the new rows and takes away the previous ones. Given
     `written_rows`, it also keeps the new rows it wrote there, so that those
     models read them from a table of the change, not by looking their keys
-    up in the whole model.
+    up in the whole model; given `recomputed_rows`, every row of the part
+    (changed or not: what the part of the model holds after the build), for
+    a model downstream that recomputes the same part.
     Both run inside the model's transaction.
 
     The part recomputed is the model's incremental_predicates, or, for a
@@ -49,6 +51,7 @@
     {%- set previous = build_relation(config.require('previous_rows')) -%}
     {%- set hashes = stored_row_hashes() -%}
     {%- set written = build_relation(config.get('written_rows')) if config.get('written_rows') else none -%}
+    {%- set recomputed = build_relation(config.get('recomputed_rows')) if config.get('recomputed_rows') else none -%}
     {%- set stored = api.Relation.create(identifier=target.identifier ~ '__dbt_stored').incorporate(type='table') -%}
     {%- set replaced = api.Relation.create(identifier=target.identifier ~ '__dbt_replaced').incorporate(type='table') -%}
     {#- The part as stored, its keys and row hashes, read once: from the
@@ -77,6 +80,11 @@
     select {{ columns }}
     from {{ source }}
     semi join {{ changed }} using ({{ keys }});
+    {%- endif %}
+    {%- if recomputed is not none %}
+
+    create or replace table {{ recomputed }} as
+    select {{ columns }} from {{ source }};
     {%- endif %}
 
     {%- if hashes is not none %}
@@ -191,7 +199,7 @@
 {%- endmacro %}
 
 {#- A post-hook of a replace_changed model: create the relation its config
-    `kind` (changed_keys, previous_rows or written_rows) names, empty, when
+    `kind` (changed_keys, previous_rows, written_rows or recomputed_rows) names, empty, when
     it does not exist yet (a first build, or --full-refresh, writes the
     model's table without the strategy), so the models downstream can
     always read it. The keys relation holds the unique_key's columns, the

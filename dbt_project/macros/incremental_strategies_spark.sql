@@ -64,17 +64,23 @@
     {{ _spark_create_anew(changed, _changed_keys(arg_dict, columns)) }}
     {{ _spark_create_anew(previous, 'select ' ~ columns ~ ' from ' ~ target ~ ' as t left semi join '
                                     ~ changed ~ ' as c on ' ~ on_keys | join(' and ')) }}
+    {#- The new rows: kept in the written_rows table when the model names
+        one, and then read from it below rather than selected again. -#}
+    {%- set new_rows = 'select ' ~ columns ~ ' from ' ~ source ~ ' as t left semi join '
+                       ~ changed ~ ' as c on ' ~ on_keys | join(' and ') -%}
     {%- if config.get('written_rows') %}
-    {{ _spark_create_anew(build_relation(config.get('written_rows')),
-                          'select ' ~ columns ~ ' from ' ~ source ~ ' as t left semi join '
-                          ~ changed ~ ' as c on ' ~ on_keys | join(' and ')) }}
+    {%- set written = build_relation(config.get('written_rows')) -%}
+    {{ _spark_create_anew(written, new_rows) }}
+    {%- set new_rows = 'select ' ~ columns ~ ' from ' ~ written -%}
+    {%- endif %}
+    {%- if config.get('recomputed_rows') %}
+    {{ _spark_create_anew(build_relation(config.get('recomputed_rows')), 'select ' ~ columns ~ ' from ' ~ source) }}
     {%- endif %}
     {%- set kept -%}
         select {{ columns }} from {{ target }} as t
         left anti join {{ changed }} as c on {{ on_keys | join(' and ') }}
         union all
-        select {{ columns }} from {{ source }} as t
-        left semi join {{ changed }} as c on {{ on_keys | join(' and ') }}
+        {{ new_rows }}
     {%- endset -%}
     {{ _spark_write_anew(target, kept) }}
 {%- endmacro %}

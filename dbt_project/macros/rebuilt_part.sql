@@ -138,6 +138,14 @@
     {{ build_relation('int_customer_months_written') }}
 {%- endmacro %}
 
+{#- Every customer-month of the part int_customer_months_classified
+    recomputed in this build, changed or not (its recomputed_rows): in a
+    build by change, the rows in_rebuilt_customer_months() names, without
+    looking them up among all its rows. -#}
+{% macro recomputed_customer_months() -%}
+    {{ build_relation('int_customer_months_recomputed') }}
+{%- endmacro %}
+
 {#- Months whose as-of date this build moves: the month of the previous
     build's data date and every later one when the data date moved, none when
     it did not (every month on a full rebuild). A mart that shows the as-of

@@ -11,7 +11,9 @@
 -- it recomputed, writing only the rows that changed; their keys go to
 -- intermediate.int_customer_months_changed, the rows they replace to
 -- intermediate.int_customer_months_previous and the new rows to
--- intermediate.int_customer_months_written, for the models downstream. It
+-- intermediate.int_customer_months_written, for the models downstream; every
+-- row of the part, changed or not, to intermediate.int_customer_months_recomputed
+-- (for the churn score's features, which recompute the same part). It
 -- keeps the hash of every row in intermediate.int_customer_months_hashes, to
 -- tell the changed rows from the others without reading them (row_hashes).
 {{ config(
@@ -22,12 +24,14 @@
     incremental_predicates=[in_rebuilt_customer_months()],
     previous_rows='int_customer_months_previous',
     written_rows='int_customer_months_written',
+    recomputed_rows='int_customer_months_recomputed',
     row_hashes='int_customer_months_hashes',
     pre_hook=["{{ drop_row_hashes_unless_incremental() }}"],
     post_hook=[
         "{{ replace_changed_relation('changed_keys') }}",
         "{{ replace_changed_relation('previous_rows') }}",
         "{{ replace_changed_relation('written_rows') }}",
+        "{{ replace_changed_relation('recomputed_rows') }}",
         "{{ hash_rows_unless_kept() }}",
     ],
 ) }}
