@@ -288,80 +288,97 @@ def _log_rejected(con: duckdb.DuckDBPyConnection, load: FileLoad, file_hash: str
     )
 
 
-def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded_at: dt.datetime) -> list[FileLoad]:
+def _parse_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> list[tuple]:
+    """Read the batch's files into the temporary table _parsed: every row
+    typed, numbered by its line and with its problems; return the lines
+    DuckDB could not read (file, line, reason, raw line).
+
+    Outside the load's transaction (_load_batch): DuckDB reads a table
+    created in the transaction that reads it with one thread (the inserts
+    into raw took twice as long), and these temporary tables hold nothing
+    the raw layer keeps."""
     table = batch[0].file.table
     names = batch[0].names
     header_columns = {
         (name if name else f"_ignored_{i}"): "VARCHAR" for i, name in enumerate(names)
     }
     present = {n for n in names if n}
+    con.execute(
+        "create or replace temp table _batch (read_path varchar, source_file varchar, "
+        "store_code varchar, drop_date date, file_hash varchar, encoding varchar)"
+    )
+    _insert_rows(
+        con,
+        "_batch",
+        [
+            (str(p.read_path), p.file.relative_path, p.file.store_code, p.file.drop_date, p.file_hash, p.encoding)
+            for p in batch
+        ],
+    )
+    columns_sql = "{" + ", ".join(f"{quote_literal(k)}: 'VARCHAR'" for k in header_columns) + "}"
+    paths_sql = "[" + ", ".join(quote_literal(str(p.read_path)) for p in batch) + "]"
+    # Every contract column exists in the scan; ones the header lacks are NULL.
+    select_text = ", ".join(
+        f"{quote_ident(c.name) if c.name in present else 'null::varchar'} as {quote_ident(c.name)}"
+        for c in table.columns
+    )
+    typed = ", ".join(
+        f"{text_sql(c)} as {quote_ident(c.name + '__text')}, {typed_sql(c)} as {quote_ident(c.name)}"
+        for c in table.columns
+    )
+    texts = ", ".join(quote_ident(c.name + "__text") for c in table.columns)
+    checks = ", ".join(problem_sqls(table))
+    # One statement from the files to the typed rows: the scan is not
+    # stored apart, and the text columns only serve the checks.
+    con.execute(
+        f"""create or replace temp table _parsed as
+            with scan as (
+                select filename as _read_path, ordinality as _ordinality, {select_text}
+                from read_csv({paths_sql}, header = true, columns = {columns_sql}, delim = ',',
+                              quote = '"', escape = '"', filename = true, auto_detect = false,
+                              store_rejects = true, rejects_table = '_rejects', rejects_scan = '_reject_scans')
+                     with ordinality
+            ),
+            firsts as (
+                select _read_path, min(_ordinality) as _first from scan group by _read_path
+            ),
+            scanned as (
+                select s.*, b.source_file, b.store_code as _folder_store, b.drop_date as _drop_date,
+                       b.file_hash,
+                       s._ordinality - f._first + 2 as _line_number
+                from scan s join _batch b on b.read_path = s._read_path join firsts f on f._read_path = s._read_path
+            ),
+            typed as (
+                select source_file, _folder_store, _drop_date, file_hash, _line_number, {typed}
+                from scanned
+            )
+            select * exclude ({texts}), list_filter([{checks}], x -> x is not null) as _problems from typed"""
+    )
+    rejects = con.execute(
+        """select b.source_file, e.line,
+                  'unreadable CSV line: ' || string_agg(distinct e.error_type, ', ')
+                    || ' (' || arg_max(e.error_message, coalesce(e.column_idx, 0)) || ')',
+                  any_value(e.csv_line)
+           from _rejects e join _reject_scans s using (scan_id, file_id)
+           join _batch b on b.read_path = s.file_path
+           group by b.source_file, e.line"""
+    ).fetchall()
+    rejected_lines: dict[str, set[int]] = defaultdict(set)
+    for source_file, line, _, _ in rejects:
+        rejected_lines[source_file].add(int(line))
+    _renumber_around_rejects(con, rejected_lines)
+    return rejects
+
+
+def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded_at: dt.datetime) -> list[FileLoad]:
+    table = batch[0].file.table
+    try:
+        rejects = _parse_batch(con, batch)
+    except Exception:
+        _drop_batch_tables(con)
+        raise
     con.execute("begin transaction")
     try:
-        con.execute(
-            "create or replace temp table _batch (read_path varchar, source_file varchar, "
-            "store_code varchar, drop_date date, file_hash varchar, encoding varchar)"
-        )
-        _insert_rows(
-            con,
-            "_batch",
-            [
-                (str(p.read_path), p.file.relative_path, p.file.store_code, p.file.drop_date, p.file_hash, p.encoding)
-                for p in batch
-            ],
-        )
-        columns_sql = "{" + ", ".join(f"{quote_literal(k)}: 'VARCHAR'" for k in header_columns) + "}"
-        paths_sql = "[" + ", ".join(quote_literal(str(p.read_path)) for p in batch) + "]"
-        # Every contract column exists in the scan; ones the header lacks are NULL.
-        select_text = ", ".join(
-            f"{quote_ident(c.name) if c.name in present else 'null::varchar'} as {quote_ident(c.name)}"
-            for c in table.columns
-        )
-        typed = ", ".join(
-            f"{text_sql(c)} as {quote_ident(c.name + '__text')}, {typed_sql(c)} as {quote_ident(c.name)}"
-            for c in table.columns
-        )
-        texts = ", ".join(quote_ident(c.name + "__text") for c in table.columns)
-        checks = ", ".join(problem_sqls(table))
-        # One statement from the files to the typed rows: the scan is not
-        # stored apart, and the text columns only serve the checks.
-        con.execute(
-            f"""create or replace temp table _parsed as
-                with scan as (
-                    select filename as _read_path, ordinality as _ordinality, {select_text}
-                    from read_csv({paths_sql}, header = true, columns = {columns_sql}, delim = ',',
-                                  quote = '"', escape = '"', filename = true, auto_detect = false,
-                                  store_rejects = true, rejects_table = '_rejects', rejects_scan = '_reject_scans')
-                         with ordinality
-                ),
-                firsts as (
-                    select _read_path, min(_ordinality) as _first from scan group by _read_path
-                ),
-                scanned as (
-                    select s.*, b.source_file, b.store_code as _folder_store, b.drop_date as _drop_date,
-                           b.file_hash,
-                           s._ordinality - f._first + 2 as _line_number
-                    from scan s join _batch b on b.read_path = s._read_path join firsts f on f._read_path = s._read_path
-                ),
-                typed as (
-                    select source_file, _folder_store, _drop_date, file_hash, _line_number, {typed}
-                    from scanned
-                )
-                select * exclude ({texts}), list_filter([{checks}], x -> x is not null) as _problems from typed"""
-        )
-        rejects = con.execute(
-            """select b.source_file, e.line,
-                      'unreadable CSV line: ' || string_agg(distinct e.error_type, ', ')
-                        || ' (' || arg_max(e.error_message, coalesce(e.column_idx, 0)) || ')',
-                      any_value(e.csv_line)
-               from _rejects e join _reject_scans s using (scan_id, file_id)
-               join _batch b on b.read_path = s.file_path
-               group by b.source_file, e.line"""
-        ).fetchall()
-        rejected_lines: dict[str, set[int]] = defaultdict(set)
-        for source_file, line, _, _ in rejects:
-            rejected_lines[source_file].add(int(line))
-        _renumber_around_rejects(con, rejected_lines)
-
         sources_sql = "(select source_file from _batch)"
         _log_replaced_rows(con, table, sources_sql, loaded_at)
         con.execute(f"delete from {RAW_SCHEMA}.{table.name} where _source_file in {sources_sql}")
@@ -431,13 +448,18 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded_at
                 for p, load in zip(batch, loads)
             ],
         )
-        for name in ("_parsed", "_batch", "_rejects", "_reject_scans"):
-            con.execute(f"drop table if exists {name}")
+        _drop_batch_tables(con)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
+        _drop_batch_tables(con)
         raise
     return loads
+
+
+def _drop_batch_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for name in ("_parsed", "_batch", "_rejects", "_reject_scans"):
+        con.execute(f"drop table if exists {name}")
 
 
 def _log_replaced_rows(con: duckdb.DuckDBPyConnection, table: LandingTable, sources_sql: str, at: dt.datetime) -> None:
