@@ -159,11 +159,18 @@
 {% macro hash_rows_unless_kept() -%}
     {{ return(adapter.dispatch('hash_rows_unless_kept')()) }}
 {%- endmacro %}
+{#- Run after the model's commit (after_commit): DuckDB reads a table with
+    one thread in the transaction that created it. It runs its statement in
+    a transaction of its own, which it commits (dbt rolls back what a hook
+    outside the model's transaction leaves open), and renders to nothing. -#}
 {% macro default__hash_rows_unless_kept() -%}
     {%- set columns = get_quoted_csv(adapter.get_columns_in_relation(this) | map(attribute='name')) -%}
     {%- set keys = config.require('unique_key') | join(', ') -%}
+    {%- call statement('row_hashes', auto_begin=true) -%}
     create table if not exists {{ build_relation(config.require('row_hashes')) }} as
     select {{ keys }}, {{ row_hash(columns) }} as row_hash from {{ this }}
+    {%- endcall -%}
+    {%- do adapter.commit() -%}
 {%- endmacro %}
 {% macro spark__hash_rows_unless_kept() -%}{%- endmacro %}
 

@@ -15,7 +15,10 @@
 -- row of the part, changed or not, to intermediate.int_customer_months_recomputed
 -- (for the churn score's features, which recompute the same part). It
 -- keeps the hash of every row in intermediate.int_customer_months_hashes, to
--- tell the changed rows from the others without reading them (row_hashes).
+-- tell the changed rows from the others without reading them (row_hashes);
+-- a first build hashes its rows after the commit, because DuckDB reads a
+-- table with one thread in the transaction that created it (at 20 stores
+-- 7.9 s there, 4.4 s after it).
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_changed',
@@ -32,7 +35,7 @@
         "{{ replace_changed_relation('previous_rows') }}",
         "{{ replace_changed_relation('written_rows') }}",
         "{{ replace_changed_relation('recomputed_rows') }}",
-        "{{ hash_rows_unless_kept() }}",
+        after_commit("{{ hash_rows_unless_kept() }}"),
     ],
 ) }}
 -- depends_on: {{ ref('int_vin_months_rebuilt') }}
