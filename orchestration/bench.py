@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from orchestration import bench_day_state, bench_landing, bench_postgres, bench_reference, settings
-from orchestration.bench_report import machine, write_report
+from orchestration.bench_report import children_cpu_seconds, machine, write_report
 from orchestration.progress import LiveProgress
 
 # About 18,000 repair orders per store and year (SPEC section 11: 5.5M at
@@ -63,7 +63,7 @@ print(json.dumps({"rows_loaded": s.rows_loaded, "files_loaded": s.files_loaded, 
 
 def _measure(landing: Path, warehouse: Path, out: Path, postgres_dsn: str, engine: str) -> dict:
     root = Path(__file__).resolve().parents[1]
-    started = time.monotonic()
+    started, cpu_before = time.monotonic(), children_cpu_seconds()
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, str(landing), str(warehouse), str(out)],
         capture_output=True, text=True, cwd=root,
@@ -71,14 +71,14 @@ def _measure(landing: Path, warehouse: Path, out: Path, postgres_dsn: str, engin
         env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
              settings.POSTGRES_DSN_ENV: postgres_dsn, settings.ENGINE_ENV: engine},
     )
-    wall = time.monotonic() - started
+    wall, cpu = time.monotonic() - started, children_cpu_seconds() - cpu_before
     if proc.returncode != 0:
         raise SystemExit(f"bench run failed:\n{proc.stderr[-4000:]}")
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     # A skipped run (nothing new) ran no dbt: the run_results.json there is the previous run's.
     ran_dbt = any(step.startswith("warehouse_dbt_models") for step in report["steps"])
     peaks = report.pop("peak_kib")
-    report.update(wall_seconds=wall, peak_rss_mib=max(peaks.values()) / 1024,
+    report.update(wall_seconds=wall, cpu_seconds=cpu, peak_rss_mib=max(peaks.values()) / 1024,
                   peak_rss_by_process_mib={name: kib / 1024 for name, kib in peaks.items()},
                   slowest_models=_slowest_models(warehouse.parent / "dbt_target" / "run_results.json")
                   if ran_dbt else [])

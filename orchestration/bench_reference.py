@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from orchestration.bench_report import children_cpu_seconds
+
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_SQL = ROOT / "benchmarks" / "reference_kpi_store_month.sql"
 CHURN_RULES = ROOT / "dbt_project" / "seeds" / "churn_rules.csv"
@@ -64,6 +66,8 @@ def compute(landing_utf8: Path, result: Path) -> None:
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
+
+from orchestration.bench_report import children_cpu_seconds
 from orchestration.bench_reference import compute
 started = time.monotonic()
 compute(Path(sys.argv[1]), Path(sys.argv[2]))
@@ -77,15 +81,15 @@ def measure_reference(landing: Path, workdir: Path, name: str) -> dict:
     (copied first, untimed); its rows go to workdir/<name>.parquet."""
     copy = utf8_copy(landing, workdir / "landing_utf8")
     result = workdir / f"{name}.parquet"
-    started = time.monotonic()
+    started, cpu_before = time.monotonic(), children_cpu_seconds()
     proc = subprocess.run([sys.executable, "-c", CHILD, str(copy), str(result)], capture_output=True, text=True,
                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    wall = time.monotonic() - started
+    wall, cpu = time.monotonic() - started, children_cpu_seconds() - cpu_before
     if proc.returncode != 0:
         raise SystemExit(f"the reference script failed:\n{proc.stderr[-4000:]}")
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     shutil.rmtree(copy, ignore_errors=True)
-    return {"wall_seconds": wall, "query_seconds": report["query_seconds"],
+    return {"wall_seconds": wall, "cpu_seconds": cpu, "query_seconds": report["query_seconds"],
             "peak_rss_mib": report["peak_kib"] / 1024, "result": str(result)}
 
 

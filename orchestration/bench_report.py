@@ -6,7 +6,24 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 from pathlib import Path
+
+
+def children_cpu_seconds() -> float:
+    """User and system CPU seconds of this process's finished children (and
+    theirs): read before and after a measured child, the difference is what
+    that child cost the machine's cores (dbt's subprocesses and DuckDB's
+    threads included)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cpu(r: dict) -> str:
+    """CPU seconds, and the cores they kept busy on average over the wall time."""
+    if r.get("cpu_seconds") is None:
+        return ""
+    return f"   CPU {r['cpu_seconds']:,.1f} s ({r['cpu_seconds'] / r['wall_seconds']:.2f} cores)"
 
 
 def machine() -> dict:
@@ -53,7 +70,7 @@ def _postgres_held(held: dict) -> str:
 
 def _run_lines(name: str, r: dict) -> list[str]:
     by_process = r.get("peak_rss_by_process_mib") or {}
-    lines = [f"{name:<11} wall {r['wall_seconds']:8.1f} s   peak RSS {r['peak_rss_mib']:8,.0f} MiB"
+    lines = [f"{name:<11} wall {r['wall_seconds']:8.1f} s{_cpu(r)}   peak RSS {r['peak_rss_mib']:8,.0f} MiB"
              + (" (" + ", ".join(f"{p} {mib:,.0f}" for p, mib in by_process.items()) + ")" if by_process else "")
              + f"   loaded {r['files_loaded']:,} files, {r['rows_loaded']:,} rows"
              + ("" if r["exit_code"] == 0 else f"   EXIT {r['exit_code']}")]
@@ -96,14 +113,15 @@ def format_report(report: dict) -> str:
     ]
     for name, r in report["runs"].items():
         out += _run_lines(name, r)
-    out.append("(peak RSS: the largest single process of that run, the run itself (job) or its dbt subprocess; "
-               "rows/s: rows loaded over the load step's seconds"
+    out.append("(CPU: user and system seconds of the run and its subprocesses, and the cores they kept busy "
+               "on average; peak RSS: the largest single process of that run, the run itself (job) or its dbt "
+               "subprocess; rows/s: rows loaded over the load step's seconds"
                + ("; warehouse__postgres: the whole step, fingerprints, deletes and swap included, its rows/s "
                   "the rows sent over the seconds of their CSV export and COPY" if report.get("postgres") else "")
                + ")")
     out.append("")
     for name, ref in report["reference"].items():
-        out.append(f"reference SQL over the {name} landing: wall {ref['wall_seconds']:.1f} s "
+        out.append(f"reference SQL over the {name} landing: wall {ref['wall_seconds']:.1f} s{_cpu(ref)} "
                    f"(query {ref['query_seconds']:.1f} s), peak RSS {ref['peak_rss_mib']:,.0f} MiB")
     if report.get("full_build_over_reference") is not None:
         out.append(f"full build / reference: {report['full_build_over_reference']:.1f}x")

@@ -7,6 +7,7 @@ same landing."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -34,3 +35,18 @@ def test_a_replayed_day_loads_what_the_benchs_day_loaded(tmp_path):
     compared = report["reference_vs_mart"]["one day"]
     assert compared["cells"] > 0 and compared["disagreeing_cells"] == 0, compared
     assert (workdir / "before_one_day" / "warehouse.work.duckdb").is_file()
+
+
+def test_the_bench_measures_each_runs_cpu_time(tmp_path):
+    """Each run's and the reference's CPU seconds are its own (read before
+    and after the child, not the bench's running total): more than none,
+    and no more than every core busy for its whole wall time."""
+    proc = subprocess.run([*BENCH, "--workdir", str(tmp_path)], cwd=settings.PROJECT_ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads(next(tmp_path.glob("s1-y1-v150-*/bench.json")).read_text())
+    measured = [*report["runs"].values(), *report["reference"].values()]
+    assert len(measured) == 6
+    for figures in measured:
+        assert 0 < figures["cpu_seconds"] <= figures["wall_seconds"] * os.cpu_count(), figures
+    assert "cores)" in proc.stdout
