@@ -66,8 +66,6 @@ def compute(landing_utf8: Path, result: Path) -> None:
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-
-from orchestration.bench_report import children_cpu_seconds
 from orchestration.bench_reference import compute
 started = time.monotonic()
 compute(Path(sys.argv[1]), Path(sys.argv[2]))
