@@ -288,6 +288,13 @@ def test_the_run_was_incremental(sequence, case):
     assert new_versions > 0
     assert _query(database, f"select count(*) from (({lookup}) except all ({written}))") == [(0,)]
     assert _query(database, f"select count(*) from (({written}) except all ({lookup}))") == [(0,)]
+    # Every row's hash is kept, so the next build reads the part's hashes,
+    # not its rows (the first build writes them after its commit).
+    keys = "scope_level, scope_code, vin, month_end"
+    classified_keys = f"select {keys} from intermediate.int_customer_months_classified"
+    hashed_keys = f"select {keys} from intermediate.int_customer_months_hashes"
+    assert _query(database, f"select count(*) from (({classified_keys}) except all ({hashed_keys}))") == [(0,)]
+    assert _query(database, f"select count(*) from (({hashed_keys}) except all ({classified_keys}))") == [(0,)]
     # The rows the features read as the part the classification recomputed
     # are its rows of that part, changed or not: the new months, the months
     # of the changed vehicles and the window's month of the vehicles due.
@@ -296,13 +303,6 @@ def test_the_run_was_incremental(sequence, case):
             " or (vin, month_end) in (select vin, month_end from intermediate.int_vin_months_rebuilt)"
             " or (month_end = (select rebuild_from_month_end from intermediate.int_build_window)"
             " and vin in (select vin from intermediate.int_vins_due))")
-    # Every row's hash is kept, so the next build reads the part's hashes,
-    # not its rows (the first build writes them after its commit).
-    keys = "scope_level, scope_code, vin, month_end"
-    classified_keys = f"select {keys} from intermediate.int_customer_months_classified"
-    hashed_keys = f"select {keys} from intermediate.int_customer_months_hashes"
-    assert _query(database, f"select count(*) from (({classified_keys}) except all ({hashed_keys}))") == [(0,)]
-    assert _query(database, f"select count(*) from (({hashed_keys}) except all ({classified_keys}))") == [(0,)]
     recomputed = "select * from intermediate.int_customer_months_recomputed"
     (recomputed_rows,), = _query(database, f"select count(*) from ({recomputed})")
     assert recomputed_rows >= new_versions
