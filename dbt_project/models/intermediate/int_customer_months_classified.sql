@@ -79,9 +79,7 @@ attributed as (
         customers.occupation,
         customers.gender,
         customers.birth_year,
-        customers.district,
-        customers.name_masked,
-        customers.phone_masked
+        customers.district
     from customer_months
     left join vehicles
         on vehicles.store_code = customer_months.last_store_code
@@ -244,9 +242,6 @@ final as (
         -- when something the aggregates count changes.
         with_status.last_store_code,
         owner_keys.customer_key,
-        with_status.customer_id,
-        with_status.name_masked,
-        with_status.phone_masked,
         with_status.brand,
         with_status.model,
         with_status.purchase_date,

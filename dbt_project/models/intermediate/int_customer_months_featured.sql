@@ -32,20 +32,18 @@
 with
 
 customer_months as (
-    {%- if few_customers %}
+    {%- if is_incremental() %}
     -- The months int_customer_months_classified recomputed are the rows it
     -- kept of its part (their rows lie all over its table, in VIN order:
-    -- fetching them from it read 35 rows for one); the few months only this
-    -- model recomputes are looked up.
+    -- fetching them from it read 35 rows for one; after a data date entered a
+    -- new month, filtering it read all of it); the months only this model
+    -- recomputes are looked up.
     select * from {{ recomputed_customer_months() }}
     where scope_level = 'store'
     union all
     {{ rows_where(ref('int_customer_months_classified'),
                   "scope_level = 'store' and (" ~ in_feature_months_only() ~ ") and not (" ~ in_rebuilt_customer_months() ~ ")",
-                  few=true) }}
-    {%- elif is_incremental() %}
-    {{ rows_where(ref('int_customer_months_classified'), "scope_level = 'store' and (" ~ in_rebuilt_feature_months() ~ ")",
-                  few=false) }}
+                  few=few_customers) }}
     {%- else %}
     select * from {{ ref('int_customer_months_classified') }}
     where scope_level = 'store'

@@ -26,18 +26,19 @@ customer_months as (
 ),
 
 -- Who to ask for at the store: the masked contact and the DMS customer id
--- (which the export looks the real contact up by), kept by the
--- classification only, as the mart does not publish them.
+-- (which the export looks the real contact up by) of the vehicle's owner as
+-- the store records them (the marts do not publish them).
 contacts as (
     select
-        scope_code as store_code,
-        vin,
-        customer_id,
-        name_masked,
-        phone_masked
-    from {{ ref('int_customer_months_classified') }}
-    where scope_level = 'store'
-        and month_end = (select month_end from data_month)
+        vehicles.store_code,
+        vehicles.vin,
+        vehicles.customer_id,
+        customers.name_masked,
+        customers.phone_masked
+    from {{ ref('int_vehicles_ruled') }} as vehicles
+    left join {{ ref('stg_dms__customers') }} as customers
+        on customers.store_code = vehicles.store_code
+        and customers.customer_id = vehicles.customer_id
 ),
 
 current_month as (
