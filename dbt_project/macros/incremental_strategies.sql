@@ -20,7 +20,8 @@
     up in the whole model; given `recomputed_rows`, every row of the part
     (changed or not: what the part of the model holds after the build), for
     a model downstream that recomputes the same part.
-    Both run inside the model's transaction.
+    replace_where runs inside the model's transaction; replace_changed works
+    out the change before it and replaces the rows inside it.
 
     The part recomputed is the model's incremental_predicates, or, for a
     Python model (whose config cannot call a macro), the condition the macro
@@ -54,16 +55,23 @@
     {%- set recomputed = build_relation(config.get('recomputed_rows')) if config.get('recomputed_rows') else none -%}
     {%- set stored = api.Relation.create(identifier=target.identifier ~ '__dbt_stored').incorporate(type='table') -%}
     {%- set replaced = api.Relation.create(identifier=target.identifier ~ '__dbt_replaced').incorporate(type='table') -%}
+    {#- What the change is, worked out before the model's transaction, in
+        statements of their own run now: DuckDB reads a table with one thread
+        in the transaction that created it, and these tables are read again
+        below. They only describe the change; should the transaction fail,
+        the build is not completed and the next one rebuilds everything. -#}
+    {{- commit_open_transaction() }}
+    {%- call statement('replace_changed_prepare', auto_begin=false) %}
     {#- The part as stored, its keys and row hashes, read once: from the
         model's row_hashes table when it keeps one (its part must then name
-        key columns only), else from the rows themselves, every column. -#}
+        key columns only), else from the rows themselves, every column. #}
     create or replace temporary table {{ stored }} as
     select rowid as stored_rowid, {{ keys }},
         {{ 'row_hash' if hashes is not none else row_hash(columns) ~ ' as row_hash' }}
     from {{ hashes if hashes is not none else target }}
     where {{ _rebuilt_part(arg_dict) }};
 
-    {#- The keys of the rows that differ, either way (added, changed or gone). -#}
+    {#- The keys of the rows that differ, either way (added, changed or gone). #}
     create or replace table {{ changed }} as
     select {{ keys }}
     from {{ stored }} as stored
@@ -71,11 +79,9 @@
         select {{ keys }}, {{ row_hash(columns) }} as row_hash from {{ source }}
     ) as rebuilt using ({{ keys }})
     where stored.row_hash is distinct from rebuilt.row_hash;
-
-    {#- The new rows: what the statements below insert. -#}
-    {%- set new_rows = written if written is not none else '(select * from ' ~ source ~ ' semi join ' ~ changed ~ ' using (' ~ keys ~ '))' %}
     {%- if written is not none %}
 
+    {#- The new rows: what the statements below insert. #}
     create or replace table {{ written }} as
     select {{ columns }}
     from {{ source }}
@@ -86,6 +92,8 @@
     create or replace table {{ recomputed }} as
     select {{ columns }} from {{ source }};
     {%- endif %}
+    {%- endcall %}
+    {%- set new_rows = written if written is not none else '(select * from ' ~ source ~ ' semi join ' ~ changed ~ ' using (' ~ keys ~ '))' %}
 
     {%- if hashes is not none %}
 
@@ -173,6 +181,16 @@
     {%- do adapter.commit() -%}
 {%- endmacro %}
 {% macro spark__hash_rows_unless_kept() -%}{%- endmacro %}
+
+{#- Commit the transaction the materialization's first query opened (dbt
+    begins one on its own; so far it has only read the catalog), so that the
+    statements after this run each in a transaction of its own until one
+    asks for a transaction again (auto_begin). Opens one first when none is
+    open, as adapter.commit() needs one. -#}
+{% macro commit_open_transaction() -%}
+    {%- call statement('open_transaction', auto_begin=true) %}select 1{% endcall -%}
+    {%- do adapter.commit() -%}
+{%- endmacro %}
 
 {#- dbt-duckdb writes a Python model's rows for an incremental build into a
     table of schema main (not a temporary table) and leaves it there: one
