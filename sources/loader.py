@@ -51,8 +51,8 @@ from sources.parsing import (
 RAW_SCHEMA = "raw"
 BATCH_FILES = 2000  # files per DuckDB scan; bounds the SQL size and memory
 # Files read at once before loading (hash, encoding, record count): reading
-# and hashing release the GIL, so a landing's first read uses every core
-# (20 stores, 5,049 files: 4.0 s on one thread, 2.6 s on two).
+# and hashing release the GIL, so a landing's first read uses more than one
+# core (docs/decisions.md, "Files are read on every core before they load").
 INSPECT_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 LOAD_LOG_DDL = f"""

@@ -183,7 +183,8 @@
 {% macro spark__hash_rows_unless_kept() -%}{%- endmacro %}
 
 {#- Commit the transaction the materialization's first query opened (dbt
-    begins one on its own; so far it has only read the catalog), so that the
+    begins one on its own; so far it has only read the catalog: no model of
+    this strategy writes in a pre-hook of an incremental build), so that the
     statements after this run each in a transaction of its own until one
     asks for a transaction again (auto_begin). Opens one first when none is
     open, as adapter.commit() needs one. -#}
