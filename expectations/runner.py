@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from expectations.offline_docs import make_offline
-from expectations.suites import UNEXPECTED_ROWS, Check, checks_for
+from expectations.suites import UNEXPECTED_ROWS, Check, checks_for, rows_where
 
 logger = logging.getLogger(__name__)
 
@@ -160,13 +160,14 @@ def validate_all(
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        present = {
-            f"{s}.{n}"
-            for s, n in con.execute(
-                "SELECT table_schema, table_name FROM information_schema.tables "
+        kinds = {
+            f"{s}.{n}": kind
+            for s, n, kind in con.execute(
+                "SELECT table_schema, table_name, table_type FROM information_schema.tables "
                 "WHERE table_catalog = current_database()"
             ).fetchall()
         }
+        present = set(kinds)
         row_filters = _changed_row_filters(con, present) if changed_only else {}
     finally:
         # Closed before GX connects: duckdb-engine opens the file with another config
@@ -180,7 +181,8 @@ def validate_all(
         else:
             outcomes[table] = _missing_table_outcome(table)
     if to_run or docs_path is not None:
-        outcomes.update(_run_gx(warehouse, to_run, suites, docs_path, row_filters))
+        views = {t for t, kind in kinds.items() if kind == "VIEW"}
+        outcomes.update(_run_gx(warehouse, to_run, suites, docs_path, row_filters, views))
     if docs_path is not None:
         index = docs_path / "index.html"
         for t, o in outcomes.items():
@@ -277,6 +279,7 @@ def _run_gx(
     suites: dict[str, tuple[Check, ...]],
     docs_path: Path | None,
     row_filters: dict[str, str],
+    views: set[str],
 ) -> dict[str, ValidationOutcome]:
     t0 = time.perf_counter()
     _register_duckdb_dialect()
@@ -316,7 +319,7 @@ def _run_gx(
                     # it still works in GX 1.24.
                     warnings.simplefilter("ignore", DeprecationWarning)
                     if table in row_filters:  # only the rows the last build wrote
-                        batch = _changed_rows_copy(committed, table, row_filters[table])
+                        batch = _changed_rows_copy(committed, table, row_filters[table], table in views)
                         asset = datasource.add_query_asset(name=table, query=f"SELECT * FROM {batch}")
                     else:
                         batch = _qualified(table)
@@ -352,15 +355,18 @@ def _run_gx(
     return outcomes
 
 
-def _changed_rows_copy(committed, table: str, condition: str) -> str:
+def _changed_rows_copy(committed, table: str, condition: str, is_view: bool) -> str:
     """Copy the rows the last build wrote into a temporary table of GX's
     connection (the warehouse stays read-only) and name it. Every
     expectation then reads the copy: as a query asset over the table itself,
     each one re-evaluated the condition, a semi-join of the 20M-row
     customer-month views against the changed keys (100 stores: 8.0 s of a
-    day's checks for marts.fct_customer_month)."""
+    day's checks for marts.fct_customer_month). A table's rows are fetched
+    by row id (rows_where); a view has none and is filtered."""
     copy = 'temp.main."' + ("changed_rows__" + table.replace(".", "__")).replace('"', '""') + '"'
-    committed(f"CREATE OR REPLACE TEMP TABLE {copy} AS SELECT * FROM {_qualified(table)} WHERE {condition}")
+    rows = (f"SELECT * FROM {_qualified(table)} WHERE {condition}" if is_view
+            else rows_where(_qualified(table), condition))
+    committed(f"CREATE OR REPLACE TEMP TABLE {copy} AS {rows}")
     return copy
 
 

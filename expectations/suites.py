@@ -631,6 +631,17 @@ CHANGED_ROWS: Mapping[str, str] = MappingProxyType({
     "marts.churn_score_backtest": _CHANGED_SCORE_SCOPE_MONTHS,
     "marts.churn_score_calibration": _CHANGED_SCORE_SCOPE_MONTHS,
 })
+def rows_where(relation: str, condition: str) -> str:
+    """A query of the rows of the table `relation` that match `condition`
+    (a CHANGED_ROWS condition), fetched by row id: the condition reads its
+    few columns, then only the matching rows are fetched. A plain filter
+    read every column of every row of the 20M-row customer-month tables for
+    the day's 25,000 changed rows of each (100 stores: 1.5 s warm, 0.4 s by
+    row id). Tables only: a view has no row ids (the dbt macro rows_where
+    does the same for the models)."""
+    return f"SELECT * FROM {relation} WHERE rowid IN (SELECT rowid FROM {relation} WHERE {condition})"
+
+
 # The working copy's relations a CHANGED_ROWS condition reads: those of
 # schema intermediate it names, schema-qualified (group 1: the table). A copy
 # evaluating a condition elsewhere (the PostgreSQL publish) brings them along.

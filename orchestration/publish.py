@@ -44,7 +44,7 @@ from pathlib import Path
 
 import duckdb
 
-from expectations.suites import BUILD_WINDOW
+from expectations.suites import BUILD_WINDOW, rows_where
 from orchestration import publish_base, settings
 from orchestration.analyst_relations import ANALYST_SCHEMAS, analyst_tables, analyst_views, user_schemas
 from orchestration.file_modes import PUBLISHED_MODE
@@ -192,7 +192,7 @@ def _write_analyst_relations(working: Path, dest: Path, conditions: dict[str, st
             condition = conditions.get(f"{schema}.{table}")
             if condition is not None and existing.get((schema, table)) == columns:
                 con.execute(f"delete from pub.{name} where {condition}")
-                con.execute(f"insert into pub.{name} select * from work.{name} where {condition}")
+                con.execute(f"insert into pub.{name} {rows_where(f'work.{name}', condition)}")
             else:
                 con.execute(f"create or replace table pub.{name} as select * from work.{name}")
         # Created from the file they are in: their queries name no database.

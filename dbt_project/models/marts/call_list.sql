@@ -25,34 +25,12 @@ customer_months as (
     where month_end = (select month_end from data_month)
 ),
 
--- Who to ask for at the store: the masked contact and the DMS customer id
--- (which the export looks the real contact up by) of the vehicle's owner as
--- the store records them (the marts do not publish them).
-contacts as (
-    select
-        vehicles.store_code,
-        vehicles.vin,
-        vehicles.customer_id,
-        customers.name_masked,
-        customers.phone_masked
-    from {{ ref('int_vehicles_ruled') }} as vehicles
-    left join {{ ref('stg_dms__customers') }} as customers
-        on customers.store_code = vehicles.store_code
-        and customers.customer_id = vehicles.customer_id
-),
-
 current_month as (
     select
         customer_months.*,
-        contacts.customer_id,
-        contacts.name_masked,
-        contacts.phone_masked,
         data_dates.data_as_of_date as as_of_date,
         {{ estimated_mileage_km('customer_months', 'data_dates.data_as_of_date') }} as estimated_mileage_km
     from customer_months
-    left join contacts
-        on contacts.store_code = customer_months.store_code
-        and contacts.vin = customer_months.vin
     inner join data_dates
         on customer_months.month_end = cast(last_day(data_dates.data_as_of_date) as date)
 ),
@@ -70,6 +48,30 @@ to_call as (
     from current_month
     where not is_group_transfer
         and coalesce(loss_type, '') <> 'natural'
+),
+
+listed as (
+    select * from to_call
+    where call_reason is not null
+),
+
+-- Who to ask for at the store: the masked contact and the DMS customer id
+-- (which the export looks the real contact up by) of the vehicle's owner as
+-- the store records them (the marts do not publish them); looked up for the
+-- listed customers only, not for every vehicle of the group.
+with_contacts as (
+    select
+        listed.*,
+        vehicles.customer_id,
+        customers.name_masked,
+        customers.phone_masked
+    from listed
+    left join {{ ref('int_vehicles_ruled') }} as vehicles
+        on vehicles.store_code = listed.store_code
+        and vehicles.vin = listed.vin
+    left join {{ ref('stg_dms__customers') }} as customers
+        on customers.store_code = vehicles.store_code
+        and customers.customer_id = vehicles.customer_id
 ),
 
 final as (
@@ -101,8 +103,7 @@ final as (
         last_survey_date,
         loss_type,
         loss_destination
-    from to_call
-    where call_reason is not null
+    from with_contacts
 )
 
 select * from final
