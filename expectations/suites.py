@@ -631,6 +631,8 @@ CHANGED_ROWS: Mapping[str, str] = MappingProxyType({
     "marts.churn_score_backtest": _CHANGED_SCORE_SCOPE_MONTHS,
     "marts.churn_score_calibration": _CHANGED_SCORE_SCOPE_MONTHS,
 })
+
+
 def rows_where(relation: str, condition: str) -> str:
     """A query of the rows of the table `relation` that match `condition`
     (a CHANGED_ROWS condition), fetched by row id: the condition reads its
