@@ -168,7 +168,7 @@ def validate_all(
             ).fetchall()
         }
         present = set(kinds)
-        row_filters = _changed_row_filters(con, present) if changed_only else {}
+        changed_rows = _changed_rows(con, kinds) if changed_only else {}
     finally:
         # Closed before GX connects: duckdb-engine opens the file with another config
         # (custom_user_agent), and DuckDB refuses two configs for one file in one process.
@@ -181,8 +181,7 @@ def validate_all(
         else:
             outcomes[table] = _missing_table_outcome(table)
     if to_run or docs_path is not None:
-        views = {t for t, kind in kinds.items() if kind == "VIEW"}
-        outcomes.update(_run_gx(warehouse, to_run, suites, docs_path, row_filters, views))
+        outcomes.update(_run_gx(warehouse, to_run, suites, docs_path, changed_rows))
     if docs_path is not None:
         index = docs_path / "index.html"
         for t, o in outcomes.items():
@@ -193,17 +192,23 @@ def validate_all(
 # --------------------------------------------------------------------------- internals
 
 
-def _changed_row_filters(con, present: set[str]) -> dict[str, str]:
-    """table -> the condition selecting the rows the last build wrote; empty after a
-    full rebuild, or when the warehouse has no incremental build to go by."""
+def _changed_rows(con, kinds: dict[str, str]) -> dict[str, str]:
+    """table -> the query of the rows the last build wrote; empty after a full
+    rebuild, or when the warehouse has no incremental build to go by. A
+    table's rows are fetched by row id (rows_where); a view has none and is
+    filtered. kinds: every relation of the warehouse and its table_type."""
     from expectations.suites import BUILD_WINDOW, CHANGED_ROWS
 
-    if BUILD_WINDOW not in present:
+    if BUILD_WINDOW not in kinds:
         return {}
     (is_full,) = con.execute(f"SELECT bool_or(is_full_rebuild) FROM {BUILD_WINDOW}").fetchone()
     if is_full is not False:
         return {}
-    return {table: condition for table, condition in CHANGED_ROWS.items() if table in present}
+    return {
+        table: (f"SELECT * FROM {_qualified(table)} WHERE {condition}" if kinds[table] == "VIEW"
+                else rows_where(_qualified(table), condition))
+        for table, condition in CHANGED_ROWS.items() if table in kinds
+    }
 
 
 def _register_duckdb_dialect() -> None:
@@ -278,8 +283,7 @@ def _run_gx(
     tables: Sequence[str],
     suites: dict[str, tuple[Check, ...]],
     docs_path: Path | None,
-    row_filters: dict[str, str],
-    views: set[str],
+    changed_rows: dict[str, str],
 ) -> dict[str, ValidationOutcome]:
     t0 = time.perf_counter()
     _register_duckdb_dialect()
@@ -318,8 +322,8 @@ def _run_gx(
                     # connection, which the generic SQL data source cannot express for DuckDB;
                     # it still works in GX 1.24.
                     warnings.simplefilter("ignore", DeprecationWarning)
-                    if table in row_filters:  # only the rows the last build wrote
-                        batch = _changed_rows_copy(committed, table, row_filters[table], table in views)
+                    if table in changed_rows:  # only the rows the last build wrote
+                        batch = _changed_rows_copy(committed, table, changed_rows[table])
                         asset = datasource.add_query_asset(name=table, query=f"SELECT * FROM {batch}")
                     else:
                         batch = _qualified(table)
@@ -337,7 +341,7 @@ def _run_gx(
                 row_count = query(f"SELECT count(*) FROM {batch}").scalar()
                 outcomes[table] = _outcome(table, checks, result, query, batch, row_count,
                                            time.perf_counter() - started)
-                if table in row_filters:
+                if table in changed_rows:
                     committed(f"DROP TABLE {batch}")
             except Exception as exc:  # one table's breakage must not hide the others' results
                 logger.exception("validating %s failed", table)
@@ -355,17 +359,14 @@ def _run_gx(
     return outcomes
 
 
-def _changed_rows_copy(committed, table: str, condition: str, is_view: bool) -> str:
+def _changed_rows_copy(committed, table: str, rows: str) -> str:
     """Copy the rows the last build wrote into a temporary table of GX's
     connection (the warehouse stays read-only) and name it. Every
     expectation then reads the copy: as a query asset over the table itself,
     each one re-evaluated the condition, a semi-join of the 20M-row
     customer-month views against the changed keys (100 stores: 8.0 s of a
-    day's checks for marts.fct_customer_month). A table's rows are fetched
-    by row id (rows_where); a view has none and is filtered."""
+    day's checks for marts.fct_customer_month). rows: their query."""
     copy = 'temp.main."' + ("changed_rows__" + table.replace(".", "__")).replace('"', '""') + '"'
-    rows = (f"SELECT * FROM {_qualified(table)} WHERE {condition}" if is_view
-            else rows_where(_qualified(table), condition))
     committed(f"CREATE OR REPLACE TEMP TABLE {copy} AS {rows}")
     return copy
 
