@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from expectations.offline_docs import make_offline
-from expectations.suites import UNEXPECTED_ROWS, Check, checks_for, rows_where
+from expectations.changed_rows import qualified, rows_last_written
+from expectations.suites import UNEXPECTED_ROWS, Check, checks_for
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ def validate_all(
             ).fetchall()
         }
         present = set(kinds)
-        changed_rows = _changed_rows(con, kinds) if changed_only else {}
+        changed_rows = rows_last_written(con, kinds) if changed_only else {}
     finally:
         # Closed before GX connects: duckdb-engine opens the file with another config
         # (custom_user_agent), and DuckDB refuses two configs for one file in one process.
@@ -190,25 +191,6 @@ def validate_all(
 
 
 # --------------------------------------------------------------------------- internals
-
-
-def _changed_rows(con, kinds: dict[str, str]) -> dict[str, str]:
-    """table -> the query of the rows the last build wrote; empty after a full
-    rebuild, or when the warehouse has no incremental build to go by. A
-    table's rows are fetched by row id (rows_where); a view has none and is
-    filtered. kinds: every relation of the warehouse and its table_type."""
-    from expectations.suites import BUILD_WINDOW, CHANGED_ROWS
-
-    if BUILD_WINDOW not in kinds:
-        return {}
-    (is_full,) = con.execute(f"SELECT bool_or(is_full_rebuild) FROM {BUILD_WINDOW}").fetchone()
-    if is_full is not False:
-        return {}
-    return {
-        table: (f"SELECT * FROM {_qualified(table)} WHERE {condition}" if kinds[table] == "VIEW"
-                else rows_where(_qualified(table), condition))
-        for table, condition in CHANGED_ROWS.items() if table in kinds
-    }
 
 
 def _register_duckdb_dialect() -> None:
@@ -326,7 +308,7 @@ def _run_gx(
                         batch = _changed_rows_copy(committed, table, changed_rows[table])
                         asset = datasource.add_query_asset(name=table, query=f"SELECT * FROM {batch}")
                     else:
-                        batch = _qualified(table)
+                        batch = qualified(table)
                         asset = datasource.add_table_asset(name=table, table_name=name, schema_name=schema)
                 batch_definition = asset.add_batch_definition_whole_table(name="whole_table")
                 suite = context.suites.add(
@@ -385,10 +367,6 @@ def _close_datasource(datasource) -> None:
     engine = getattr(datasource, "_engine", None)
     if engine is not None:
         engine.dispose()
-
-
-def _qualified(table: str) -> str:
-    return ".".join('"' + p.replace('"', '""') + '"' for p in table.split(".", 1))
 
 
 def _outcome(table, checks, result, query, batch, row_count, duration) -> ValidationOutcome:

@@ -245,7 +245,7 @@ def _update_in_place(conn, duck, relations: list[Relation], new: dict, held: dic
     `rows_changed` and the changed months of the others; (rows copied, rows
     left as they were, seconds copying, seconds deleting, relation -> how it
     was sent)."""
-    from expectations.suites import CHANGED_ROWS_READS
+    from expectations.suites import CHANGED_ROWS_READS, row_ids_where
 
     copied, kept, copy_seconds, delete_seconds, current, sent_as = 0, 0, 0.0, 0.0, "the changed months", {}
     try:
@@ -272,7 +272,8 @@ def _update_in_place(conn, duck, relations: list[Relation], new: dict, held: dic
                         target, sql.SQL(CHANGED_ROWS_READS.sub(r"pg_temp.\1", condition))))
                     delete_seconds += time.monotonic() - t0
                     t0 = time.monotonic()
-                    sent = copy_rows(conn, duck, relation, into=relation.schema, where=condition, scratch=scratch)
+                    sent = copy_rows(conn, duck, relation, into=relation.schema, scratch=scratch,
+                                     where=row_ids_where(relation.duckdb_source(), condition))
                     copy_seconds += time.monotonic() - t0
                     (total,) = duck.execute(f"select count(*) from {relation.duckdb_source()}").fetchone()
                     copied, kept = copied + sent, kept + total - sent
