@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt.compat import DBT_PYTHON_VERSION
 from dagster_dbt.dbt_project import using_dagster_dev
 
 from orchestration import settings
@@ -19,6 +20,16 @@ class WarehouseDbtCli(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args):
         return None
+
+    @property
+    def _cli_version(self):
+        """The version of dbt the executable runs, which dagster-dbt reads
+        from `dbt --version` in a subprocess on every build (3.0 s here,
+        before the build's own dbt process starts) to tell dbt-core from
+        dbt Fusion. The executables this project runs (settings.DBT_EXECUTABLE
+        and the Spark one beside it) are dbt-core's, installed in this
+        environment: its version is that of the package."""
+        return DBT_PYTHON_VERSION
 
 
 def dbt_cli() -> DbtCliResource:

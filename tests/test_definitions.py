@@ -86,3 +86,19 @@ def test_the_schedule_asks_for_yesterdays_drops_in_beijing_time():
     at = dt.datetime(2026, 3, 1, 6, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     request = daily_schedule(build_schedule_context(scheduled_execution_time=at))
     assert request.partition_key == "2026-02-28"
+
+
+def test_the_dbt_resource_knows_its_dbt_version_without_asking_the_executable():
+    """dagster-dbt would run `dbt --version` before every build; the
+    resource answers with the installed dbt-core's version, which must be
+    the one the executables print."""
+    import re
+    import subprocess
+
+    from orchestration import settings
+    from orchestration.dbt_project import dbt_cli
+    from orchestration.spark.step import DBT_SPARK_EXECUTABLE
+
+    for executable in (settings.DBT_EXECUTABLE, DBT_SPARK_EXECUTABLE):
+        printed = subprocess.run([executable, "--version"], capture_output=True, text=True, check=True).stdout
+        assert re.search(r"\d+\.\d+\.\d+", printed).group(0) == str(dbt_cli()._cli_version)
