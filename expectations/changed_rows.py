@@ -37,9 +37,9 @@ def rows_last_written(con, kinds: dict[str, str]) -> dict[str, str]:
 def _rows(con, table: str, condition: str, kinds: dict[str, str]) -> str:
     if kinds[table] != "VIEW":
         return rows_where(qualified(table), condition)
-    source = _VIEW_TABLES.get(table)
-    query = _view_query_over(con, table, source, rows_where(qualified(source), CHANGED_ROWS[source])) \
-        if source in kinds and source in CHANGED_ROWS else None
+    source, query = _VIEW_TABLES.get(table), None
+    if source in kinds and source in CHANGED_ROWS:
+        query = _view_query_over(con, table, source, rows_where(qualified(source), CHANGED_ROWS[source]))
     return f"SELECT * FROM ({query or qualified(table)}) WHERE {condition}"
 
 

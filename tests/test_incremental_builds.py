@@ -651,8 +651,8 @@ def test_the_checks_read_a_customer_month_views_changed_rows_through_its_table(s
     from expectations.suites import CHANGED_ROWS, VALIDATED_THROUGH_VIEWS
 
     with duckdb.connect(str(sequence.steps["new_day"].incremental), read_only=True) as con:
-        kinds = dict(((f"{s}.{n}", k) for s, n, k in con.execute(
-            "select table_schema, table_name, table_type from information_schema.tables").fetchall()))
+        kinds = {f"{schema}.{name}": kind for schema, name, kind in con.execute(
+            "select table_schema, table_name, table_type from information_schema.tables").fetchall()}
         queries = rows_last_written(con, kinds)
         for table, view in VALIDATED_THROUGH_VIEWS.items():
             query = queries[view]
