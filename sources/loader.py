@@ -277,10 +277,14 @@ class _Prepared:
     why), or pending its load."""
 
     file: LandingFile
-    unchanged: bool = False
     problem: str | None = None
     file_hash: str = ""
     pending: _Pending | None = None
+
+    @property
+    def unchanged(self) -> bool:
+        """Already loaded: neither rejected nor pending."""
+        return self.problem is None and self.pending is None
 
 
 def _prepare(lf: LandingFile, version: _Version | None, transcoded: Path) -> _Prepared:
@@ -291,7 +295,7 @@ def _prepare(lf: LandingFile, version: _Version | None, transcoded: Path) -> _Pr
     try:
         loaded, stat, info = _is_loaded(version, lf.path)
         if loaded:
-            return _Prepared(lf, unchanged=True)
+            return _Prepared(lf)
         names = tuple(map_header(lf.table, info.header_line))
     except (FileProblem, OSError) as problem:
         reason = problem if isinstance(problem, FileProblem) else f"cannot read file ({problem.strerror})"
