@@ -55,15 +55,37 @@ scores as (
     {%- endif %}
 ),
 
--- Average rank of each score among its scope-month's scores (ties share
--- the mean of their ranks).
+-- The customers of a scope-month and scorer by score, ties in one row:
+-- the ranks and the Brier score need only how many customers share a
+-- score and how many of them returned. The window below then sorts these
+-- rows, not every customer three times: at 100 stores a month's 703,657
+-- customers hold 296,361 distinct scores, 892 recencies and two fixed-rule
+-- values (the model 43.8 s -> 19.6 s by hand, the same rows).
+tied as (
+    select
+        scope_level,
+        scope_code,
+        month_end,
+        scorer,
+        score,
+        count(*) as customers,
+        count(*) filter (where returned) as returned,
+        sum((score - returned::int) * (score - returned::int)) as squared_error
+    from scores
+    group by scope_level, scope_code, month_end, scorer, score
+),
+
+-- The average rank of a score among its scope-month's (ties share the
+-- mean of their ranks): the customers scored below it plus the middle of
+-- its own. Half-integers, so their sums below are exact.
 ranked as (
     select
         *,
-        rank() over (partition by scope_level, scope_code, month_end, scorer order by score)
-            + (count(*) over (partition by scope_level, scope_code, month_end, scorer, score) - 1) / cast(2 as double)
-            as score_rank
-    from scores
+        coalesce(sum(customers) over (
+            partition by scope_level, scope_code, month_end, scorer order by score
+            rows between unbounded preceding and 1 preceding
+        ), 0) + (customers + 1) / cast(2 as double) as score_rank
+    from tied
 ),
 
 measured as (
@@ -72,10 +94,10 @@ measured as (
         scope_code,
         month_end,
         scorer,
-        count(*) as customers,
-        count(*) filter (where returned) as returned,
-        sum(score_rank) filter (where returned) as returned_rank_sum,
-        avg((score - returned::int) * (score - returned::int)) as brier
+        cast(sum(customers) as bigint) as customers,
+        cast(sum(returned) as bigint) as returned,
+        sum(returned * score_rank) as returned_rank_sum,
+        sum(squared_error) / sum(customers) as brier
     from ranked
     group by scope_level, scope_code, month_end, scorer
 ),
