@@ -166,6 +166,45 @@ def test_a_large_training_set_is_a_fixed_sample_of_whole_customers(builds, monke
     assert len(whole) == len(sample)
 
 
+def test_each_model_fits_on_the_rows_a_query_of_its_own_would_read(builds, monkeypatch):
+    """fitted_models reads every model's training rows in one query and
+    takes each model's from them: each gets exactly the rows, order and
+    types of a query of its own months and its own share of customers. The
+    cap is lowered so that the models keep different shares."""
+    import churn_score.fitting as fitting
+    import churn_score.scoring as scoring
+
+    fitted_on = {}
+    fit_alone = scoring._fitted_row
+
+    def recording(training, row):
+        fitted_on[row["fitted_through"]] = (row["trained_from"], training)
+        return fit_alone(training, row)
+
+    with duckdb.connect(str(builds["full_working"]), read_only=True) as con:
+        featured = con.table("intermediate.int_customer_months_featured")
+        monthly = dict(con.sql("select month_end, count(*) from intermediate.int_customer_months_featured "
+                               "group by all").fetchall())
+        smallest = min(sum(monthly[m.date()] for m in pd.date_range(trained_from, through, freq="ME"))
+                       for trained_from, through in con.sql("select trained_from, fitted_through "
+                                                            "from intermediate.int_churn_models_fitted").fetchall())
+        monkeypatch.setattr(fitting, "TRAINING_ROWS", smallest // 3)
+        monkeypatch.setattr(scoring, "_fitted_row", recording)
+        fitted_models(featured, None)
+        shares = set()
+        for through, (trained_from, training) in fitted_on.items():
+            months = pd.date_range(trained_from, through, freq="ME")
+            keep = fitting.sample_buckets(sum(monthly[m.date()] for m in months))
+            shares.add(keep)
+            alone = con.sql(f"""
+                select * from intermediate.int_customer_months_featured
+                where month_end between date '{months[0].date()}' and date '{months[-1].date()}'
+                    and hash(store_code, vin) % {fitting.SAMPLE_BUCKETS} < {keep}
+                order by store_code, vin, month_end""").df()
+            pd.testing.assert_frame_equal(training, alone)
+    assert len(fitted_on) >= 12 and len(shares) > 1, (len(fitted_on), shares)
+
+
 def test_scoring_in_slices_gives_the_published_scores(builds, monkeypatch):
     """A month is scored in slices of SCORE_SLICE_ROWS (memory stays bounded
     at a group's size); scoring is row by row, so slices of 97 rows give the
