@@ -33,6 +33,7 @@ from landing_edits import (
     correctable_pair,
     deliver,
     drops,
+    is_revenue,
     ro_numbers_delivered,
     rows_by_name,
 )
@@ -64,6 +65,29 @@ class Sequence:
     owner: dict | None = None  # the customer whose district it corrected, with the vehicle's VIN
     contact: dict | None = None  # the finished campaign's contact it re-delivered as reached
     full_refresh: Step | None = None
+    second_store_vin: str = ""  # a vehicle of another store the new day brings to the edited store
+
+
+def _visit_a_second_store(working: Path, store_folder: Path, extract_day: str, day: str) -> str:
+    """A vehicle seen at one other store only, for a year or more, brought to
+    the edited store on `day` (a closed repair order appended to the day's
+    drop, modelled on one of the store's history extract, its customer one
+    of the store's; no vehicle record, which would change every month of the
+    vehicle): from six months before the visit on it has rows of every
+    scope. Its VIN."""
+    with duckdb.connect(str(working), read_only=True) as con:
+        # With months before the first the visit reaches (six before its own).
+        (vin, mileage), = con.execute("""
+            select vin, max(max_mileage_km) from intermediate.int_customer_months_classified
+            where stands_for_its_scopes and scope_code <> ?
+            group by vin
+            having min(month_end) < last_day(?::date - interval 12 month)
+            order by vin limit 1""", [store_folder.name, day]).fetchall()
+    order = next(ro for ro in rows_by_name(store_folder / extract_day / "repair_orders.csv") if is_revenue(ro)) | {
+        "ro_number": "RO9999999999", "vin": vin, "mileage_km": str(int(mileage or 0) + 5000),
+        "opened_at": f"{day} 09:00:00", "closed_at": f"{day} 11:00:00", "updated_at": f"{day} 11:00:00"}
+    append_rows(store_folder / day / "repair_orders.csv", [order])
+    return vin
 
 
 def _frozen_copy(working: Path, dest: Path) -> Path:
@@ -131,6 +155,8 @@ def sequence(tmp_path_factory) -> Sequence:
         seq.steps["days_off"] = run("days_off")
 
         assert deliver(generated, landing, lambda d: d.date == new_day)
+        seq.second_store_vin = _visit_a_second_store(
+            seq.steps["days_off"].incremental, landing / "dms" / EDITED_STORE, extract_day, new_day)
         seq.steps["new_day"] = run("new_day")
 
         assert deliver(generated, landing, lambda d: d.date == seq.late_day)
@@ -276,13 +302,23 @@ def test_the_run_was_incremental(sequence, case):
     builds = _query(database, "select is_full_rebuild from intermediate.int_builds_completed order by completed_at")
     assert len(builds) == CASES.index(case) + 2  # the initial build and one per case so far
     assert builds[-1] == (False,)
-    (changed,), = _query(database, "select count(*) from intermediate.int_customer_months_changed")
+    (changed,), = _query(database, "select count(*) from intermediate.int_customer_months_changed_as_stored")
     (rows,), = _query(database, "select count(*) from intermediate.int_customer_months_classified")
     assert 0 < changed < rows, (changed, rows)
+    # The changed keys in every scope (what the marts, the checks and the
+    # publish read) hold every changed row's key, and each of their
+    # customer-months is a changed row's: a store row's stood for its region
+    # and group.
+    keys = "scope_level, scope_code, vin, month_end"
+    stored_changed = f"select {keys} from intermediate.int_customer_months_changed_as_stored"
+    every_scope = f"select {keys} from intermediate.int_customer_months_changed"
+    assert _query(database, f"select count(*) from (({stored_changed}) except ({every_scope}))") == [(0,)]
+    assert _query(database, f"select count(*) from ((select vin, month_end from ({every_scope})) "
+                            f"except (select vin, month_end from ({stored_changed})))") == [(0,)]
     # The rows the models downstream read as this build's new versions are
     # the classification's rows of the changed keys, looked up here.
     lookup = ("select * from intermediate.int_customer_months_classified semi join "
-              "intermediate.int_customer_months_changed using (scope_level, scope_code, vin, month_end)")
+              "intermediate.int_customer_months_changed_as_stored using (scope_level, scope_code, vin, month_end)")
     written = "select * from intermediate.int_customer_months_written"
     (new_versions,), = _query(database, f"select count(*) from ({written})")
     assert new_versions > 0
@@ -290,7 +326,6 @@ def test_the_run_was_incremental(sequence, case):
     assert _query(database, f"select count(*) from (({written}) except all ({lookup}))") == [(0,)]
     # Every row's hash is kept, so the next build reads the part's hashes,
     # not its rows (the first build writes them after its commit).
-    keys = "scope_level, scope_code, vin, month_end"
     classified_keys = f"select {keys} from intermediate.int_customer_months_classified"
     hashed_keys = f"select {keys} from intermediate.int_customer_months_hashes"
     assert _query(database, f"select count(*) from (({classified_keys}) except all ({hashed_keys}))") == [(0,)]
@@ -549,6 +584,29 @@ def test_a_late_drop_recomputes_a_changed_vehicle_from_six_months_before_its_cha
     assert {vin: first_recomputed.get(vin) for vin in visited} == {
         vin: max(month, first_visit[vin]) for vin, month in visited.items()}
     assert any(first_visit[vin] < month for vin, month in visited.items())
+
+
+def test_a_vehicle_first_seen_at_a_second_store_counts_in_every_scope(sequence):
+    """A vehicle seen at one store only has store rows only, standing for its
+    region and group. The new day brings one to a second store: the build
+    recomputes its months from six before the visit, which now have rows of
+    every scope, and keeps its earlier ones, whose store rows still stand
+    for the region and group (where a full refresh writes those rows out).
+    The group mart has every month of the vehicle once, from its first
+    visit on, as the full refresh's has (and every mart, compared above)."""
+    step, vin = sequence.steps["new_day"], sequence.second_store_vin
+    sql = """select scope_level, count(*), count(*) filter (where stands_for_its_scopes)
+             from intermediate.int_customer_months_classified where vin = ? group by all"""
+    incremental = {level: (rows, flagged) for level, rows, flagged in _query(step.incremental, sql, [vin])}
+    full = {level: (rows, flagged) for level, rows, flagged in _query(step.full, sql, [vin])}
+    store_rows, kept_flagged = incremental["store"]
+    assert 0 < kept_flagged < store_rows, incremental
+    assert full["group"][0] > incremental["group"][0] > 0 and full["store"][1] == 0, (full, incremental)
+    group_months = """select count(*), count(distinct month_end),
+                          datediff('month', min(month_end), max(month_end)) + 1
+                      from marts.fct_group_customer_month where vin = ?"""
+    (rows, months, span), = _query(step.incremental, group_months, [vin])
+    assert rows == months == span == full["group"][0], (rows, months, span, full)
 
 
 def _month_end(month_start: date, months: int) -> date:

@@ -2,16 +2,20 @@
 -- churn status as of the month end (SPEC section 6) with everything that
 -- explains it -- thresholds, new / won back / newly churned, mileage-due and
 -- hidden churn, loss type and destination, group transfers -- and the owner
--- and vehicle attributes the breakdowns of SPEC section 8 group by. The
--- region and group rows of a vehicle seen at one store only are copies of
--- its store rows (int_customer_months_spined holds only those).
+-- and vehicle attributes the breakdowns of SPEC section 8 group by. A
+-- vehicle seen at one store only has store rows only (as in
+-- int_customer_months_spined), flagged stands_for_its_scopes: its region's
+-- and group's rows would be the same but for the scope, and the readers
+-- count the flagged rows in those scopes too (scopes_stood_for.sql).
 --
 -- Incremental (docs/decisions.md, "Incremental builds"): a build classifies
 -- the customer-months int_customer_months_spined holds and replaces the part
 -- it recomputed, writing only the rows that changed; their keys go to
--- intermediate.int_customer_months_changed, the rows they replace to
--- intermediate.int_customer_months_previous and the new rows to
--- intermediate.int_customer_months_written, for the models downstream; every
+-- intermediate.int_customer_months_changed_as_stored, the rows they replace
+-- to intermediate.int_customer_months_previous and the new rows to
+-- intermediate.int_customer_months_written, for the models downstream, and
+-- the changed keys in every scope a flagged row stands for to
+-- intermediate.int_customer_months_changed; every
 -- row of the part, changed or not, to intermediate.int_customer_months_recomputed
 -- (for the churn score's features, which recompute the same part). It
 -- keeps the hash of every row in intermediate.int_customer_months_hashes, to
@@ -23,7 +27,7 @@
     materialized='incremental',
     incremental_strategy='replace_changed',
     unique_key=['scope_level', 'scope_code', 'vin', 'month_end'],
-    changed_keys='int_customer_months_changed',
+    changed_keys='int_customer_months_changed_as_stored',
     incremental_predicates=[in_rebuilt_customer_months()],
     previous_rows='int_customer_months_previous',
     written_rows='int_customer_months_written',
@@ -35,6 +39,8 @@
         "{{ replace_changed_relation('previous_rows') }}",
         "{{ replace_changed_relation('written_rows') }}",
         "{{ replace_changed_relation('recomputed_rows') }}",
+        "drop table if exists {{ changed_customer_months() }}",
+        "{{ create_changed_customer_months_in_every_scope() }}",
         after_commit("{{ hash_rows_unless_kept() }}"),
     ],
 ) }}
@@ -162,6 +168,27 @@ latest_survey as (
     ) = 1
 ),
 
+{%- if is_incremental() %}
+
+-- The stored rows of the month before the rebuilt ones.
+stored_before as (
+    select scope_level, scope_code, stands_for_its_scopes, vin, month_end, churn_status
+    from {{ this }}
+    where month_end = (
+        select cast(last_day(rebuild_from_month_end - interval 1 month) as date)
+        from {{ build_relation('int_build_window') }}
+    )
+        and vin not in (select vin from {{ build_relation('int_vins_changed') }})
+    union all
+    select scope_level, scope_code, stands_for_its_scopes, vin, month_end, churn_status
+    from {{ this }}
+    where (vin, month_end) in (
+        select vin, cast(last_day(changed_from_month_end - interval 1 month) as date)
+        from {{ build_relation('int_vins_changed') }}
+    )
+),
+{%- endif %}
+
 -- The previous month's status, for won back and newly churned: a window
 -- over these few columns, not over the wide rows, which costs many times more.
 -- In an incremental build, a customer whose earlier months are kept finds
@@ -180,20 +207,10 @@ previous_statuses as (
         select scope_level, scope_code, vin, month_end, churn_status from with_status
         {%- if is_incremental() %}
         union all
+        -- (a stored row flagged stands_for_its_scopes in its region and
+        -- group too: the vehicle may have visited a second store since)
         select scope_level, scope_code, vin, month_end, churn_status
-        from {{ this }}
-        where month_end = (
-            select cast(last_day(rebuild_from_month_end - interval 1 month) as date)
-            from {{ build_relation('int_build_window') }}
-        )
-            and vin not in (select vin from {{ build_relation('int_vins_changed') }})
-        union all
-        select scope_level, scope_code, vin, month_end, churn_status
-        from {{ this }}
-        where (vin, month_end) in (
-            select vin, cast(last_day(changed_from_month_end - interval 1 month) as date)
-            from {{ build_relation('int_vins_changed') }}
-        )
+        from ({{ in_every_scope('stored_before', ['vin', 'month_end', 'churn_status'], 'stores_scoped') }})
         {%- endif %}
     )
 ),
@@ -219,19 +236,16 @@ group_last_visits as (
 ),
 
 -- int_customer_months_spined holds a vehicle seen at one store only at
--- store level (it has no group rows): its region and group rows are copies
--- of the store's (the scopes of int_stores_scoped), everything but the scope
--- being the same. The others have rows of every scope already.
+-- store level (it has no group rows): its store rows stand for its region
+-- and group too. The others have rows of every scope.
 vins_seen_at_several_stores as (
     select distinct vin from group_last_visits
 ),
 
 final as (
     select
-        case when copied_to.store_code is null then with_status.scope_level else copied_to.scope_level end
-            as scope_level,
-        case when copied_to.store_code is null then with_status.scope_code else copied_to.scope_code end
-            as scope_code,
+        with_status.scope_level,
+        with_status.scope_code,
         with_status.vin,
         with_status.month_end,
         -- No as_of_date and no estimated mileage here: both move with the
@@ -325,7 +339,9 @@ final as (
             when with_status.annual_spend < 5000 then '3k_5k'
             when with_status.annual_spend < 10000 then '5k_10k'
             else '10k_plus'
-        end as annual_spend_band
+        end as annual_spend_band,
+        with_status.scope_level = 'store' and vins_seen_at_several_stores.vin is null
+            as stands_for_its_scopes
     from with_status
     left join latest_survey
         on latest_survey.scope_level = with_status.scope_level
@@ -344,14 +360,6 @@ final as (
         on owner_keys.owner_ref = with_status.last_store_code || '|' || coalesce(with_status.customer_id, with_status.vin)
     left join vins_seen_at_several_stores
         on vins_seen_at_several_stores.vin = with_status.vin
-    -- A store row of a vehicle seen there only stands for its store, region
-    -- and group: three rows.
-    -- (One equality, so that it is a hash join.)
-    left join stores_scoped as copied_to
-        on copied_to.store_code = case
-            when with_status.scope_level = 'store' and vins_seen_at_several_stores.vin is null
-                then with_status.scope_code
-        end
 )
 
 select * from final

@@ -10,6 +10,9 @@
 -- as-of date it moves, and those whose renewal or survey counts moved (both are small and computed whole). Their
 -- status and cohort counts are the stored ones plus the change
 -- (signed_aggregates.sql); a full build counts every customer-month.
+-- A store row standing for its region and group (stands_for_its_scopes) is
+-- counted at its store, and that count added to the region's and group's
+-- (scopes_stood_for.sql).
 {%- set cohort_month = "cast(last_day(month_end + interval 6 month) as date)" %}
 {%- set changed_here_or_in_cohort = in_changed_scope_months() ~ " or " ~ in_changed_scope_months(
     month_end="cast(last_day(month_end - interval 6 month) as date)") %}
@@ -93,7 +96,8 @@ recomputed as (
     where {{ changed_here_or_in_cohort }}
     union
     select distinct scope_level, scope_code, month_end
-    from {{ written_customer_months() if by_change else ref('int_customer_months_classified') }}
+    from ({{ in_every_scope(written_customer_months() if by_change else ref('int_customer_months_classified'),
+                            ['month_end'], 'stores_scoped') }}) as customer_months
     where {{ changed_here_or_in_cohort }}
     union
     select scope_level, scope_code, month_end
@@ -117,9 +121,9 @@ recomputed as (
 ),
 {%- endif %}
 
--- The customer-months to count: in a full build every one; in an
--- incremental build the changed ones, signed, or (when this build recomputes
--- everything) those of the recomputed scope-months and of their cohort months.
+-- The customer-months to count: the changed ones, signed, in a build by
+-- change; every one otherwise (an incremental build that is not by change
+-- recomputes every scope-month).
 -- Read twice. On a full build the table itself is scanned twice, a few
 -- columns each time: DuckDB would otherwise materialize the CTE with every
 -- column (kpi_churn_breakdown_month says what that cost). A change set is
@@ -129,11 +133,6 @@ customer_months as {{ cte_materialized() if by_change else cte_not_materialized(
     {{ customer_month_changes() }}
     {%- else %}
     select 1 as sign, * from {{ ref('int_customer_months_classified') }}
-    {%- if is_incremental() %}
-    where (scope_level, scope_code, month_end) in (select scope_level, scope_code, month_end from recomputed)
-        or (scope_level, scope_code, {{ cohort_month }})
-            in (select scope_level, scope_code, month_end from recomputed)
-    {%- endif %}
     {%- endif %}
 ),
 
@@ -146,10 +145,12 @@ stored as (
 ),
 {%- endif %}
 
-status_counts as (
+-- Read twice (in_every_scope), and small: materialized.
+status_counts as {{ cte_materialized() }} (
     select
         scope_level,
         scope_code,
+        stands_for_its_scopes,
         month_end,
         {%- for name, condition in counts.items() %}
         {{ signed_count(condition, signed=by_change) }} as {{ name }},
@@ -158,7 +159,7 @@ status_counts as (
         {{ signed_sum(value, condition, signed=by_change) }} as {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
     from customer_months
-    group by scope_level, scope_code, month_end
+    group by scope_level, scope_code, stands_for_its_scopes, month_end
 ),
 
 statuses as (
@@ -173,7 +174,9 @@ statuses as (
         cast(sum({{ name }}) as decimal(18, 2)) as {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
     from (
-        select * from status_counts
+        {{ in_every_scope('status_counts',
+                          ['month_end'] + (counts.keys() | list) + (sums.keys() | list) + (amounts.keys() | list),
+                          'stores_scoped') }}
         {%- if by_change %}
         {{ union_all_by_name() }}
         select
@@ -191,6 +194,42 @@ statuses as (
 -- with a visit in months N-5 .. N (seed 001, 第N月流失率). By change, a
 -- month the data date has just entered has no stored cohort, and its cohort
 -- month, long past, mostly did not change: its cohort is counted whole.
+-- Read twice (in_every_scope), and small: materialized.
+cohort_counts as {{ cte_materialized() }} (
+    select
+        scope_level,
+        scope_code,
+        stands_for_its_scopes,
+        {{ cohort_month }} as month_end,
+        {{ signed_count(signed=by_change) }} as cohort_size,
+        {{ signed_count('visits_in_next_six_months', signed=by_change) }} as cohort_returned
+    from customer_months
+    where visits > 0
+    {%- if by_change %}
+        and not {{ in_new_months(cohort_month) }}
+    {%- endif %}
+    group by all
+    {%- if by_change %}
+    union all
+    select
+        scope_level,
+        scope_code,
+        stands_for_its_scopes,
+        {{ cohort_month }} as month_end,
+        count(*) as cohort_size,
+        count(*) filter (where visits_in_next_six_months) as cohort_returned
+    from {{ ref('int_customer_months_classified') }}
+    -- the cohort months of the new months (a range on month_end, which
+    -- the table's zone maps skip to)
+    where visits > 0
+        and month_end > (
+            select cast(last_day(rebuild_from_month_end - interval 6 month) as date)
+            from {{ build_relation('int_build_window') }}
+        )
+    group by all
+    {%- endif %}
+),
+
 cohorts as (
     select
         scope_level,
@@ -199,38 +238,11 @@ cohorts as (
         cast(sum(cohort_size) as bigint) as cohort_size,
         cast(sum(cohort_returned) as bigint) as cohort_returned
     from (
-        select
-            scope_level,
-            scope_code,
-            {{ cohort_month }} as month_end,
-            {{ signed_count(signed=by_change) }} as cohort_size,
-            {{ signed_count('visits_in_next_six_months', signed=by_change) }} as cohort_returned
-        from customer_months
-        where visits > 0
-        {%- if by_change %}
-            and not {{ in_new_months(cohort_month) }}
-        {%- endif %}
-        group by all
+        {{ in_every_scope('cohort_counts', ['month_end', 'cohort_size', 'cohort_returned'], 'stores_scoped') }}
         {%- if by_change %}
         union all
         select scope_level, scope_code, month_end, cohort_size, cohort_returned
         from stored
-        union all
-        select
-            scope_level,
-            scope_code,
-            {{ cohort_month }} as month_end,
-            count(*) as cohort_size,
-            count(*) filter (where visits_in_next_six_months) as cohort_returned
-        from {{ ref('int_customer_months_classified') }}
-        -- the cohort months of the new months (a range on month_end, which
-        -- the table's zone maps skip to)
-        where visits > 0
-            and month_end > (
-                select cast(last_day(rebuild_from_month_end - interval 6 month) as date)
-                from {{ build_relation('int_build_window') }}
-            )
-        group by all
         {%- endif %}
     )
     group by scope_level, scope_code, month_end

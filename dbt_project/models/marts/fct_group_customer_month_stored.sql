@@ -3,7 +3,8 @@
 -- adds (customer_month_columns.sql says why).
 -- Incremental: a build replaces the customer-months whose row changed,
 -- reading their new rows from what int_customer_months_classified wrote
--- (int_customer_months_written), not from all its rows.
+-- (int_customer_months_written), not from all its rows. The group rows of a
+-- vehicle seen at one store only are its store rows (stands_for_its_scopes).
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
@@ -15,10 +16,10 @@ with
 customer_months as (
     {%- if is_incremental() and not build_is_full() %}
     select * from {{ written_customer_months() }}
-    where scope_level = 'group'
+    where scope_level = 'group' or stands_for_its_scopes
     {%- else %}
     select * from {{ ref('int_customer_months_classified') }}
-    where scope_level = 'group'
+    where scope_level = 'group' or stands_for_its_scopes
     {%- endif %}
 ),
 

@@ -29,7 +29,9 @@
 } %}
 -- Incremental: a build replaces the scope-months with a changed
 -- customer-month, adding the change (signed_aggregates.sql) to their stored
--- counts; a full build counts every customer-month.
+-- counts; a full build counts every customer-month. A store row standing
+-- for its region and group is counted at its store, and that count added to
+-- the region's and group's (scopes_stood_for.sql).
 {%- set by_change = is_incremental() and not build_is_full() %}
 {{ config(
     materialized='incremental',
@@ -53,11 +55,17 @@ customer_months as {{ cte_materialized() if by_change else cte_not_materialized(
     {%- endif %}
 ),
 
-counted as (
+stores_scoped as (
+    select * from {{ ref('int_stores_scoped') }}
+),
+
+-- Read twice (in_every_scope), and small: materialized.
+counted_as_stored as {{ cte_materialized() }} (
     {%- for dimension, column in dimensions.items() %}
     select
         scope_level,
         scope_code,
+        stands_for_its_scopes,
         month_end,
         '{{ dimension }}' as dimension,
         coalesce(cast({{ column }} as string), 'unknown') as dimension_value,
@@ -73,6 +81,12 @@ counted as (
     union all
     {%- endif %}
     {%- endfor %}
+),
+
+counted as (
+    {{ in_every_scope('counted_as_stored',
+                      ['month_end', 'dimension', 'dimension_value'] + (counts.keys() | list) + (amounts.keys() | list),
+                      'stores_scoped') }}
     {%- if by_change %}
     -- What the replaced scope-months held before this build.
     union all

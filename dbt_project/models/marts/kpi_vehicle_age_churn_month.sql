@@ -7,7 +7,9 @@
 -- customer-month, adding the change (signed_aggregates.sql) to their stored
 -- counts, and counts the months whose as-of date it moves whole (a vehicle
 -- enters or leaves a span as D moves, its customer-month unchanged); a full
--- build counts every customer-month.
+-- build counts every customer-month. A store row standing for its region
+-- and group is counted at its store, and that count added to the region's
+-- and group's (scopes_stood_for.sql).
 {%- set by_change = is_incremental() and not build_is_full() %}
 {{ config(
     materialized='incremental',
@@ -32,6 +34,10 @@ customer_months as (
     where sold_by_store
 ),
 
+stores_scoped as (
+    select * from {{ ref('int_stores_scoped') }}
+),
+
 industry_lines as (
     select * from {{ ref('industry_churn_lines') }}
 ),
@@ -44,6 +50,7 @@ aged as (
     select
         customer_months.scope_level,
         customer_months.scope_code,
+        customer_months.stands_for_its_scopes,
         customer_months.month_end,
         industry_lines.within_years,
         industry_lines.industry_churn_rate,
@@ -57,17 +64,25 @@ aged as (
         and customer_months.purchase_date <= {{ customer_month_as_of('customer_months.month_end') }}
 ),
 
-counted as (
+-- Read twice (in_every_scope), and small: materialized.
+counted_as_stored as {{ cte_materialized() }} (
     select
         scope_level,
         scope_code,
+        stands_for_its_scopes,
         month_end,
         within_years,
         any_value(industry_churn_rate) as industry_churn_rate,
         {{ signed_count(signed=by_change) }} as vehicles_on_file,
         {{ signed_count("churn_status = 'churned'", signed=by_change) }} as churned
     from aged
-    group by scope_level, scope_code, month_end, within_years
+    group by scope_level, scope_code, stands_for_its_scopes, month_end, within_years
+),
+
+counted as (
+    {{ in_every_scope('counted_as_stored',
+                      ['month_end', 'within_years', 'industry_churn_rate', 'vehicles_on_file', 'churned'],
+                      'stores_scoped') }}
     {%- if by_change %}
     -- What the replaced scope-months held before this build.
     union all
