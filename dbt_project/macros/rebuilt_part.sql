@@ -107,8 +107,8 @@
     or {{ vin }} in (select vin from {{ build_relation('int_vins_changed') }})
 {%- endmacro %}
 
-{#- Customer-months whose row changed in this build (int_customer_months_classified
-    records their keys), or every one on a full rebuild. A relation of one
+{#- Customer-months whose row changed in this build, in every scope
+    (changed_customer_months()), or every one on a full rebuild. A relation of one
     scope level names it as a literal ("'store'"), which filters the keys
     first. (Column lists, not row values: DuckDB matches them 2-3x faster.) -#}
 {% macro in_changed_customer_months(scope_level='scope_level', scope_code='scope_code', vin='vin', month_end='month_end') -%}
@@ -125,14 +125,17 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- The keys of the customer-months whose row changed in this build. -#}
+{#- The keys of the customer-months whose row changed in this build, in
+    every scope: a one-store vehicle's changed store row stands for its
+    region's and group's customer-months too, and they are listed
+    (create_changed_customer_months_in_every_scope, scopes_stood_for.sql). -#}
 {% macro changed_customer_months() -%}
     {{ build_relation('int_customer_months_changed') }}
 {%- endmacro %}
 
 {#- The new versions of those customer-months, as int_customer_months_classified
     wrote them (its written_rows): in a build by change, its rows whose key
-    int_customer_months_changed holds, without a lookup of those keys among
+    int_customer_months_changed_as_stored holds, without a lookup of those keys among
     all its rows (at 100 stores 22M). -#}
 {% macro written_customer_months() -%}
     {{ build_relation('int_customer_months_written') }}

@@ -31,9 +31,10 @@
     predicates, the checks and the publish read): the keys of the rows the
     classification replaced and wrote (its previous_rows and written_rows,
     which hold exactly the keys of its rows that changed), a flagged one's
-    in its region and group too; none when the table is created anew. A post-hook of the classification, after
-    one that drops the table (Spark runs one statement at a time and cannot
-    replace a Parquet table in one). -#}
+    in its region and group too; none when the table is created anew. A
+    post-hook of the classification, after one that drops the table (Spark
+    runs one statement at a time and cannot replace a Parquet table in
+    one). -#}
 {% macro create_changed_customer_months_in_every_scope() -%}
     {%- set changed_rows -%}
         (select scope_level, scope_code, stands_for_its_scopes, vin, month_end
