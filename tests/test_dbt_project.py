@@ -48,3 +48,28 @@ def test_a_build_is_recorded_complete_only_after_every_incremental_model():
                  if uid in nodes}
     assert len(incremental) > 15
     assert incremental - {"int_build_window", "int_builds_completed"} <= waits_for
+
+
+def test_the_unique_combination_test_finds_every_repeated_key_and_only_those(tmp_path):
+    # The generic test groups the keys' hashes first and the keys only where a
+    # hash repeats (macros/test_unique_combination.sql). Worked by hand: (1, x)
+    # twice and (NULL, z) twice are the repeated keys; (1, y), (2, NULL) and
+    # (NULL, NULL) are each once.
+    import json
+
+    warehouse = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create table keyed (a integer, b varchar)")
+        con.execute("insert into keyed values (1, 'x'), (1, 'x'), (1, 'y'), (null, 'z'), (null, 'z'), (2, null), (null, null)")
+    env = {**os.environ, WAREHOUSE_ENV: str(warehouse)}
+    inline = "{{ test_unique_combination(model=target.database ~ '.main.keyed', columns=['a', 'b']) }} order by a nulls last"
+    proc = subprocess.run(
+        [DBT, "show", "--inline", inline, "--output", "json", "--log-format", "json", "--profiles-dir", ".",
+         "--target-path", str(tmp_path / "target")],
+        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    shown = [json.loads(json.loads(line)["data"]["preview"]) for line in proc.stdout.splitlines()
+             if '"preview"' in line]
+    assert shown == [[{"a": 1, "b": "x", "rows_with_these_values": 2},
+                      {"a": None, "b": "z", "rows_with_these_values": 2}]], proc.stdout[-4000:]
