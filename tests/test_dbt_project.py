@@ -51,10 +51,10 @@ def test_a_build_is_recorded_complete_only_after_every_incremental_model():
 
 
 def test_the_unique_combination_test_finds_every_repeated_key_and_only_those(tmp_path):
-    # The generic test groups the keys' hashes first and the keys only where a
-    # hash repeats (macros/test_unique_combination.sql). Worked by hand: (1, x)
-    # twice and (NULL, z) twice are the repeated keys; (1, y), (2, NULL) and
-    # (NULL, NULL) are each once.
+    # The generic test the marts' keys are checked with
+    # (macros/test_unique_combination.sql). Worked by hand: (1, x) twice and
+    # (NULL, z) twice are the repeated keys; (1, y), (2, NULL) and (NULL, NULL)
+    # are each once.
     import json
 
     warehouse = tmp_path / "wh.duckdb"
