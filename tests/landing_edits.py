@@ -151,3 +151,26 @@ def append_rows(path: Path, rows: list[dict[str, str]]) -> None:
     """Re-deliver a file with `rows` added (named by column)."""
     header, kept = read_csv(path)
     write_csv(path, header, kept + [[row[name] for name in header] for row in rows])
+
+
+def rows_as_delivered(path: Path) -> list[dict[str, str]]:
+    """The rows of a file in any of the landing's encodings and line ends."""
+    from sources.encoding import inspect
+
+    text = path.read_bytes().decode(inspect(path).encoding)
+    header, *rows = csv.reader(io.StringIO(text))
+    return [dict(zip(header, row)) for row in rows]
+
+
+def append_rows_as_delivered(path: Path, rows: list[dict[str, str]]) -> None:
+    """append_rows for a file in any of the landing's encodings (UTF-8 with
+    or without BOM, GB18030) and line ends, written back in its own."""
+    from sources.encoding import inspect
+
+    data = path.read_bytes()
+    encoding = inspect(path).encoding
+    header, *kept = csv.reader(io.StringIO(data.decode(encoding)))
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n" if b"\r\n" in data else "\n").writerows(
+        [header, *kept, *([row[name] for name in header] for row in rows)])
+    path.write_bytes(buf.getvalue().encode(encoding))

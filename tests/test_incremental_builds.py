@@ -27,6 +27,7 @@ from dbt_runs import build_models
 from landing_edits import (
     RepairOrderCorrection,
     append_rows,
+    append_rows_as_delivered,
     copy_landing_without,
     correct_repair_orders,
     correct_cell,
@@ -35,6 +36,7 @@ from landing_edits import (
     drops,
     is_revenue,
     ro_numbers_delivered,
+    rows_as_delivered,
     rows_by_name,
 )
 
@@ -65,28 +67,36 @@ class Sequence:
     owner: dict | None = None  # the customer whose district it corrected, with the vehicle's VIN
     contact: dict | None = None  # the finished campaign's contact it re-delivered as reached
     full_refresh: Step | None = None
-    second_store_vin: str = ""  # a vehicle of another store the new day brings to the edited store
+    second_store_vin: str = ""  # a vehicle of one store the new day brings to another
 
 
-def _visit_a_second_store(working: Path, store_folder: Path, extract_day: str, day: str) -> str:
-    """A vehicle seen at one other store only, for a year or more, brought to
-    the edited store on `day` (a closed repair order appended to the day's
-    drop, modelled on one of the store's history extract, its customer one
-    of the store's; no vehicle record, which would change every month of the
-    vehicle): from six months before the visit on it has rows of every
-    scope. Its VIN."""
+def _visit_a_second_store(working: Path, dms: Path, extract_day: str, day: str) -> str:
+    """A vehicle seen at one store only, for a year or more, brought to
+    another store on `day` (a closed repair order appended to that store's
+    drop of the day, modelled on one of its history extract, its customer
+    one of that store's; no vehicle record, which would change every month
+    of the vehicle): from six months before the visit on it has rows of
+    every scope. Its VIN.
+
+    Churned in the month before the first the visit reaches: the region and
+    group rows recomputed from there compare their status with that month's
+    stored store row, which stands for them. Read as missing, the first
+    month would count the vehicle newly churned in its region and group,
+    which the full refresh does not."""
     with duckdb.connect(str(working), read_only=True) as con:
         # With months before the first the visit reaches (six before its own).
-        (vin, mileage), = con.execute("""
-            select vin, max(max_mileage_km) from intermediate.int_customer_months_classified
-            where stands_for_its_scopes and scope_code <> ?
+        (vin, home, mileage), = con.execute("""
+            select vin, any_value(scope_code), max(max_mileage_km) from intermediate.int_customer_months_classified
+            where stands_for_its_scopes
             group by vin
             having min(month_end) < last_day(?::date - interval 12 month)
-            order by vin limit 1""", [store_folder.name, day]).fetchall()
-    order = next(ro for ro in rows_by_name(store_folder / extract_day / "repair_orders.csv") if is_revenue(ro)) | {
+                and bool_or(month_end = last_day(?::date - interval 7 month) and churn_status = 'churned')
+            order by vin limit 1""", [day, day]).fetchall()
+    store = next(folder for folder in sorted(dms.iterdir()) if folder.name != home and (folder / day).is_dir())
+    order = next(ro for ro in rows_as_delivered(store / extract_day / "repair_orders.csv") if is_revenue(ro)) | {
         "ro_number": "RO9999999999", "vin": vin, "mileage_km": str(int(mileage or 0) + 5000),
         "opened_at": f"{day} 09:00:00", "closed_at": f"{day} 11:00:00", "updated_at": f"{day} 11:00:00"}
-    append_rows(store_folder / day / "repair_orders.csv", [order])
+    append_rows_as_delivered(store / day / "repair_orders.csv", [order])
     return vin
 
 
@@ -155,8 +165,8 @@ def sequence(tmp_path_factory) -> Sequence:
         seq.steps["days_off"] = run("days_off")
 
         assert deliver(generated, landing, lambda d: d.date == new_day)
-        seq.second_store_vin = _visit_a_second_store(
-            seq.steps["days_off"].incremental, landing / "dms" / EDITED_STORE, extract_day, new_day)
+        seq.second_store_vin = _visit_a_second_store(seq.steps["days_off"].incremental, landing / "dms",
+                                                     extract_day, new_day)
         seq.steps["new_day"] = run("new_day")
 
         assert deliver(generated, landing, lambda d: d.date == seq.late_day)
