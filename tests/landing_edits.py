@@ -153,24 +153,28 @@ def append_rows(path: Path, rows: list[dict[str, str]]) -> None:
     write_csv(path, header, kept + [[row[name] for name in header] for row in rows])
 
 
-def rows_as_delivered(path: Path) -> list[dict[str, str]]:
-    """The rows of a file in any of the landing's encodings and line ends."""
-    from sources.encoding import inspect
-
-    text = path.read_bytes().decode(inspect(path).encoding)
-    header, *rows = csv.reader(io.StringIO(text))
-    return [dict(zip(header, row)) for row in rows]
-
-
-def append_rows_as_delivered(path: Path, rows: list[dict[str, str]]) -> None:
-    """append_rows for a file in any of the landing's encodings (UTF-8 with
-    or without BOM, GB18030) and line ends, written back in its own."""
+def _read_as_delivered(path: Path) -> tuple[list[str], list[list[str]], str, str]:
+    """A file in any of the landing's encodings (UTF-8 with or without BOM,
+    GB18030) and line ends: its header, rows, encoding and line end."""
     from sources.encoding import inspect
 
     data = path.read_bytes()
     encoding = inspect(path).encoding
-    header, *kept = csv.reader(io.StringIO(data.decode(encoding)))
+    header, *rows = csv.reader(io.StringIO(data.decode(encoding)))
+    return header, rows, encoding, "\r\n" if b"\r\n" in data else "\n"
+
+
+def rows_as_delivered(path: Path) -> list[dict[str, str]]:
+    """rows_by_name for a file in any of the landing's encodings and line ends."""
+    header, rows, _, _ = _read_as_delivered(path)
+    return [dict(zip(header, row)) for row in rows]
+
+
+def append_rows_as_delivered(path: Path, rows: list[dict[str, str]]) -> None:
+    """append_rows for a file in any of the landing's encodings and line
+    ends, written back in its own."""
+    header, kept, encoding, line_end = _read_as_delivered(path)
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n" if b"\r\n" in data else "\n").writerows(
+    csv.writer(buf, lineterminator=line_end).writerows(
         [header, *kept, *([row[name] for name in header] for row in rows)])
     path.write_bytes(buf.getvalue().encode(encoding))
