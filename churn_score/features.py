@@ -186,36 +186,6 @@ def check_groups_cover(columns: list[str]) -> None:
         raise ValueError(f"driver groups do not cover the features once each: {sorted(set(grouped) ^ set(columns))}")
 
 
-def group_effects(
-    predict: Callable[[np.ndarray], np.ndarray], values: np.ndarray, columns: list[str], reference: pd.Series,
-    base: np.ndarray,
-) -> np.ndarray:
-    """Per customer (a row of the feature matrix `values`, whose columns
-    are named by `columns`) and driver group (a column of the result, in
-    DRIVER_GROUPS' order): p_return (`base`, the rows' predictions) minus
-    p_return with that group's features set to the reference customer's
-    (the training rows' medians). Negative: the group lowers this
-    customer's chance of returning. One prediction per group, exact for the
-    model at hand (no approximation of the model by another).
-
-    Only the rows whose group features differ from the reference's are
-    predicted again: for the others the changed row is the row itself, whose
-    prediction is `base` (a row's prediction does not depend on the rows
-    predicted with it), so their effect is exactly 0: a customer with no
-    survey complaint, say, or on the usual brand rule."""
-    position = {column: i for i, column in enumerate(columns)}
-    effects = np.zeros((len(values), len(DRIVER_GROUPS)))
-    for g, group in enumerate(DRIVER_GROUPS):
-        group_columns = [position[feature] for feature in group.features]
-        typical_values = reference[list(group.features)].to_numpy(dtype=float)
-        differs = (values[:, group_columns] != typical_values).any(axis=1)
-        if differs.any():
-            typical = values[differs]  # a copy
-            typical[:, group_columns] = typical_values
-            effects[differs, g] = base[differs] - predict(typical)
-    return effects
-
-
 def described(values: np.ndarray, columns: list[str], picked: np.ndarray) -> np.ndarray:
     """The words for each row's picked driver groups: `picked` holds, per
     row of the feature matrix `values` (columns named by `columns`) and
