@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -22,7 +23,9 @@ from churn_score.features import DRIVER_GROUPS, FIT_INPUTS, check_groups_cover, 
 from churn_score.fitting import (
     MODEL_SPEC, SAMPLE_BUCKETS, FittedModel, fingerprint, fit, month_end, plan, sample_buckets,
 )
-from churn_score.forest import Forest
+
+if TYPE_CHECKING:
+    from churn_score.forest import Forest
 
 REASONS = 3
 # Customer-months scored per task: bounds what a task holds (about 2 KB a row) whatever the group's size.
@@ -166,10 +169,12 @@ def scored_months(
     # The due rows' features, read from featured once and kept in month order:
     # each month read below then skips the rest (a query per month over
     # featured itself read all of it each time: 3.7 s of a 20-store day's 11 s).
+    # Only the columns the scoring reads: the pseudonym alone is 64 characters a row.
     due_features = "churn_features_due"
     featured.set_alias("f").join(
         due.set_alias("d"), "f.store_code = d.store_code and f.vin = d.vin and f.month_end = d.month_end"
-    ).select("f.*, d.fitted_through as due_fitted_through, d.model_fingerprint as due_model_fingerprint").order(
+    ).select(", ".join(f"f.{column}" for column in FIT_INPUTS)
+             + ", d.fitted_through as due_fitted_through, d.model_fingerprint as due_model_fingerprint").order(
         "month_end"
     ).create(due_features)  # a temporary table of the session
     result = "churn_scores_of_this_build"
@@ -215,6 +220,9 @@ def scored_months(
 def _forest(model: FittedModel) -> Forest:
     """The model's trees laid out for scoring, with the driver groups'
     columns and the reference customer the reasons compare with."""
+    # Imported where it is used: numba's import (0.3 s) stays off the fitting's path.
+    from churn_score.forest import Forest
+
     position = {column: i for i, column in enumerate(model.columns)}
     groups = [[position[feature] for feature in group.features] for group in DRIVER_GROUPS]
     return Forest(model.estimator, groups, model.reference[model.columns].to_numpy(dtype=float))
