@@ -38,6 +38,7 @@ import duckdb
 
 from dashboards.i18n import LANGUAGE_DIRS, LANGUAGES, Translator
 from dashboards.pages import call_list, campaigns, data_quality, group, store
+from dashboards.panel_cache import PanelCache
 from dashboards.site import STATIC_DIR, Site, make_environment, page_context, write_atomically
 from dashboards.sql import QUERIES_DIR, DashboardError, run_query
 
@@ -70,6 +71,9 @@ class RenderResult:
     campaign_pages: dict[str, Path] = field(default_factory=dict)  # per store; the group's is campaigns.html
     data_quality_page: Path | None = None
     pages: list[Path] = field(default_factory=list)  # every HTML file, both languages
+    # The store pages' month panels (every language) rendered, and reused from the last render.
+    panels_rendered: int = 0
+    panels_reused: int = 0
 
 
 def _connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
@@ -115,11 +119,14 @@ def render_dashboards(
     *,
     data_docs_index: Path | None = None,
     dbt_docs_index: Path | None = None,
+    panel_cache_dir: Path | None = None,
 ) -> RenderResult:
     """Query the marts of `warehouse` (read-only) and write the site to `out_dir`.
 
     `data_docs_index` and `dbt_docs_index` are the Great Expectations Data Docs
-    and the dbt docs site the data-quality page links to (when they exist)."""
+    and the dbt docs site the data-quality page links to (when they exist);
+    `panel_cache_dir` keeps the store pages' month panels for the next
+    render (panel_cache.py; none: every panel is rendered)."""
     warehouse = Path(warehouse).resolve()
     out_dir = Path(out_dir).resolve()
 
@@ -134,12 +141,14 @@ def render_dashboards(
             generated_at=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z").strip(),
             data_docs_href=_href(data_docs_index, out_dir),
             dbt_docs_href=_href(dbt_docs_index, out_dir),
+            panels=PanelCache(panel_cache_dir),
         )
         collected = [(module, module.collect(con, site)) for module in PAGE_MODULES]
     finally:
         con.close()
 
     written = _write_languages(_Rendering(collected, site, out_dir))
+    site.panels.save()
 
     # The stylesheet and the filter script, and the SQL behind each section.
     for folder, files in (("assets", sorted(STATIC_DIR.iterdir())), ("queries", sorted(QUERIES_DIR.glob("*.sql")))):
@@ -156,6 +165,8 @@ def render_dashboards(
         campaign_pages={code: zh / site.campaigns_page(code) for code in site.store_files},
         data_quality_page=zh / "data_quality.html",
         pages=written,
+        panels_rendered=len(site.panels.added),
+        panels_reused=site.panels.panels_used() * len(LANGUAGES) - len(site.panels.added),
     )
 
 
@@ -190,16 +201,20 @@ def _write_languages(rendering: _Rendering) -> list[Path]:
             others = [pool.submit(_write_current_language, language) for language in LANGUAGES[1:]]
             written = _write_language(rendering, LANGUAGES[0])
             for future in others:
-                written += future.result()
+                pages, panels = future.result()
+                written += pages
+                rendering.site.panels.merge(panels)
     finally:
         _current = None
     return written
 
 
-def _write_current_language(language: str) -> list[Path]:
-    """In a forked worker: the pages of `language` from the rendering it inherited."""
+def _write_current_language(language: str) -> tuple[list[Path], list]:
+    """In a forked worker: the pages of `language` from the rendering it
+    inherited, and the month panels it rendered (for the parent to keep)."""
     assert _current is not None, "a worker forked before the rendering was set"
-    return _write_language(_current, language)
+    written = _write_language(_current, language)
+    return written, [panel for panel in _current.site.panels.added if panel[2] == language]
 
 
 def _write_language(rendering: _Rendering, language: str) -> list[Path]:
@@ -249,11 +264,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="Great Expectations Data Docs index the data-quality page links to")
     parser.add_argument("--dbt-docs", type=Path, default=PROJECT_DIR / "var" / "dbt_docs" / "index.html",
                         help="dbt docs site the data-quality page links to")
+    parser.add_argument("--panel-cache", type=Path, default=None,
+                        help="folder that keeps the store pages' month panels for the next render "
+                             "(default: none, every panel is rendered)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
         result = render_dashboards(args.warehouse, args.out, data_docs_index=args.data_docs,
-                                   dbt_docs_index=args.dbt_docs)
+                                   dbt_docs_index=args.dbt_docs, panel_cache_dir=args.panel_cache)
     except DashboardError as exc:
         print(f"dashboards: {exc}", file=sys.stderr)
         return 1

@@ -16,13 +16,16 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from dashboards import formatting
 from dashboards.i18n import HTML_LANG, LANGUAGE_DIRS, LANGUAGES, Translator
+
+if TYPE_CHECKING:
+    from dashboards.panel_cache import PanelCache
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -52,6 +55,9 @@ class Site:
     data_docs_href: str | None = None  # relative to the build folder
     dbt_docs_href: str | None = None
     store_files: dict[str, str] = field(default_factory=dict)
+    # The store pages' month panels kept between renders (panel_cache.py);
+    # render_dashboards sets it, to a cache of this render only by default.
+    panels: PanelCache | None = None
 
     def __post_init__(self) -> None:
         self.store_files = {s["store_code"]: store_file_name(s["store_code"]) for s in self.stores}
@@ -149,24 +155,33 @@ def relative_root(path: str) -> str:
     return "../" * path.count("/")
 
 
+def build_root(page_path: str, language: str) -> str:
+    """From a page of `language` back to the build folder (assets, queries, docs)."""
+    return relative_root(page_path) + relative_root(LANGUAGE_DIRS[language])
+
+
+def latest_month_key(site: Site) -> str:
+    """The month the month filter shows when a page opens."""
+    return month_key(site.latest_month) if site.latest_month else ""
+
+
 def page_context(site: Site, page: Page, language: str, t: Translator) -> dict[str, Any]:
     """The variables base.html needs, for `page` in `language`."""
     root = relative_root(page.path)
-    # from a language folder back to the build folder (assets, queries, docs)
-    build_root = root + relative_root(LANGUAGE_DIRS[language])
+    build_root_ = build_root(page.path, language)
     other = [lang for lang in LANGUAGES if lang != language][0]
     return {
         "t": t,
         "lang": language,
         "html_lang": HTML_LANG[language],
         "root": root,
-        "build_root": build_root,
+        "build_root": build_root_,
         "other_lang": other,
-        "other_lang_href": build_root + LANGUAGE_DIRS[other] + page.path,
+        "other_lang_href": build_root_ + LANGUAGE_DIRS[other] + page.path,
         "site": site,
         "page_path": page.path,
         "page_store": page.store_code,
-        "latest_month_key": month_key(site.latest_month) if site.latest_month else "",
+        "latest_month_key": latest_month_key(site),
     }
 
 

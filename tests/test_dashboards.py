@@ -11,6 +11,7 @@ the marts with plain SQL written here, not with the pages' query files.
 from __future__ import annotations
 
 import hashlib
+import pickle
 import re
 import shutil
 import statistics
@@ -472,6 +473,55 @@ def test_rerender_drops_the_pages_of_a_store_gone_from_the_marts(warehouse_copy:
         assert not (folder / "stores" / f"{gone}.html").exists()
         assert not (folder / "call_lists" / f"{gone}.html").exists()
     assert set(site.rglob("*.html")) == set(second.pages)
+
+
+GENERATED_AT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}( [A-Z+\-0-9]+)?")
+
+
+def _site_text(site: Path) -> dict[str, str]:
+    """Every page of a build folder, its generated-at time blanked."""
+    return {p.relative_to(site).as_posix(): GENERATED_AT.sub("<t>", p.read_text(encoding="utf-8"))
+            for p in sorted(site.rglob("*.html"))}
+
+
+def test_a_rerender_renders_only_the_month_panels_whose_rows_changed(warehouse_copy: Path, tmp_path: Path):
+    cache = tmp_path / "panels"
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+        stores, months = con.execute(
+            "select count(distinct store_code), count(distinct month_end) from marts.kpi_store_month").fetchone()
+        store, month, revenue = con.execute(
+            "select store_code, month_end, revenue from marts.kpi_store_month "
+            "where month_end < (select max(month_end) from marts.kpi_store_month) and revenue > 0 "
+            "order by store_code, month_end limit 1").fetchone()
+    panels = stores * months * len(LANGUAGES)  # a panel per store with data, month and language
+    first = render_dashboards(warehouse_copy, tmp_path / "first", panel_cache_dir=cache)
+    assert (first.panels_rendered, first.panels_reused) == (panels, 0)
+    assert {p.name for p in cache.iterdir()} == {f"{code}.pickle" for code in first.store_pages}
+    second = render_dashboards(warehouse_copy, tmp_path / "second", panel_cache_dir=cache)
+    assert (second.panels_rendered, second.panels_reused) == (0, panels)
+    uncached = render_dashboards(warehouse_copy, tmp_path / "uncached")
+    assert (uncached.panels_rendered, uncached.panels_reused) == (panels, 0)
+    assert _site_text(tmp_path / "second") == _site_text(tmp_path / "first") == _site_text(tmp_path / "uncached")
+
+    # One store-month's revenue changes: its panel, in each language, is rendered again; the page
+    # is what a render without kept panels makes of the changed marts.
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("update marts.kpi_store_month set revenue = revenue + 1000 where store_code = ? and month_end = ?",
+                    [store, month])
+    third = render_dashboards(warehouse_copy, tmp_path / "third", panel_cache_dir=cache)
+    assert (third.panels_rendered, third.panels_reused) == (len(LANGUAGES), panels - len(LANGUAGES))
+    render_dashboards(warehouse_copy, tmp_path / "uncached_changed")
+    assert _site_text(tmp_path / "third") == _site_text(tmp_path / "uncached_changed")
+    page = third.store_pages[store].read_text(encoding="utf-8")
+    panel = page[page.index(f'data-month-panel="{formatting.month(month)}"'):]
+    panel = panel[:panel.index('<div class="month"') if '<div class="month"' in panel else None]
+    card = panel[panel.index('data-kpi="revenue"'):][:400]
+    assert f'<div class="value">{formatting.money(revenue + 1000)}</div>' in card
+
+    # A panel cache written by other code is not read: everything is rendered again.
+    for path in cache.iterdir():
+        path.write_bytes(pickle.dumps({"code": "other code", "panels": {}}))
+    assert render_dashboards(warehouse_copy, tmp_path / "fourth", panel_cache_dir=cache).panels_rendered == panels
 
 
 def test_empty_marts_render_without_error(tmp_path: Path):

@@ -12,7 +12,10 @@ Not per month: the churn risk score's distribution, calibration and
 backtest (pages/churn_score.py). Links: the store's call list, the previous
 and next store.
 
-Each query runs once for every store; the rows are split by store and month here.
+Each query runs once for every store; the rows are split by store and month
+here. A month's panel is rendered from its own template (_store_month.html)
+and kept between renders under a digest of its rows (panel_cache.py): a day
+renders the panels of the store-months it changed.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from dashboards import charts, formatting
-from dashboards.i18n import Translator
+from dashboards.i18n import LANGUAGES, Translator
 from dashboards.pages import churn_score
 from dashboards.pages.months import Aligned, month_axis, rate_series
-from dashboards.site import Page, Site, month_key, rate_td, value_td
+from dashboards.site import (Page, Site, build_root, latest_month_key, make_environment, month_key, rate_td,
+                             value_td)
 from dashboards.sql import run_query
 
 QUERIES = (
@@ -47,9 +51,11 @@ QUERIES = (
     "store_monthly_kpis",
 )
 
-# Queries with one row per store and month, and those with several (a list).
+# Queries with one row per store and month, and those with several (a list):
+# together, what a month's panel shows.
 _ONE_ROW = ("store_headline", "store_status_funnel", "store_surveys")
 _MANY_ROWS = ("store_breakdowns", "store_loss_type", "store_survey_reasons", "store_survey_destinations")
+_PANEL_QUERIES = _ONE_ROW + _MANY_ROWS
 _SERIES = (
     "store_status_mix", "store_churn_trend", "store_cohort_retention", "store_revenue_trend",
     "store_labor_parts", "store_renewal_trend", "store_monthly_kpis",
@@ -77,6 +83,7 @@ def collect(con, site: Site) -> dict[str, Any]:
     by_store: dict[str, dict[str, Any]] = {
         code: {"months": defaultdict(lambda: defaultdict(list)), "series": defaultdict(list)} for code in known
     }
+    keys: dict[Any, str] = {}  # month_key of each month end, worked out once (a third of a million rows)
     for name in QUERIES:
         for row in run_query(con, name, store_code=None):
             store = by_store.get(row["store_code"])
@@ -85,13 +92,29 @@ def collect(con, site: Site) -> dict[str, Any]:
             if name in _SERIES:
                 store["series"][name].append(row)
                 continue
-            month = store["months"][month_key(row["month_end"])]
+            key = keys.get(row["month_end"]) or keys.setdefault(row["month_end"], month_key(row["month_end"]))
+            month = store["months"][key]
             if name in _ONE_ROW:
                 month[name] = row
             else:
                 month[name].append(row)
-    for store in by_store.values():
-        for rows in store["months"].values():
+    panels = site.panels
+    assert panels is not None, "render_dashboards sets the site's panel cache"
+    panels.load(by_store)
+    latest = latest_month_key(site)
+    for code, store in by_store.items():
+        store["has_data"] = any(store["months"].get(month_key(m["month_end"]), {}).get("store_headline")
+                                for m in site.months)
+        # Each month's panel by the digest of what it shows; the cells of a
+        # panel the cache does not hold in every language are formatted here.
+        store["panels"] = {}
+        for m in site.months if store["has_data"] else ():
+            key = month_key(m["month_end"])
+            rows = store["months"].get(key, {})
+            digest = panels.digest(code, (key, latest, [(name, rows.get(name)) for name in _PANEL_QUERIES]))
+            store["panels"][key] = digest
+            if panels.has(code, digest, LANGUAGES):
+                continue
             for name, spec in ROW_CELLS.items():
                 for row in rows.get(name, []):
                     row["cells"] = cells(row, spec)
@@ -195,13 +218,27 @@ def cells(row: dict[str, Any], spec: tuple[CellSpec, ...]) -> Markup:
 def build(data: dict[str, Any], site: Site, t: Translator) -> list[Page]:
     pages = []
     stores = site.stores
-    heads = table_heads(t)
+    panel_template = make_environment().get_template("_store_month.html")
+    panel_context = {
+        "t": t, "heads": table_heads(t), "dimensions": [d for d, _ in DIMENSIONS],
+        "latest_month_key": latest_month_key(site),
+    }
     for pos, store in enumerate(stores):
         code = store["store_code"]
         collected = data["by_store"][code]
-        months = [_month(m, collected["months"].get(month_key(m["month_end"]), {}), t) for m in site.months]
+        panels = []
+        if collected["has_data"]:
+            build_root_ = build_root(site.store_page(code), t.language)
+            for m in site.months:
+                key = month_key(m["month_end"])
+                digest = collected["panels"][key]
+                html = site.panels.get(code, digest, t.language)
+                if html is None:
+                    mo = _month(m, collected["months"].get(key, {}), t)
+                    html = panel_template.render(mo=mo, build_root=build_root_, **panel_context)
+                    site.panels.put(code, digest, t.language, html)
+                panels.append(html)
         series = collected["series"]
-        has_data = any(mo["headline"] for mo in months)
         monthly = sorted(series.get("store_monthly_kpis", []), key=lambda r: r["month_end"], reverse=True)
         pages.append(Page(
             path=site.store_page(code),
@@ -212,11 +249,9 @@ def build(data: dict[str, Any], site: Site, t: Translator) -> list[Page]:
                 "store_label": store_label(code, store["store_name"]),
                 "prev_store": _neighbour(site, stores[pos - 1]) if pos > 0 else None,
                 "next_store": _neighbour(site, stores[pos + 1]) if pos + 1 < len(stores) else None,
-                "has_data": has_data,
-                "months": months,
-                "dimensions": [d for d, _ in DIMENSIONS],
-                "heads": heads,
-                "charts": store_charts(series, t) if has_data else {},
+                "has_data": collected["has_data"],
+                "month_panels": Markup("".join(panels)),
+                "charts": store_charts(series, t) if collected["has_data"] else {},
                 "monthly_rows": Markup("").join(r["html"] for r in monthly),
                 "score": churn_score.store_section(data["churn_score"], code, t),
             },

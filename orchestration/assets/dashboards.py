@@ -8,6 +8,8 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 from orchestration.assets.publish import PUBLISHED_KEY
 from orchestration.resources import OutputsResource, WarehouseResource
 
+PANEL_CACHE_DIR = "dashboard_panels"
+
 
 @asset(
     key=AssetKey(["dashboards", "pages"]),
@@ -29,6 +31,9 @@ def dashboard_pages(context: AssetExecutionContext, warehouse: WarehouseResource
         Path(outputs.dashboards_dir),
         data_docs_index=Path(outputs.data_docs_dir) / "index.html",
         dbt_docs_index=DBT_DOCS_DIR / "index.html",
+        # Beside the working copy (data engineers only): a day renders the
+        # month panels its data changed, not every store's whole history.
+        panel_cache_dir=Path(warehouse.path).parent / PANEL_CACHE_DIR,
     )
     return MaterializeResult(
         metadata={
@@ -37,5 +42,7 @@ def dashboard_pages(context: AssetExecutionContext, warehouse: WarehouseResource
             "pages": len(result.pages),
             "call_list_pages": len(result.call_list_pages),
             "data_quality_page": str(result.data_quality_page),
+            "month_panels_rendered": result.panels_rendered,
+            "month_panels_reused": result.panels_reused,
         }
     )
