@@ -20,6 +20,7 @@ import pytest
 from independent import read_landing_csv
 
 from orchestration import settings
+from orchestration.assets.dashboards import PANEL_CACHE_DIR
 from orchestration.publish import working_copy_path
 
 HAND_LANDING = Path(__file__).resolve().parent / "fixtures" / "hand_landing"
@@ -117,6 +118,11 @@ def test_no_relation_of_the_working_copy_but_raw_holds_a_name_phone_or_plate(sca
 def test_the_working_copy_is_the_owners_only_and_the_published_file_readable_by_all(demo_build):
     assert stat.S_IMODE(working_copy_path(demo_build.warehouse).stat().st_mode) == 0o600
     assert stat.S_IMODE(demo_build.warehouse.stat().st_mode) == 0o644
+    # The store pages' kept month panels sit beside the working copy, the job's own.
+    panels = demo_build.warehouse.parent / PANEL_CACHE_DIR
+    assert stat.S_IMODE(panels.stat().st_mode) == 0o700
+    kept = list(panels.iterdir())
+    assert kept and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in kept)
 
 
 def test_the_dashboards_hold_no_name_phone_or_plate(demo_build, private_values):
