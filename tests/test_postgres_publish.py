@@ -132,11 +132,16 @@ def test_a_reader_in_a_loop_sees_the_old_or_the_new_marts_whole(published, postg
         # As group_hq, through row-level security, as an analyst would.
         with psycopg.connect(postgres_dsn, autocommit=True) as conn:
             conn.execute("set role group_hq")
-            while not done.is_set():
+            while True:
+                # A read that starts once the publishes have returned is the
+                # last one: it must see the last publish whole.
+                last = done.is_set()
                 try:
                     seen.append(conn.execute(count_all).fetchone()[0])
                 except psycopg.Error as e:
                     errors.append(e)
+                if last:
+                    break
 
     reader = threading.Thread(target=read)
     reader.start()
