@@ -2,7 +2,9 @@
 :data:`expectations.suites.CHANGED_ROWS`, the query of the rows the last
 build wrote (docs/decisions.md, "Incremental builds").
 
-A table's rows are fetched by row id (:func:`expectations.suites.rows_where`).
+A table's rows are read where the build kept them
+(:data:`expectations.suites.WRITTEN_ROWS`), else fetched by row id
+(:func:`expectations.suites.rows_where`).
 A view has no row ids: filtering a customer-month view read every column of
 its 20M rows (100 stores) to keep the day's changed ones. Those views add
 columns to the rows of one table each (VALIDATED_THROUGH_VIEWS), so their
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from expectations.suites import BUILD_WINDOW, CHANGED_ROWS, VALIDATED_THROUGH_VIEWS, rows_where
+from expectations.suites import BUILD_WINDOW, CHANGED_ROWS, VALIDATED_THROUGH_VIEWS, WRITTEN_ROWS, rows_where
 
 # view -> the table whose rows it reads
 _VIEW_TABLES = {view: table for table, view in VALIDATED_THROUGH_VIEWS.items()}
@@ -36,11 +38,20 @@ def rows_last_written(con, kinds: dict[str, str]) -> dict[str, str]:
 
 def _rows(con, table: str, condition: str, kinds: dict[str, str]) -> str:
     if kinds[table] != "VIEW":
-        return rows_where(qualified(table), condition)
+        return _table_rows(table, condition, kinds)
     source, query = _VIEW_TABLES.get(table), None
     if source in kinds and source in CHANGED_ROWS:
-        query = _view_query_over(con, table, source, rows_where(qualified(source), CHANGED_ROWS[source]))
+        query = _view_query_over(con, table, source, _table_rows(source, CHANGED_ROWS[source], kinds))
     return f"SELECT * FROM ({query or qualified(table)}) WHERE {condition}"
+
+
+def _table_rows(table: str, condition: str, kinds: dict[str, str]) -> str:
+    """The rows of a table the last build wrote: where the build kept them
+    (WRITTEN_ROWS), else fetched by row id."""
+    written = WRITTEN_ROWS.get(table)
+    if written in kinds:
+        return f"SELECT * FROM {qualified(written)}"
+    return rows_where(qualified(table), condition)
 
 
 def _view_query_over(con, view: str, source: str, rows: str) -> str | None:

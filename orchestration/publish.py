@@ -44,7 +44,7 @@ from pathlib import Path
 
 import duckdb
 
-from expectations.suites import BUILD_WINDOW, rows_where
+from expectations.suites import BUILD_WINDOW, CHANGED_ROWS, WRITTEN_ROWS, rows_where
 from orchestration import publish_base, settings
 from orchestration.analyst_relations import ANALYST_SCHEMAS, analyst_tables, analyst_views, user_schemas
 from orchestration.file_modes import PUBLISHED_MODE
@@ -192,7 +192,7 @@ def _write_analyst_relations(working: Path, dest: Path, conditions: dict[str, st
             condition = conditions.get(f"{schema}.{table}")
             if condition is not None and existing.get((schema, table)) == columns:
                 con.execute(f"delete from pub.{name} where {condition}")
-                con.execute(f"insert into pub.{name} {rows_where(f'work.{name}', condition)}")
+                con.execute(f"insert into pub.{name} by name {_new_rows(con, schema, table, condition)}")
             else:
                 con.execute(f"create or replace table pub.{name} as select * from work.{name}")
         # Created from the file they are in: their queries name no database.
@@ -208,6 +208,22 @@ def _write_analyst_relations(working: Path, dest: Path, conditions: dict[str, st
         return len(wanted) + len(views)
     finally:
         con.close()
+
+
+def _new_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str, condition: str) -> str:
+    """The query of the working copy's rows of `table` that `condition`
+    selects: the rows the last build kept aside when the condition is the
+    rows it wrote (WRITTEN_ROWS), else the table's own, fetched by row id."""
+    relation = f"{schema}.{table}"
+    written = WRITTEN_ROWS.get(relation)
+    if written is not None and condition == CHANGED_ROWS.get(relation):
+        written_schema, written_table = written.split(".", 1)
+        (found,), = con.execute(
+            "select count(*) from duckdb_tables() where database_name = 'work' and schema_name = ? "
+            "and table_name = ?", [written_schema, written_table]).fetchall()
+        if found:
+            return f'select * from work."{written_schema}"."{written_table}"'
+    return rows_where(f'work."{schema}"."{table}"', condition)
 
 
 def _may_update(con: duckdb.DuckDBPyConnection, wanted: dict, conditions: Mapping[str, str], by_month: set[str]) -> bool:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_runs import build_models
+from dbt_runs import build_models, data_test_failures
 from landing_edits import (
     RepairOrderCorrection,
     append_rows,
@@ -68,6 +68,7 @@ class Sequence:
     contact: dict | None = None  # the finished campaign's contact it re-delivered as reached
     full_refresh: Step | None = None
     second_store_vin: str = ""  # a vehicle of one store the new day brings to another
+    landing: Path | None = None
 
 
 def _visit_a_second_store(working: Path, dms: Path, extract_day: str, day: str) -> str:
@@ -131,7 +132,7 @@ def sequence(tmp_path_factory) -> Sequence:
     generate_landing(generated, seed=13, stores=3, years=2, vehicles_per_store=80, daily_days=40)
     dates = sorted({d.date for d in drops(generated)})
     extract_day, daily, new_day = dates[0], dates[1:], dates[-1]
-    seq = Sequence(late_day=_busiest_middle_day(generated, daily[:-1]))
+    seq = Sequence(late_day=_busiest_middle_day(generated, daily[:-1]), landing=landing)
     # Days off: the drops of the last week of the month before the new day's
     # and of its month up to the new day, delivered at once. The data date
     # moves days within a month (some customers cross a threshold) and into
@@ -689,7 +690,7 @@ def test_the_checks_of_an_incremental_build_read_the_rows_it_wrote(sequence, tmp
     build fails it, the same bad value in a row the build did not write does
     not count, and the rows validated are the changed ones."""
     from expectations.runner import validate_all
-    from expectations.suites import CHANGED_ROWS
+    from expectations.suites import CHANGED_ROWS, WRITTEN_ROWS
 
     changed = CHANGED_ROWS["marts.fct_customer_month"]
     database = tmp_path / "warehouse.work.duckdb"
@@ -700,8 +701,11 @@ def test_the_checks_of_an_incremental_build_read_the_rows_it_wrote(sequence, tmp
             (store, vin, month), = con.execute(
                 f"select store_code, vin, month_end from marts.fct_customer_month where {kind}({changed}) "
                 "order by all limit 1").fetchall()
-            con.execute("update marts.fct_customer_month_stored set visits = -1 "
-                        "where store_code = ? and vin = ? and month_end = ?", [store, vin, month])
+            # The build writes its rows into the mart and the table it keeps them in.
+            for table in ["marts.fct_customer_month_stored", *([WRITTEN_ROWS["marts.fct_customer_month_stored"]]
+                                                              if not kind else [])]:
+                con.execute(f"update {table} set visits = -1 where store_code = ? and vin = ? and month_end = ?",
+                            [store, vin, month])
 
     outcome, = validate_all(database, ["marts.fct_customer_month"], changed_only=True)
 
@@ -711,12 +715,57 @@ def test_the_checks_of_an_incremental_build_read_the_rows_it_wrote(sequence, tmp
     assert failed["non_negative:visits"].unexpected_count == 1
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_the_tables_a_build_keeps_its_rows_in_hold_the_rows_it_changed(sequence, case):
+    """WRITTEN_ROWS: after each build by change, the table a mart's model
+    keeps its written rows in holds exactly the mart's rows that the
+    changed-rows condition selects (EXCEPT ALL both ways), which the checks
+    and the publish read there instead."""
+    from expectations.suites import CHANGED_ROWS, WRITTEN_ROWS
+
+    with duckdb.connect(str(sequence.steps[case].incremental), read_only=True) as con:
+        for mart, written in WRITTEN_ROWS.items():
+            plain = f"select * from {mart} where {CHANGED_ROWS[mart]}"
+            (count,), = con.execute(f"select count(*) from {written}").fetchall()
+            assert count > 0 or mart == "marts.churn_scores", mart
+            for one, other in ((f"select * from {written}", plain), (plain, f"select * from {written}")):
+                assert con.execute(f"select count(*) from ({one} except all {other})").fetchall() == [(0,)], mart
+
+
+def test_the_dbt_tests_of_an_incremental_build_read_the_rows_it_kept(sequence, tmp_path):
+    """After a build by change, a model's data tests read the rows the build
+    kept (its written_rows table), not the model's rows: a value the test
+    refuses in a kept row fails it, two others in rows the build did not
+    write are not seen. (Reading the model's rows by the changed-rows
+    condition would find none of the three, reading them all two.)"""
+    from expectations.suites import WRITTEN_ROWS
+
+    written = WRITTEN_ROWS["marts.fct_customer_month_stored"]
+    database = tmp_path / "warehouse.work.duckdb"
+    shutil.copyfile(sequence.steps["new_day"].incremental, database)
+    keys = "store_code = ? and vin = ? and month_end = ?"
+    with duckdb.connect(str(database)) as con:
+        kept, = con.execute(f"select store_code, vin, month_end from {written} order by all limit 1").fetchall()
+        others = con.execute(f"select store_code, vin, month_end from marts.fct_customer_month_stored "
+                             f"anti join {written} using (store_code, vin, month_end) order by all limit 2").fetchall()
+        con.execute(f"update {written} set churn_status = 'lost' where {keys}", kept)
+        for key, status in zip(others, ("gone", "left")):
+            con.execute(f"update marts.fct_customer_month_stored set churn_status = ? where {keys}", [status, *key])
+
+    failures = data_test_failures(database, tmp_path, settings.pseudonym_key(sequence.landing),
+                                  "fct_customer_month_stored")
+
+    status_test = "accepted_values_fct_customer_month_stored_churn_status__active__at_risk__churned"
+    assert failures.pop(status_test) == 1  # the values refused: 'lost' only
+    assert failures and set(failures.values()) == {0}, failures
+
+
 def test_the_checks_read_a_customer_month_views_changed_rows_through_its_table(sequence):
     """A customer-month view has no row ids: the checks run its query over
-    its table's changed rows, fetched by row id, and get exactly the rows a
-    filter of the view itself selects (EXCEPT ALL both ways)."""
+    the rows the build kept of its table, and get exactly the rows a filter
+    of the view itself selects (EXCEPT ALL both ways)."""
     from expectations.changed_rows import qualified, rows_last_written
-    from expectations.suites import CHANGED_ROWS, VALIDATED_THROUGH_VIEWS
+    from expectations.suites import CHANGED_ROWS, VALIDATED_THROUGH_VIEWS, WRITTEN_ROWS
 
     with duckdb.connect(str(sequence.steps["new_day"].incremental), read_only=True) as con:
         kinds = {f"{schema}.{name}": kind for schema, name, kind in con.execute(
@@ -724,7 +773,7 @@ def test_the_checks_read_a_customer_month_views_changed_rows_through_its_table(s
         queries = rows_last_written(con, kinds)
         for table, view in VALIDATED_THROUGH_VIEWS.items():
             query = queries[view]
-            assert qualified(table) in query and "rowid" in query and qualified(view) not in query, query
+            assert qualified(WRITTEN_ROWS[table]) in query and qualified(view) not in query, query
             plain = f"select * from {view} where {CHANGED_ROWS[view]}"
             (count,), = con.execute(f"select count(*) from ({plain})").fetchall()
             assert count > 0

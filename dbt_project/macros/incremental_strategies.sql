@@ -7,7 +7,8 @@
     incremental_predicates (the part this build recomputed) and, given a
     unique_key, the rows the model returns anew; insert the model's rows.
     Unlike delete+insert on a unique key alone, rows that no longer exist (a
-    re-delivered file dropped a repair order) are deleted too.
+    re-delivered file dropped a repair order) are deleted too. Given
+    `written_rows`, the rows it inserts are kept there too.
 
     replace_changed: the same replacement, but it writes only the rows that
     differ, records their keys in the relation named by the model's
@@ -20,6 +21,10 @@
     up in the whole model; given `recomputed_rows`, every row of the part
     (changed or not: what the part of the model holds after the build), for
     a model downstream that recomputes the same part.
+
+    The data tests of a model with `written_rows` read that table after a
+    build by change: the rows the build wrote, without looking them up among
+    all of the model's rows (get_where_subquery.sql).
     replace_where runs inside the model's transaction; replace_changed works
     out the change before it and replaces the rows inside it.
 
@@ -31,14 +36,21 @@
     {%- set target = arg_dict['target_relation'] -%}
     {%- set keys = arg_dict['unique_key'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set new_rows = arg_dict['temp_relation'] -%}
+    {%- if config.get('written_rows') %}
+    {%- set new_rows = build_relation(config.get('written_rows')) %}
+    create or replace table {{ new_rows }} as
+    select {{ columns }} from {{ arg_dict['temp_relation'] }};
+    {%- endif %}
+
     delete from {{ target }}
     where {{ _rebuilt_part(arg_dict) }}
     {%- if keys %}
-        or ({{ keys | join(', ') }}) in (select {{ keys | join(', ') }} from {{ arg_dict['temp_relation'] }})
+        or ({{ keys | join(', ') }}) in (select {{ keys | join(', ') }} from {{ new_rows }})
     {%- endif %};
 
     insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ arg_dict['temp_relation'] }};
+    select {{ columns }} from {{ new_rows }};
 
     {{ _drop_temp_relation(arg_dict) }}
 {%- endmacro %}

@@ -38,6 +38,10 @@
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
     {%- set keys = arg_dict['unique_key'] or [] -%}
+    {%- set written = build_relation(config.get('written_rows')) if config.get('written_rows') else none -%}
+    {%- if written is not none %}
+    {{ _spark_create_anew(written, 'select ' ~ columns ~ ' from ' ~ source) }}
+    {%- endif %}
     {%- set kept -%}
         select {{ columns }} from {{ target }} as t
         where not coalesce({{ _rebuilt_part(arg_dict) }}, false)
@@ -48,7 +52,7 @@
             )
         {%- endif %}
         union all
-        select {{ columns }} from {{ source }}
+        select {{ columns }} from {{ written if written is not none else source }}
     {%- endset -%}
     {{ _spark_write_anew(target, kept) }}
 {%- endmacro %}

@@ -11,7 +11,7 @@ runs on the driver (churn_score/engine.py)."""
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="replace_where",
-               rebuilt_part="in_rescored_scores")
+               rebuilt_part="in_rescored_scores", written_rows="int_churn_scores_predicted_written")
     from churn_score.engine import LocalRelations
     from churn_score.scoring import scored_months
 

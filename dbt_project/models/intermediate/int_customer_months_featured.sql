@@ -20,6 +20,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
+    written_rows='int_customer_months_featured_written',
     on_schema_change='fail',
     incremental_predicates=[in_rebuilt_feature_months()],
 ) }}

@@ -8,6 +8,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
+    written_rows='int_policies_renewals_matched_written',
     on_schema_change='fail',
     incremental_predicates=[in_touched_policy_vehicles()],
 ) }}

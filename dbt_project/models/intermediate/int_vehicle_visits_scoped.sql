@@ -7,6 +7,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
+    written_rows='int_vehicle_visits_scoped_written',
     on_schema_change='fail',
     incremental_predicates=[in_changed_vins()],
 ) }}

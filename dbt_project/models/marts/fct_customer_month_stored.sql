@@ -7,6 +7,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
+    written_rows='fct_customer_month_stored_written',
     on_schema_change='fail',
     incremental_predicates=[in_changed_customer_months(scope_level="'store'", scope_code='store_code')],
 ) }}

@@ -8,6 +8,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
+    written_rows='fct_group_customer_month_stored_written',
     on_schema_change='fail',
     incremental_predicates=[in_changed_customer_months(scope_level="'group'", scope_code="'" ~ var('group_code') ~ "'")],
 ) }}

@@ -6,6 +6,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
+    written_rows='stg_dms__repair_order_lines_written',
     on_schema_change='fail',
     incremental_predicates=[touched],
 ) }}

@@ -7,6 +7,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
+    written_rows='stg_dms__repair_orders_written',
     on_schema_change='fail',
     incremental_predicates=[in_changed_vins()],
 ) }}
