@@ -21,12 +21,12 @@
     up in the whole model; given `recomputed_rows`, every row of the part
     (changed or not: what the part of the model holds after the build), for
     a model downstream that recomputes the same part.
+    replace_where runs inside the model's transaction; replace_changed works
+    out the change before it and replaces the rows inside it.
 
     The data tests of a model with `written_rows` read that table after a
     build by change: the rows the build wrote, without looking them up among
     all of the model's rows (get_where_subquery.sql).
-    replace_where runs inside the model's transaction; replace_changed works
-    out the change before it and replaces the rows inside it.
 
     The part recomputed is the model's incremental_predicates, or, for a
     Python model (whose config cannot call a macro), the condition the macro
