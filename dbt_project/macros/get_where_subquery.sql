@@ -35,12 +35,14 @@
     (incremental_strategies.sql): its tests read them there rather than
     look them up among all the model's rows by the condition below, a scan
     of every key (at 100 stores, three of 20M rows for one mart's tests).
-    None after a full rebuild, which tests whole tables. -#}
+    None after a full rebuild, which tests whole tables, or when no build
+    window says which it was. -#}
 {% macro written_rows_kept(identifier) -%}
     {%- for node in (graph.nodes.values() if execute else [])
         if node.resource_type == 'model' and node.alias == identifier
             and node.config.materialized == 'incremental' and node.config.get('written_rows') -%}
-        {%- if not build_is_full() -%}
+        {#- Not when the window says nothing (an empty build: dbt build --empty). -#}
+        {%- if build_is_full() == false -%}
             {{ return(build_relation(node.config.get('written_rows'))) }}
         {%- endif -%}
     {%- endfor -%}
