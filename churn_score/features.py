@@ -5,25 +5,23 @@ service manager reads as the reasons behind a score."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
+import yaml
 
 # Days in an average month: recency against the brand's threshold in months.
 DAYS_PER_MONTH = 30.44
 
-KEY_COLUMNS = ["store_code", "vin", "month_end"]
-# The columns of int_customer_months_featured a model is fitted from (what
-# its fingerprint hashes): the keys, feature_matrix's inputs and the label.
-FIT_INPUTS = [
-    *KEY_COLUMNS, "days_since_last_visit", "at_risk_after_months", "churned_after_months",
-    "mean_visit_gap_days", "stddev_visit_gap_days", "visits_last_12m", "visits_last_24m", "visits_to_date",
-    "spend_last_12m", "spend_trend", "maintenance_share", "repair_bodywork_share", "days_past_mileage_due",
-    "vehicle_age_years", "vehicle_sold_by_store", "has_policy_in_force", "policy_expiring_soon",
-    "policy_bought_here", "survey_says_service", "survey_says_price", "survey_says_distance",
-    "survey_says_sold_or_moved", "survey_says_serviced_elsewhere", "returned_within_6m",
-]
+# The columns of int_customer_months_featured a model is fitted from: the
+# keys, feature_matrix's inputs and the label. The dbt project names them
+# (var churn_score_fit_inputs), as its featured model hashes them into each
+# row's fit_inputs_hash, which the fingerprints sum.
+FIT_INPUTS: list[str] = yaml.safe_load(
+    (Path(__file__).resolve().parent.parent / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8")
+)["vars"]["churn_score_fit_inputs"]
 
 
 def feature_matrix(months: pd.DataFrame) -> pd.DataFrame:

@@ -1,15 +1,19 @@
-"""The store pages' month panels, rendered once and kept between renders.
+"""The month panels of the store pages and the group overview, rendered
+once and kept between renders.
 
 A store page holds one panel per month with data (the month filter shows
 one at a time), so its HTML grows with the history while a day changes the
 panels of the few months its data reaches. Formatting and rendering every
 panel again was about half of the pages step of a 100-store day
-(docs/decisions.md, "The store pages keep their month panels"). A panel is
-the same HTML whenever its rows, its month, the latest month and the
-dashboards' code are the same: it is kept under a digest of those, per
-language, one file per store in a folder of the data engineers' working
-area. Panels whose digest no render asks for any more are dropped when the
-store's file is written again; a folder written by other code is ignored.
+(docs/decisions.md, "The store pages keep their month panels"); the group
+overview's panels (a league table of every store a month) were a quarter of
+what was left. A panel is the same HTML whenever its rows, its month, the
+latest month and the dashboards' code are the same: it is kept under a
+digest of those, per language, one file per store (and one for the group
+overview, pages/group.py's GROUP_PANELS) in a folder of the data engineers'
+working area. Panels whose digest no render asks for any more are dropped
+when the page's file is written again; a folder written by other code is
+ignored.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ import pytest
 from dashboards import charts, formatting, render
 from dashboards.i18n import LANGUAGES, LabelError, Translator, load_labels
 from dashboards.marts_schema import MART_COLUMNS, create_mart_tables
+from dashboards.pages.group import GROUP_PANELS
 from dashboards.pages.months import Aligned, month_axis
 from dashboards.render import DashboardError, render_dashboards
 from dashboards.site import PACKAGE_DIR, TEMPLATES_DIR, store_file_name
@@ -493,23 +494,26 @@ def test_a_rerender_renders_only_the_month_panels_whose_rows_changed(warehouse_c
             "select store_code, month_end, revenue from marts.kpi_store_month "
             "where month_end < (select max(month_end) from marts.kpi_store_month) and revenue > 0 "
             "order by store_code, month_end limit 1").fetchone()
-    panels = stores * months * len(LANGUAGES)  # a panel per store with data, month and language
+    # A panel per month and language on each store page with data and on the group overview.
+    panels = (stores + 1) * months * len(LANGUAGES)
     first = render_dashboards(warehouse_copy, tmp_path / "first", panel_cache_dir=cache)
     assert (first.panels_rendered, first.panels_reused) == (panels, 0)
-    assert {p.name for p in cache.iterdir()} == {f"{code}.pickle" for code in first.store_pages}
+    group_file = store_file_name(GROUP_PANELS).removesuffix(".html") + ".pickle"
+    assert {p.name for p in cache.iterdir()} == {f"{code}.pickle" for code in first.store_pages} | {group_file}
     second = render_dashboards(warehouse_copy, tmp_path / "second", panel_cache_dir=cache)
     assert (second.panels_rendered, second.panels_reused) == (0, panels)
     uncached = render_dashboards(warehouse_copy, tmp_path / "uncached")
     assert (uncached.panels_rendered, uncached.panels_reused) == (panels, 0)
     assert _site_text(tmp_path / "second") == _site_text(tmp_path / "first") == _site_text(tmp_path / "uncached")
 
-    # One store-month's revenue changes: its panel, in each language, is rendered again; the page
-    # is what a render without kept panels makes of the changed marts.
+    # One store-month's revenue changes: its panel and the group overview's panel of that month (the
+    # league table shows the store's per-ticket value), in each language, are rendered again; the
+    # pages are what a render without kept panels makes of the changed marts.
     with duckdb.connect(str(warehouse_copy)) as con:
         con.execute("update marts.kpi_store_month set revenue = revenue + 1000 where store_code = ? and month_end = ?",
                     [store, month])
     third = render_dashboards(warehouse_copy, tmp_path / "third", panel_cache_dir=cache)
-    assert (third.panels_rendered, third.panels_reused) == (len(LANGUAGES), panels - len(LANGUAGES))
+    assert (third.panels_rendered, third.panels_reused) == (2 * len(LANGUAGES), panels - 2 * len(LANGUAGES))
     render_dashboards(warehouse_copy, tmp_path / "uncached_changed")
     assert _site_text(tmp_path / "third") == _site_text(tmp_path / "uncached_changed")
     page = third.store_pages[store].read_text(encoding="utf-8")

@@ -55,6 +55,11 @@ from sources.raw_parquet import mirror_raw_to_parquet
 # between any two runs.
 BUILD_RECORD_COLUMNS = {"build_id", "completed_at", "validated_at",
                         "loaded_at", "last_loaded_at", "loaded_through", "changes_loaded_after"}
+# Columns made of the engine's own row hashes (`row_hash`: DuckDB's hash,
+# Spark's xxhash64): the featured rows' fit_inputs_hash and the churn models'
+# fingerprints summed from it. Each engine compares only its own; the
+# models, their training rows and the scores are the same.
+ENGINE_HASH_COLUMNS = {"fit_inputs_hash", "fingerprint", "model_fingerprint"}
 EDITED_STORE = "S001"  # plain UTF-8 with LF: its files are edited in place
 
 
@@ -117,8 +122,8 @@ def _columns(con, relation: str) -> list[tuple[str, str]]:
 
 def _rows_differ(con, ours: str, theirs: str) -> tuple[int, int]:
     """(rows only `ours` has, rows only `theirs` has), both relations read in
-    `con`, leaving out the build's own record."""
-    columns = [(c, kind) for c, kind in _columns(con, ours) if c not in BUILD_RECORD_COLUMNS]
+    `con`, leaving out the build's own record and the engine's own hashes."""
+    columns = [(c, kind) for c, kind in _columns(con, ours) if c not in BUILD_RECORD_COLUMNS | ENGINE_HASH_COLUMNS]
     their_columns = dict(_columns(con, theirs))
     assert [c for c, _ in columns if c not in their_columns] == [], ours
     # Doubles are compared to 12 significant digits: the two engines add in

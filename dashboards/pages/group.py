@@ -20,7 +20,8 @@ from dashboards import charts, formatting
 from dashboards.i18n import Translator
 from dashboards.pages import churn_score
 from dashboards.pages.months import Aligned, month_axis, rate_series
-from dashboards.site import Page, Site, month_key
+from dashboards.site import (Page, Site, build_root, latest_month_key, make_environment, month_key,
+                             relative_root)
 from dashboards.sql import run_query
 
 QUERIES = (
@@ -32,6 +33,10 @@ QUERIES = (
     "group_churn_trend",
     "group_loss_kinds",
 )
+
+# The panel cache's key of the overview's month panels: no store code is it
+# (a code comes from a CSV field, which holds no NUL).
+GROUP_PANELS = "\0group"
 
 # League-table KPIs compared with the group median: +1 when higher is worse
 # for the group (shown red above the median), -1 when higher is better.
@@ -69,37 +74,58 @@ def collect(con, site: Site) -> dict[str, Any]:
         by_month[month_key(row["month_end"])]["headline"] = row
     for row in data["group_store_medians"]:
         by_month[month_key(row["month_end"])]["median"] = row
-    data["by_month"] = by_month
+    data["months"] = [_month(m, by_month.get(month_key(m["month_end"]), {})) for m in site.months]
+    # Each month's panel by the digest of what it shows (panel_cache.py): a
+    # day renders the panels of the months its data changed.
+    panels = site.panels
+    assert panels is not None, "render_dashboards sets the site's panel cache"
+    panels.load([GROUP_PANELS])
+    latest = latest_month_key(site)
+    data["panels"] = [panels.digest(GROUP_PANELS, (month_key(mo["month_end"]), latest, mo)) for mo in data["months"]]
     data["churn_score"] = churn_score.collect_group(con)
     return data
 
 
+def _month(m: dict[str, Any], rows: dict[str, Any]) -> dict[str, Any]:
+    """What a month's panel shows: the month of site.months and its rows."""
+    league = rows.get("group_league_table", [])
+    return {
+        "month_end": m["month_end"],
+        "as_of_date": m["as_of_date"],
+        "in_progress": bool(m["as_of_date"] and m["as_of_date"] < m["month_end"]),
+        "headline": rows.get("headline"),
+        "median": rows.get("median"),
+        "league": league,
+        "stores_missing": [r for r in league if r["on_file"] is None],
+        "regions": rows.get("group_regions", []),
+        "vehicle_age": _vehicle_age_table(rows.get("group_vehicle_age", [])),
+        "industry_line": {r["within_years"]: r["industry_churn_rate"] for r in rows.get("group_vehicle_age", [])},
+    }
+
+
 def build(data: dict[str, Any], site: Site, t: Translator) -> list[Page]:
-    months = []
-    for m in site.months:
-        month = data["by_month"].get(month_key(m["month_end"]), {})
-        league = month.get("group_league_table", [])
-        months.append({
-            "month_end": m["month_end"],
-            "as_of_date": m["as_of_date"],
-            "in_progress": bool(m["as_of_date"] and m["as_of_date"] < m["month_end"]),
-            "headline": month.get("headline"),
-            "median": month.get("median"),
-            "league": league,
-            "stores_missing": [r for r in league if r["on_file"] is None],
-            "regions": month.get("group_regions", []),
-            "vehicle_age": _vehicle_age_table(month.get("group_vehicle_age", [])),
-            "industry_line": {r["within_years"]: r["industry_churn_rate"] for r in month.get("group_vehicle_age", [])},
-        })
+    page_path = "index.html"
+    panel_template = make_environment().get_template("_group_month.html")
+    panel_context = {
+        "t": t, "site": site, "root": relative_root(page_path), "build_root": build_root(page_path, t.language),
+        "latest_month_key": latest_month_key(site), "versus_median": versus_median,
+    }
+    panels = []
+    for mo, digest in zip(data["months"], data["panels"]):
+        html = site.panels.get(GROUP_PANELS, digest, t.language)
+        if html is None:
+            html = panel_template.render(mo=mo, **panel_context)
+            site.panels.put(GROUP_PANELS, digest, t.language, html)
+        panels.append(html)
     regions = sorted({s["region"] for s in site.stores if s["region"]})
     return [
         Page(
-            path="index.html",
+            path=page_path,
             template="group.html",
             context={
-                "months": months,
+                "has_months": bool(data["months"]),
+                "month_panels": Markup("".join(panels)),
                 "regions": regions,
-                "versus_median": versus_median,
                 "churn_chart": churn_trend_chart(data["group_churn_trend"], site, t),
                 "loss_chart": loss_kind_chart(data["group_loss_kinds"], t),
                 "retention_chart": group_rates_chart(data["group_headline"], t),

@@ -202,11 +202,21 @@ featured as (
     {{ asof_join('reached_surveys', 'survey', customer, 'survey_date', 'months.month_end', 'left') }}
 ),
 
-final as (
+trended as (
     select
         *,
         spend_last_12m - spend_previous_12m as spend_trend
     from featured
+),
+
+final as (
+    select
+        *,
+        -- What the churn models' fingerprints sum per month end: hashed here,
+        -- for the rows a build writes, so the fitting does not hash every
+        -- row of every month each build.
+        {{ row_hash(var('churn_score_fit_inputs') | join(', ')) }} as fit_inputs_hash
+    from trended
 )
 
 select * from final
