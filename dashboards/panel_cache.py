@@ -1,21 +1,19 @@
-"""The month panels of the store pages and the group overview, and the
-campaign sections of the campaigns pages, rendered once and kept between
-renders.
+"""The month panels of the store pages and the group overview, rendered
+once and kept between renders.
 
 A store page holds one panel per month with data (the month filter shows
 one at a time), so its HTML grows with the history while a day changes the
 panels of the few months its data reaches. Formatting and rendering every
 panel again was about half of the pages step of a 100-store day
 (docs/decisions.md, "The store pages keep their month panels"); the group
-overview's panels (a league table of every store a month) and the campaign
-sections (cards and return curves) were half of what was left. A panel is
-the same HTML whenever its rows, its month, the latest month and the
-dashboards' code are the same: it is kept under a digest of those, per
-language, one file per store (its month panels and campaign sections; and
-one for the group overview, pages/group.py's GROUP_PANELS) in a folder of
-the data engineers' working area. Panels whose digest no render asks for
-any more are dropped when the page's file is written again; a folder
-written by other code is ignored.
+overview's panels (a league table of every store a month) were a quarter of
+what was left. A panel is the same HTML whenever its rows, its month, the
+latest month and the dashboards' code are the same: it is kept under a
+digest of those, per language, one file per store (and one for the group
+overview, pages/group.py's GROUP_PANELS) in a folder of the data engineers'
+working area. Panels whose digest no render asks for any more are dropped
+when the page's file is written again; a folder written by other code is
+ignored.
 """
 
 from __future__ import annotations
@@ -53,7 +51,6 @@ class PanelCache:
         self._changed: set[str] = set()
         self._used: dict[str, set[str]] = defaultdict(set)  # the digests this render asked for
         self.added: list[tuple[str, str, str, str]] = []  # (store, digest, language, html) rendered here
-        self._read: set[str] = set()  # the stores whose file load() read
 
     def digest(self, store_code: str, parts: Any) -> str:
         """The key of a panel made from `parts` (its month, the latest month
@@ -64,14 +61,9 @@ class PanelCache:
         return digest
 
     def load(self, store_codes) -> None:
-        """Read the panels kept for `store_codes`, each store's once a render
-        (the store and campaigns pages keep theirs in one file per store)."""
         if self.folder is None:
             return
         for code in store_codes:
-            if code in self._read:
-                continue
-            self._read.add(code)
             path = self._path(code)
             if not path.is_file():
                 continue

@@ -71,8 +71,8 @@ class RenderResult:
     campaign_pages: dict[str, Path] = field(default_factory=dict)  # per store; the group's is campaigns.html
     data_quality_page: Path | None = None
     pages: list[Path] = field(default_factory=list)  # every HTML file, both languages
-    # The month panels of the store pages and the group overview and the campaign sections (every
-    # language; dashboards/panel_cache.py) rendered, and reused from the last render.
+    # The month panels of the store pages and the group overview (every language) rendered, and
+    # reused from the last render.
     panels_rendered: int = 0
     panels_reused: int = 0
 

@@ -494,12 +494,8 @@ def test_a_rerender_renders_only_the_month_panels_whose_rows_changed(warehouse_c
             "select store_code, month_end, revenue from marts.kpi_store_month "
             "where month_end < (select max(month_end) from marts.kpi_store_month) and revenue > 0 "
             "order by store_code, month_end limit 1").fetchone()
-        campaigns = con.execute("select count(*) from marts.kpi_campaign_effect where store_code in "
-                                "(select store_code from marts.dim_stores)").fetchone()[0]
-    assert campaigns > 0
-    # A panel per month and language on each store page with data and on the group overview, and
-    # a section per campaign and language on the campaigns pages.
-    panels = ((stores + 1) * months + campaigns) * len(LANGUAGES)
+    # A panel per month and language on each store page with data and on the group overview.
+    panels = (stores + 1) * months * len(LANGUAGES)
     first = render_dashboards(warehouse_copy, tmp_path / "first", panel_cache_dir=cache)
     assert (first.panels_rendered, first.panels_reused) == (panels, 0)
     group_file = store_file_name(GROUP_PANELS).removesuffix(".html") + ".pickle"

@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from dashboards import charts, formatting
 from dashboards.i18n import Translator
-from dashboards.site import Page, Site, build_root, make_environment, rate_td, value_td
+from dashboards.site import Page, Site, rate_td, value_td
 from dashboards.sql import relation_exists, run_query
 
 QUERIES = ("campaigns_effect", "campaigns_return_curves", "campaigns_kinds")
@@ -50,37 +50,15 @@ def collect(con, site: Site) -> dict[str, Any]:
     by_store = defaultdict(list)
     for row in campaigns:
         by_store[row["store_code"]].append(row)
-    # Each campaign's section by the digest of what it shows, kept with the
-    # store's month panels (panel_cache.py): a day renders the sections of
-    # the campaigns its data changed (those running, mostly).
-    panels = site.panels
-    assert panels is not None, "render_dashboards sets the site's panel cache"
-    panels.load(site.store_files)
-    digests = {
-        (code, r["campaign_id"]): panels.digest(code, ("campaign", r, curves.get((code, r["campaign_id"]), {})))
-        for code, rows in by_store.items() if code in site.store_files for r in rows
-    }
-    return {"missing": None, "campaigns": campaigns, "by_store": by_store, "curves": curves, "kinds": kinds,
-            "digests": digests}
+    return {"missing": None, "campaigns": campaigns, "by_store": by_store, "curves": curves, "kinds": kinds}
 
 
 def build(data: dict[str, Any], site: Site, t: Translator) -> list[Page]:
     missing = data["missing"]
     pages = []
-    section_template = make_environment().get_template("_campaign_section.html")
     for store in site.stores:
         code = store["store_code"]
         rows = [] if missing else data["by_store"].get(code, [])
-        section_context = {"t": t, "build_root": build_root(site.campaigns_page(code), t.language)}
-        sections = []
-        for r in rows:
-            digest = data["digests"][(code, r["campaign_id"])]
-            html = site.panels.get(code, digest, t.language)
-            if html is None:
-                c = campaign_view(r, data["curves"].get((code, r["campaign_id"]), {}), t)
-                html = section_template.render(c=c, **section_context)
-                site.panels.put(code, digest, t.language, html)
-            sections.append(html)
         label = f"{code} {store['store_name']}" if store["store_name"] else code
         pages.append(Page(
             path=site.campaigns_page(code),
@@ -92,8 +70,7 @@ def build(data: dict[str, Any], site: Site, t: Translator) -> list[Page]:
                 "missing": missing,
                 "table": campaign_rows(rows, site, t, with_store=False),
                 "uplift_chart": uplift_chart(rows, t, with_store=False) if rows else None,
-                "has_campaigns": bool(rows),
-                "campaign_sections": Markup("".join(sections)),
+                "campaigns": [campaign_view(r, data["curves"].get((code, r["campaign_id"]), {}), t) for r in rows],
             },
         ))
     # The stores the site has pages for: a store gone from the marts' stores

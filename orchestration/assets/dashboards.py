@@ -32,8 +32,7 @@ def dashboard_pages(context: AssetExecutionContext, warehouse: WarehouseResource
         data_docs_index=Path(outputs.data_docs_dir) / "index.html",
         dbt_docs_index=DBT_DOCS_DIR / "index.html",
         # Beside the working copy (data engineers only): a day renders the
-        # month panels and campaign sections its data changed, not every
-        # store's whole history.
+        # month panels its data changed, not every store's whole history.
         panel_cache_dir=Path(warehouse.path).parent / PANEL_CACHE_DIR,
     )
     return MaterializeResult(
@@ -43,7 +42,7 @@ def dashboard_pages(context: AssetExecutionContext, warehouse: WarehouseResource
             "pages": len(result.pages),
             "call_list_pages": len(result.call_list_pages),
             "data_quality_page": str(result.data_quality_page),
-            "panels_rendered": result.panels_rendered,
-            "panels_reused": result.panels_reused,
+            "month_panels_rendered": result.panels_rendered,
+            "month_panels_reused": result.panels_reused,
         }
     )
