@@ -317,9 +317,7 @@ def _run_gx(
                 definition = context.validation_definitions.add(
                     gx.ValidationDefinition(name=table, data=batch_definition, suite=suite)
                 )
-                result = definition.run(
-                    result_format={"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES}
-                )
+                result = _run_definition(definition)
                 row_count = query(f"SELECT count(*) FROM {batch}").scalar()
                 outcomes[table] = _outcome(table, checks, result, query, batch, row_count,
                                            time.perf_counter() - started)
@@ -339,6 +337,24 @@ def _run_gx(
     finally:
         _close_datasource(datasource)
     return outcomes
+
+
+def _run_definition(definition):
+    """Validate once with pass or fail only, and again with the failures'
+    counts and examples only when something failed. Most of a validation's
+    time is Great Expectations' own Python per metric, not DuckDB, and the
+    summary's metrics (unexpected counts, lists of examples) doubled the
+    metrics of every passing expectation (a small warehouse's 355
+    expectations: 14.6 s against 11.0 s). The second run reuses the first's
+    run id, so its result replaces the first in the Data Docs."""
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    run_id = RunIdentifier(run_time=_dt.datetime.now(_dt.timezone.utc))
+    result = definition.run(result_format={"result_format": "BOOLEAN_ONLY"}, run_id=run_id)
+    if result.success:
+        return result
+    return definition.run(result_format={"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES},
+                          run_id=run_id)
 
 
 def _changed_rows_copy(committed, table: str, rows: str) -> str:
