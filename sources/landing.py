@@ -8,6 +8,7 @@ it never opens a file, so listing a three-year landing stays cheap.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,23 +53,40 @@ def discover(
     for table in wanted:
         if table.partitioned:
             by_source.setdefault(table.source, []).append(table)
+    # Directory entries, not a stat per path: a 100-store landing has 12,000
+    # drop folders and 25,000 files, and the run lists it more than once
+    # (pathlib's is_dir and is_file per path: 0.8 s a listing).
     for source, source_tables in sorted(by_source.items()):
         source_dir = landing / source
         if not source_dir.is_dir():
             continue
-        for store_dir in sorted(p for p in source_dir.iterdir() if p.is_dir()):
-            for date_dir in sorted(p for p in store_dir.iterdir() if p.is_dir()):
+        for store_dir in _subfolders(source_dir):
+            store_path = source_dir / store_dir.name
+            for date_dir in _subfolders(store_dir.path):
                 drop_date = _parse_folder_date(date_dir.name)
                 if drop_date is None:
                     continue
                 if date_from and drop_date < date_from or date_to and drop_date > date_to:
                     continue
+                files = _file_names(date_dir.path)
+                date_path = store_path / date_dir.name  # a child of a Path: only its name is parsed
                 for table in source_tables:
-                    path = date_dir / table.file_name
-                    if path.is_file():
+                    if table.file_name in files:
                         rel = f"{source}/{store_dir.name}/{date_dir.name}/{table.file_name}"
-                        found.append(LandingFile(table, path, rel, store_dir.name, drop_date))
+                        found.append(LandingFile(table, date_path / table.file_name, rel, store_dir.name, drop_date))
     return found
+
+
+def _subfolders(folder: str | Path) -> list[os.DirEntry]:
+    """The folders in `folder` (links to folders included), by name."""
+    with os.scandir(folder) as entries:
+        return sorted((entry for entry in entries if entry.is_dir()), key=lambda entry: entry.name)
+
+
+def _file_names(folder: str) -> set[str]:
+    """The names of the files in `folder` (links to files included)."""
+    with os.scandir(folder) as entries:
+        return {entry.name for entry in entries if entry.is_file()}
 
 
 def drop_dates(landing: Path) -> list[dt.date]:
