@@ -11,6 +11,7 @@ from pathlib import Path
 
 from orchestration import settings, unchanged_run
 from orchestration.progress import LiveProgress
+from sources.landing import LandingFile, discover
 
 
 @dataclass
@@ -103,17 +104,19 @@ def run_pipeline(
         data_docs_dir=data_docs_dir, postgres_server=_server_address(postgres_dsn),
         engine=os.environ[settings.ENGINE_ENV])
     index = dashboards_dir / "index.html"
+    # Listed once: the skip test, the summary and the run's dates read the same files.
+    files = discover(landing)
     if not full_refresh:
         started = time.monotonic()
-        build_id = unchanged_run.unchanged_build(landing, working, warehouse, inputs, postgres_dsn,
+        build_id = unchanged_run.unchanged_build(files, working, warehouse, inputs, postgres_dsn,
                                                  index, data_docs_dir / "index.html")
         if build_id is not None:
             progress.done(f"  found   nothing new since build {build_id}: nothing to do")
-            return _unchanged_summary(landing, warehouse, working, index, data_docs_dir, postgres_dsn, build_id,
-                                      time.monotonic() - started)
+            return _unchanged_summary(landing, files, warehouse, working, index, data_docs_dir, postgres_dsn,
+                                      build_id, time.monotonic() - started)
     unchanged_run.forget(working)
     warehouse_res.ensure_working_copy()
-    first, last = _partition_range(landing, working)
+    first, last = _partition_range(landing, files, working)
     progress.done(f"  found   new drops dated {first} .. {last}")
 
     progress.phase("loading the Dagster definitions and the dbt manifest")
@@ -193,12 +196,9 @@ def _server_address(dsn: str) -> str:
     return server_address(dsn)
 
 
-def _unchanged_summary(landing: Path, warehouse: Path, working: Path, index: Path, data_docs_dir: Path,
-                       postgres_dsn: str, build_id: str, seconds: float) -> RunSummary:
+def _unchanged_summary(landing: Path, files: list[LandingFile], warehouse: Path, working: Path, index: Path,
+                       data_docs_dir: Path, postgres_dsn: str, build_id: str, seconds: float) -> RunSummary:
     """A skipped run: the published build is current, nothing was done."""
-    from sources.landing import discover
-
-    files = discover(landing)
     last = max(f.drop_date for f in files if f.drop_date).isoformat()
     return RunSummary(
         landing=landing, warehouse=warehouse, dashboards_index=index, data_docs_dir=data_docs_dir,
@@ -208,7 +208,7 @@ def _unchanged_summary(landing: Path, warehouse: Path, working: Path, index: Pat
     )
 
 
-def _partition_range(landing: Path, warehouse: Path) -> tuple[str, str]:
+def _partition_range(landing: Path, files: list[LandingFile], warehouse: Path) -> tuple[str, str]:
     """The drop dates this run covers: from the first to the last date with a
     new or changed file. A run over a long range costs Dagster bookkeeping per
     partition, so a daily run covers only the days that changed; with no new
@@ -216,10 +216,8 @@ def _partition_range(landing: Path, warehouse: Path) -> tuple[str, str]:
     last day, which rebuilds, checks and renders as usual."""
     import duckdb
 
-    from sources.landing import discover
     from sources.loader import changed_drop_dates
 
-    files = discover(landing)
     dates = sorted({f.drop_date for f in files if f.drop_date})
     if not dates:
         raise SystemExit(f"no drops under {landing}: expected <source>/<store_code>/<YYYY-MM-DD>/ folders (SPEC 3)")

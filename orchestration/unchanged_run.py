@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.file_modes import owner_only
+from sources.landing import LandingFile
 
 SCHEMA = "job"
 TABLE = f"{SCHEMA}.last_run"
@@ -51,14 +52,14 @@ def run_inputs(*, pseudonym_key: str, dashboards_dir: Path, data_docs_dir: Path,
     }, sort_keys=True)
 
 
-def unchanged_build(landing: Path, working: Path, published: Path, inputs: str, postgres_dsn: str,
+def unchanged_build(files: list[LandingFile], working: Path, published: Path, inputs: str, postgres_dsn: str,
                     dashboards_index: Path, data_docs_index: Path) -> str | None:
     """The build_id of the published build when the run may be skipped: the
     last complete run had these inputs, nothing was loaded or built since, it
     is the build analysts read (file, pages, server), and every landing file
-    is the version loaded. Else None: the run does the whole job."""
+    (`files`, sources.landing.discover's) is the version loaded. Else None:
+    the run does the whole job."""
     from orchestration.publish import published_build
-    from sources.landing import discover
     from sources.loader import unchanged_files
 
     if not (working.is_file() and published.is_file() and dashboards_index.is_file() and data_docs_index.is_file()):
@@ -74,7 +75,7 @@ def unchanged_build(landing: Path, working: Path, published: Path, inputs: str, 
         (attempts,) = con.execute("select count(*) from raw.load_log").fetchone()
         if last_build != build_id or attempts != load_attempts:
             return None  # something ran since (dagster dev, a run that failed)
-        if not unchanged_files(con, discover(landing)):
+        if not unchanged_files(con, files):
             return None
     if published_build(published) != build_id:
         return None

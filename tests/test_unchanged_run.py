@@ -15,6 +15,7 @@ import pytest
 
 from orchestration import settings, unchanged_run
 from orchestration.publish import published_build, working_copy_path
+from sources.landing import discover
 
 
 @pytest.fixture()
@@ -36,7 +37,7 @@ def _inputs(demo_build, **changes) -> str:
 
 
 def _unchanged(demo_build, warehouse: Path, landing: Path, inputs: str, dsn: str = "") -> str | None:
-    return unchanged_run.unchanged_build(landing, working_copy_path(warehouse), warehouse, inputs, dsn,
+    return unchanged_run.unchanged_build(discover(landing), working_copy_path(warehouse), warehouse, inputs, dsn,
                                          demo_build.root / "dashboards" / "index.html",
                                          demo_build.root / "data_docs" / "index.html")
 
