@@ -345,7 +345,7 @@ def _run_definition(definition):
     time is Great Expectations' own Python per metric, not DuckDB, and the
     summary's metrics (unexpected counts, lists of examples) doubled the
     metrics of every passing expectation (a small warehouse's 355
-    expectations: 14.6 s against 11.0 s). The second run reuses the first's
+    expectations: 14.6 s against 11.4 s). The second run reuses the first's
     run id, so its result replaces the first in the Data Docs."""
     from great_expectations.core.run_identifier import RunIdentifier
 
