@@ -42,6 +42,10 @@ $(STAMP): pyproject.toml $(LOCK) $(UV_STAMP)
 	@echo "installing the locked Python dependencies into $(VENV) ..."
 	@$(BIN)/uv pip install -q --python $(BIN)/python --require-hashes -r $(LOCK)
 	@$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@# PyPI has pyspark only as a source archive, and uv keeps every build of it
+	@# (1.4 GB each): without a prune, every fresh clone's install grows the cache
+	@# until the disk is full. The prune keeps what this install uses.
+	@$(BIN)/uv cache prune -q
 	@# Bytecode for every installed module, once: where PYTHONDONTWRITEBYTECODE is
 	@# set (as on CI machines) Python would otherwise compile dbt, Dagster and
 	@# Great Expectations from source in every process, seconds each time.
