@@ -8,7 +8,8 @@ import pickle
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -45,6 +46,29 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the others keep their order
 
 
+@contextmanager
+def environment_kept() -> Iterator[None]:
+    """The process environment as it was, whatever runs inside sets. An
+    in-process pipeline run exports its engine, paths and key for dbt
+    (orchestration/pipeline.py), and pytest's MonkeyPatch does not unset again
+    a variable it was asked to delete that was not set."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def module_environment_kept():
+    """Each module leaves the next one on its worker the environment it found:
+    a module's Spark run once left the engine set to Spark for every module
+    after it."""
+    with environment_kept():
+        yield
+
+
 def built_once(tmp_path_factory, name: str, build: Callable[[Path], T]) -> T:
     """`build(folder)` run once for every xdist worker of the session: the
     first worker to ask builds into a folder they share and leaves its result
@@ -60,14 +84,9 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], T]) -> T:
             return pickle.loads(result.read_bytes())
         shutil.rmtree(folder, ignore_errors=True)  # a build that failed part-way
         folder.mkdir()
-        # An in-process run exports its paths and key for dbt: every worker
-        # goes on with the environment it had, whichever of them built.
-        environment = dict(os.environ)
-        try:
+        # Every worker goes on with the environment it had, whichever built.
+        with environment_kept():
             built = build(folder)
-        finally:
-            os.environ.clear()
-            os.environ.update(environment)
         result.write_bytes(pickle.dumps(built))
         return built
 

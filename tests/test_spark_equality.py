@@ -63,18 +63,6 @@ ENGINE_HASH_COLUMNS = {"fit_inputs_hash", "fingerprint", "model_fingerprint"}
 EDITED_STORE = "S001"  # plain UTF-8 with LF: its files are edited in place
 
 
-@pytest.fixture(scope="module", autouse=True)
-def environment_restored():
-    """The runs here export their engine, paths and key for dbt
-    (run_pipeline, the Spark step), and a variable MonkeyPatch deleted that
-    was not set is not deleted again after: the modules after this one on
-    its worker get the environment it started with, not the Spark engine."""
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-
-
 @pytest.fixture(scope="module")
 def spark_root(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("spark")
