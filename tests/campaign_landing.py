@@ -135,11 +135,13 @@ def write_crm_drop(landing: Path, campaigns: list[Campaign], drop: dt.date) -> N
                                 "Y" if reached else "N", "", stamp])
 
 
-def build_campaign_landing(landing: Path, *, stores: int = 1) -> tuple[Landing, list[Campaign]]:
-    """Generate the landing (seed 21, 2 years, 150 vehicles a store) and write
-    the four campaigns of its first store as a crm drop on the data date; the
-    other stores run none."""
-    generate_landing(landing, seed=21, stores=stores, years=2, vehicles_per_store=150, daily_days=2)
+def build_campaign_landing(landing: Path) -> tuple[Landing, list[Campaign]]:
+    """Generate the landing (seed 24, 2 stores, 2 years, 150 vehicles a store)
+    and write the four campaigns of its first store as a crm drop on the data
+    date; the second store runs none. Seed 24: every campaign, the one
+    without a contact file too, has contacted customers with a comparison
+    to match, and the first two share customers."""
+    generate_landing(landing, seed=24, stores=2, years=2, vehicles_per_store=150, daily_days=2)
     # The demo's own campaigns go: these four are the only ones (their planted
     # visits stay, as ordinary repair orders).
     shutil.rmtree(landing / "crm", ignore_errors=True)

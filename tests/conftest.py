@@ -133,6 +133,36 @@ def _demo_build(root: Path) -> DemoBuild:
     return DemoBuild(root, landing, warehouse, first, second, kpis)
 
 
+@dataclass(frozen=True)
+class CampaignRun:
+    model: object  # the landing read in plain Python (tests/independent.py's Landing)
+    campaigns: list  # tests/campaign_landing.py's Campaign, the four of the first store
+    landing: Path
+    warehouse: Path
+    dashboards: Path
+
+
+@pytest.fixture(scope="session")
+def campaign_run(tmp_path_factory) -> CampaignRun:
+    """The campaign landing (tests/campaign_landing.py) through one real run,
+    shared by the campaign-effect tests and the campaigns pages' tests;
+    they read it and do not write it."""
+    return built_once(tmp_path_factory, "campaign_run", _campaign_run)
+
+
+def _campaign_run(root: Path) -> CampaignRun:
+    from campaign_landing import build_campaign_landing
+
+    from orchestration.pipeline import run_pipeline
+
+    landing = root / "landing"
+    model, campaigns = build_campaign_landing(landing)
+    summary = run_pipeline(landing=landing, warehouse=root / "wh.duckdb", dashboards_dir=root / "dash",
+                           data_docs_dir=root / "docs")
+    assert summary.exit_code == 0 and summary.rows_quarantined == 0, summary
+    return CampaignRun(model, campaigns, landing, root / "wh.duckdb", root / "dash")
+
+
 def _hashes(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}

@@ -5,10 +5,10 @@ A small generated landing gets crm drops (tests/campaign_landing.py) for
 four campaigns chosen from its own customers: one with a contact file, a
 second one that contacts some of the first one's customers within its window,
 one without a contact file (compared with the same strata a year earlier) and
-one still running. The real pipeline builds
-the warehouse once for the module; each campaign's contacted, returned,
-strata, expected returns and uplift are then worked out here, without the
-project's SQL, and compared with the mart.
+one still running. The real pipeline builds the warehouse once for the
+session (the campaigns pages' tests read the same run); each campaign's
+contacted, returned, strata, expected returns and uplift are then worked out
+here, without the project's SQL, and compared with the mart.
 """
 
 from __future__ import annotations
@@ -16,26 +16,19 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from campaign_landing import build_campaign_landing, independent_effect
+from campaign_landing import independent_effect
 from independent import read_landing_csv
 
 
 @pytest.fixture(scope="module")
-def campaign_build(tmp_path_factory):
-    """(landing model, campaigns, the mart's rows by campaign id) after one real run."""
-    from orchestration.pipeline import run_pipeline
-
-    root = tmp_path_factory.mktemp("campaign_effect")
-    landing = root / "landing"
-    model, campaigns = build_campaign_landing(landing)
-    summary = run_pipeline(landing=landing, warehouse=root / "wh.duckdb", dashboards_dir=root / "dash",
-                           data_docs_dir=root / "docs")
-    assert summary.exit_code == 0 and summary.rows_quarantined == 0, summary
-    with duckdb.connect(str(root / "wh.duckdb"), read_only=True) as con:
+def campaign_build(campaign_run):
+    """(landing model, campaigns, the mart's rows by campaign id, landing)
+    after the shared campaign run (tests/conftest.py)."""
+    with duckdb.connect(str(campaign_run.warehouse), read_only=True) as con:
         cursor = con.execute("select * from marts.kpi_campaign_effect")
         names = [d[0] for d in cursor.description]
         rows = {r[names.index("campaign_id")]: dict(zip(names, r)) for r in cursor.fetchall()}
-    return model, campaigns, rows, landing
+    return campaign_run.model, campaign_run.campaigns, rows, campaign_run.landing
 
 
 def test_the_crm_files_written_here_are_what_the_mart_measures(campaign_build):

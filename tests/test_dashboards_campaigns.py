@@ -3,7 +3,8 @@ against the landing.
 
 A generated landing of two stores gets four campaigns at its first store
 (tests/campaign_landing.py) and none at the second; the real pipeline builds
-the warehouse and renders the pages once for the module. The figures on the
+the warehouse and renders the pages once for the session (tests/conftest.py,
+shared with the campaign-effect tests). The figures on the
 pages are compared with the marts' values formatted here; the return curves
 with a plain-Python computation from the landing CSVs; the ranking of
 campaign kinds with sums of the per-campaign mart worked out here, and with
@@ -18,7 +19,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 from browser import LOCAL_SCHEMES, chromium, needs_chromium, open_page, requests
-from campaign_landing import build_campaign_landing, independent_curves
+from campaign_landing import independent_curves
 from test_dashboards import parse
 
 from dashboards.marts_schema import create_mart_tables
@@ -49,16 +50,10 @@ def two_places(v) -> str:
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory):
-    """(landing model, campaigns, warehouse, pages folder) after one real run."""
-    from orchestration.pipeline import run_pipeline
-
-    root = tmp_path_factory.mktemp("campaign_pages")
-    model, campaigns = build_campaign_landing(root / "landing", stores=2)
-    summary = run_pipeline(landing=root / "landing", warehouse=root / "wh.duckdb", dashboards_dir=root / "dash",
-                           data_docs_dir=root / "docs")
-    assert summary.exit_code == 0 and summary.rows_quarantined == 0, summary
-    return model, campaigns, root / "wh.duckdb", root / "dash"
+def build(campaign_run):
+    """(landing model, campaigns, warehouse, pages folder) of the shared
+    campaign run (tests/conftest.py)."""
+    return campaign_run.model, campaign_run.campaigns, campaign_run.warehouse, campaign_run.dashboards
 
 
 @pytest.fixture(scope="module")
