@@ -37,8 +37,8 @@ def build_models(database: Path, scratch: Path, pseudonym_key: str, *, full_refr
     """Build the seeds and every model (no data or unit tests) on `database`
     with the variables the pipeline's dbt step passes; dbt's logs go under
     `scratch`, its target there too unless `target` names one. Builds that
-    share a target parse the project once: the warehouse is named by the
-    environment the profile reads, not by a var, so their vars are the same."""
+    share a target and a warehouse path parse the project once: dbt parses
+    it all again when the profile's path changes."""
     done = _dbt(["build", *(["--full-refresh"] if full_refresh else []),
                  "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test"],
                 database, scratch, pseudonym_key, target)

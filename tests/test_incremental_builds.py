@@ -142,6 +142,7 @@ def sequence(tmp_path_factory) -> Sequence:
     copy_landing_without(generated, landing, lambda d: d.date in (new_day, seq.late_day, *seq.days_off)
                          or (d.store == BACKFILLED_STORE and d.date == extract_day))
     warehouse = root / "warehouse" / "warehouse.duckdb"
+    (root / "reference").mkdir()
 
     def run(name: str, *, reference: bool = True, full_refresh: bool = False) -> Step:
         summary = run_pipeline(landing=landing, warehouse=warehouse, dashboards_dir=root / name / "dashboards",
@@ -150,9 +151,12 @@ def sequence(tmp_path_factory) -> Sequence:
         step = Step(summary, _frozen_copy(summary.working_copy, root / name / "incremental.duckdb"),
                     shutil.copyfile(summary.warehouse, root / name / "published.duckdb"))
         if reference:
-            step.full = shutil.copyfile(step.incremental, root / name / "full.duckdb")
-            build_models(step.full, root / name, settings.pseudonym_key(landing), full_refresh=True,
-                         target=root / "reference_target")
+            # Every reference is built at one path, then moved: dbt re-parses
+            # the whole project for a warehouse path it has not parsed for.
+            building = shutil.copyfile(step.incremental, root / "reference" / "full.duckdb")
+            build_models(building, root / name, settings.pseudonym_key(landing), full_refresh=True,
+                         target=root / "reference" / "target")
+            step.full = _frozen_copy(building, root / name / "full.duckdb")
         return step
 
     # run_pipeline exports the warehouse, landing and key for dbt: undo that after.
