@@ -1,14 +1,8 @@
 """Run the expectation suites of :mod:`expectations.suites` against the DuckDB warehouse.
 
-Approach: set-based SQL. Great Expectations 1.x has no DuckDB dialect, and with a
-plain ``duckdb:///`` SQL data source every expectation fails with ``IndexError``
-(GX reads rows after handing the pooled connection back). GX keeps one connection
-open for the dialects named in the private tuple
-``great_expectations.execution_engine.sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS``
-(sqlite, mssql, ...); adding ``duckdb`` there makes GX run every metric as SQL inside
-DuckDB over one read-only connection, so a 5M-row table is never pulled into Python.
-:func:`_register_duckdb_dialect` does that once per process and fails loudly if a GX
-upgrade renames the tuple (tests/test_expectations.py guards it too).
+Approach: set-based SQL. Every metric runs as SQL inside DuckDB over one
+read-only connection (GX's DuckDB glue: :mod:`expectations.gx_duckdb`), so a
+5M-row table is never pulled into Python.
 
 DuckDB is opened READ-ONLY (``connect_args={"read_only": True}``) and every connection
 is closed before the functions return. A process that holds the file open for writing
@@ -30,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from expectations import gx_duckdb
 from expectations.offline_docs import make_offline
 from expectations.changed_rows import qualified, rows_last_written
 from expectations.suites import UNEXPECTED_ROWS, Check, checks_for
@@ -193,30 +188,6 @@ def validate_all(
 # --------------------------------------------------------------------------- internals
 
 
-def _register_duckdb_dialect() -> None:
-    """Make GX keep one persistent connection for duckdb (see module docstring)."""
-    import great_expectations.execution_engine.sqlalchemy_execution_engine as see
-
-    current = getattr(see, "_PERSISTED_CONNECTION_DIALECTS", None)
-    if current is None or not hasattr(see, "_dialect_requires_persisted_connection"):
-        raise RuntimeError(
-            "great_expectations.execution_engine.sqlalchemy_execution_engine no longer has "
-            "_PERSISTED_CONNECTION_DIALECTS; the DuckDB SQL route of expectations.runner needs updating "
-            "for this GX version"
-        )
-    if any(getattr(d, "value", d) == "duckdb" for d in current):
-        return
-
-    class _DuckDBDialectName(str):
-        # GX compares members with == (against the engine's dialect name) and reads .value
-        # (as a connection-string prefix), like its GXSqlDialect enum members.
-        @property
-        def value(self) -> str:
-            return str(self)
-
-    see._PERSISTED_CONNECTION_DIALECTS = (*current, _DuckDBDialectName("duckdb"))
-
-
 def _new_context(docs_path: Path | None):
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
@@ -268,7 +239,7 @@ def _run_gx(
     changed_rows: dict[str, str],
 ) -> dict[str, ValidationOutcome]:
     t0 = time.perf_counter()
-    _register_duckdb_dialect()
+    gx_duckdb.register_persisted_connection()
     import great_expectations as gx
 
     context = _new_context(docs_path)
@@ -281,6 +252,7 @@ def _run_gx(
     outcomes: dict[str, ValidationOutcome] = {}
     try:
         execution_engine = datasource.get_execution_engine()
+        gx_duckdb.read_catalog_per_schema(execution_engine)
 
         def query(sql: str):
             import sqlalchemy as sa
@@ -335,7 +307,7 @@ def _run_gx(
             context.build_data_docs(site_names=[DOCS_SITE_NAME])
             make_offline(docs_path, written_since_ns=docs_started_ns)
     finally:
-        _close_datasource(datasource)
+        gx_duckdb.close(datasource)
     return outcomes
 
 
@@ -367,22 +339,6 @@ def _changed_rows_copy(committed, table: str, rows: str) -> str:
     copy = 'temp.main."' + ("changed_rows__" + table.replace(".", "__")).replace('"', '""') + '"'
     committed(f"CREATE OR REPLACE TEMP TABLE {copy} AS {rows}")
     return copy
-
-
-def _close_datasource(datasource) -> None:
-    """Close every DuckDB connection GX opened, so the file is free for the next writer."""
-    execution_engine = getattr(datasource, "_execution_engine", None)
-    if execution_engine is not None:
-        connection = getattr(execution_engine, "_connection", None)
-        if connection is not None:
-            try:
-                connection.close()
-            finally:
-                execution_engine._connection = None
-        execution_engine.engine.dispose()
-    engine = getattr(datasource, "_engine", None)
-    if engine is not None:
-        engine.dispose()
 
 
 def _outcome(table, checks, result, query, batch, row_count, duration) -> ValidationOutcome:

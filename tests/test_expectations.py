@@ -240,11 +240,33 @@ def test_data_docs_are_written(clean_outcomes, workdir):
 
 
 def test_runs_set_based_sql_on_duckdb(clean_outcomes):
-    # Guards the private GX name the SQL route relies on (see expectations/runner.py).
+    # Guards the private GX name the SQL route relies on (see expectations/gx_duckdb.py).
     import great_expectations.execution_engine.sqlalchemy_execution_engine as see
 
     assert any(getattr(d, "value", d) == "duckdb" for d in see._PERSISTED_CONNECTION_DIALECTS)
     assert see._dialect_requires_persisted_connection(connection_string="duckdb:///x.duckdb")
+
+
+def test_columns_read_per_schema_are_those_reflected_per_table(clean_warehouse):
+    """GX's inspector reads each schema's columns once (expectations/gx_duckdb.py):
+    what it answers for every table is what SQLAlchemy reflects for that table alone."""
+    import sqlalchemy as sa
+
+    from expectations.gx_duckdb import _CatalogPerSchema
+
+    engine = sa.create_engine(f"duckdb:///{clean_warehouse}", connect_args={"read_only": True})
+    try:
+        with engine.connect() as con:
+            per_schema = _CatalogPerSchema(sa.inspect(con))
+            for table in HAND_BUILT:
+                schema, name = table.split(".")
+                alone = sa.inspect(con).get_columns(name, schema=schema)
+                assert len(alone) > 1
+                assert [(c["name"], str(c["type"]), c["nullable"]) for c in per_schema.get_columns(name, schema)] \
+                    == [(c["name"], str(c["type"]), c["nullable"]) for c in alone], table
+            assert set(per_schema._columns) == {"raw", "marts"}
+    finally:
+        engine.dispose()
 
 
 def test_warehouse_is_read_only_and_released(clean_warehouse, workdir):
