@@ -50,18 +50,22 @@ def register_persisted_connection() -> None:
 
 class _CatalogPerSchema:
     """A SQLAlchemy inspector that answers a table's columns from one read of
-    its schema's columns (the same rows `get_columns` would return, keyed by
-    schema and table), and a table's primary key as none: the warehouse's
-    tables have none, and DuckDB cannot run the query that would say so.
-    Every other question goes to the inspector it wraps."""
+    its schema's columns (the rows `get_columns` would return, keyed by
+    schema and table; kept in `columns`, which outlives the inspector), and a
+    table's primary key as none: the warehouse's tables have none, and DuckDB
+    cannot run the query that would say so. Every other question goes to the
+    inspector it wraps."""
 
-    def __init__(self, inspector: Any) -> None:
+    def __init__(self, inspector: Any, columns: dict) -> None:
         self._inspector = inspector
-        self._columns: dict[str | None, dict[tuple[str | None, str], list]] = {}
+        self._columns = columns
 
     def get_columns(self, table_name: str, schema: str | None = None, **kw: Any) -> list:
         if schema not in self._columns:
-            self._columns[schema] = self._inspector.get_multi_columns(schema=schema)
+            from sqlalchemy.engine.reflection import ObjectKind
+
+            # Views too: the customer-month marts are views.
+            self._columns[schema] = self._inspector.get_multi_columns(schema=schema, kind=ObjectKind.ANY)
         columns = self._columns[schema].get((schema, str(table_name)))
         return columns if columns is not None else self._inspector.get_columns(table_name, schema=schema, **kw)
 
@@ -73,12 +77,13 @@ class _CatalogPerSchema:
 
 
 def read_catalog_per_schema(execution_engine: Any) -> None:
-    """Give GX's execution engine the inspector of :class:`_CatalogPerSchema`
-    (it keeps one in ``_inspector``, made on first use)."""
-    if not hasattr(execution_engine, "_inspector"):
-        raise RuntimeError("GX's SqlAlchemyExecutionEngine no longer keeps _inspector: "
-                           "expectations.gx_duckdb needs updating for this GX version")
-    execution_engine._inspector = _CatalogPerSchema(execution_engine.get_inspector())
+    """Make GX's execution engine hand out inspectors of :class:`_CatalogPerSchema`
+    that share one read of each schema. GX makes a new inspector for every
+    batch (so that a table changed between two batches is reflected again);
+    the warehouse does not change while it is validated."""
+    columns: dict = {}
+    inspector_of_the_batch = execution_engine.get_inspector
+    execution_engine.get_inspector = lambda: _CatalogPerSchema(inspector_of_the_batch(), columns)
 
 
 def close(datasource: Any) -> None:

@@ -257,14 +257,15 @@ def test_columns_read_per_schema_are_those_reflected_per_table(clean_warehouse):
     engine = sa.create_engine(f"duckdb:///{clean_warehouse}", connect_args={"read_only": True})
     try:
         with engine.connect() as con:
-            per_schema = _CatalogPerSchema(sa.inspect(con))
+            read: dict = {}
+            per_schema = _CatalogPerSchema(sa.inspect(con), read)
             for table in HAND_BUILT:
                 schema, name = table.split(".")
                 alone = sa.inspect(con).get_columns(name, schema=schema)
                 assert len(alone) > 1
                 assert [(c["name"], str(c["type"]), c["nullable"]) for c in per_schema.get_columns(name, schema)] \
                     == [(c["name"], str(c["type"]), c["nullable"]) for c in alone], table
-            assert set(per_schema._columns) == {"raw", "marts"}
+            assert set(read) == {"raw", "marts"}
     finally:
         engine.dispose()
 
