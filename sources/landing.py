@@ -89,38 +89,16 @@ def _file_names(folder: str) -> set[str]:
         return {entry.name for entry in entries if entry.is_file()}
 
 
-def drop_dates(landing: Path) -> list[dt.date]:
-    """The distinct business dates that have at least one drop folder."""
-    dates: set[dt.date] = set()
-    landing = Path(landing)
-    for table in DROP_TABLES:
-        source_dir = landing / table.source
-        if not source_dir.is_dir():
-            continue
-        for store_dir in source_dir.iterdir():
-            if store_dir.is_dir():
-                for date_dir in store_dir.iterdir():
-                    d = _parse_folder_date(date_dir.name)
-                    if d is not None and date_dir.is_dir():
-                        dates.add(d)
-    return sorted(dates)
-
-
 def earliest_drop_date(landing: Path) -> dt.date | None:
     """The first business date with a drop folder, or None for an empty
-    landing. ISO dates sort as text, so each store folder is listed once and
-    only its first date-named entries are looked at, never a file."""
-    earliest: dt.date | None = None
+    landing: each store folder listed once, the first of its date-named
+    folders (ISO dates sort as text) taken."""
+    firsts = []
     for source in sorted({table.source for table in DROP_TABLES}):
         source_dir = Path(landing) / source
         if not source_dir.is_dir():
             continue
-        for store_dir in source_dir.iterdir():
-            if not store_dir.is_dir():
-                continue
-            for date_dir in sorted(store_dir.iterdir()):
-                d = _parse_folder_date(date_dir.name)
-                if d is not None and date_dir.is_dir():
-                    earliest = d if earliest is None else min(earliest, d)
-                    break
-    return earliest
+        for store_dir in _subfolders(source_dir):
+            dates = (_parse_folder_date(entry.name) for entry in _subfolders(store_dir.path))
+            firsts += [d for d in dates if d is not None][:1]
+    return min(firsts, default=None)
