@@ -7,10 +7,10 @@ A table's rows are read where the build kept them
 (:func:`expectations.suites.rows_where`).
 A view has no row ids: filtering a customer-month view read every column of
 its 20M rows (100 stores) to keep the day's changed ones. Those views add
-columns to the rows of one table each (VALIDATED_THROUGH_VIEWS), so their
-changed rows are the view's own query run over the table's changed rows,
-fetched by row id; the view's condition is applied on top, so the result is
-never more than the plain filter selects.
+columns to the rows of their tables (VALIDATED_THROUGH_VIEWS), so their
+changed rows are the view's own query run over each table's changed rows;
+the view's condition is applied on top, so the result is never more than
+the plain filter selects.
 """
 
 from __future__ import annotations
@@ -18,9 +18,6 @@ from __future__ import annotations
 import re
 
 from expectations.suites import BUILD_WINDOW, CHANGED_ROWS, VALIDATED_THROUGH_VIEWS, WRITTEN_ROWS, rows_where
-
-# view -> the table whose rows it reads
-_VIEW_TABLES = {view: table for table, view in VALIDATED_THROUGH_VIEWS.items()}
 
 
 def rows_last_written(con, kinds: dict[str, str]) -> dict[str, str]:
@@ -39,9 +36,11 @@ def rows_last_written(con, kinds: dict[str, str]) -> dict[str, str]:
 def _rows(con, table: str, condition: str, kinds: dict[str, str]) -> str:
     if kinds[table] != "VIEW":
         return _table_rows(table, condition, kinds)
-    source, query = _VIEW_TABLES.get(table), None
-    if source in kinds and source in CHANGED_ROWS:
-        query = _view_query_over(con, table, source, _table_rows(source, CHANGED_ROWS[source], kinds))
+    sources = VALIDATED_THROUGH_VIEWS.get(table, ())
+    query = None
+    if sources and all(source in kinds and source in CHANGED_ROWS for source in sources):
+        query = _view_query_over(con, table, {source: _table_rows(source, CHANGED_ROWS[source], kinds)
+                                              for source in sources})
     return f"SELECT * FROM ({query or qualified(table)}) WHERE {condition}"
 
 
@@ -54,10 +53,11 @@ def _table_rows(table: str, condition: str, kinds: dict[str, str]) -> str:
     return rows_where(qualified(table), condition)
 
 
-def _view_query_over(con, view: str, source: str, rows: str) -> str | None:
-    """The view's query with its one reference to `source` replaced by the
-    subquery `rows`; None when the view names `source` other than once (the
-    caller then filters the view itself: slower, the same rows)."""
+def _view_query_over(con, view: str, rows: dict[str, str]) -> str | None:
+    """The view's query with its one reference to each table of `rows`
+    replaced by that table's subquery; None when the view names one of them
+    other than once (the caller then filters the view itself: slower, the
+    same rows)."""
     schema, name = view.split(".", 1)
     found = con.execute(
         "SELECT sql FROM duckdb_views() WHERE database_name = current_database() "
@@ -65,12 +65,17 @@ def _view_query_over(con, view: str, source: str, rows: str) -> str | None:
     body = re.fullmatch(r"\s*CREATE\s+VIEW\s+.+?\s+AS\s+(.*?);?\s*", found[0], re.S | re.I) if found else None
     if body is None:
         return None
-    # The reference as DuckDB prints it: each part bare or double-quoted.
+    # Each reference as DuckDB prints it (each part bare or double-quoted),
+    # all replaced in one pass: no subquery is searched for another table.
+    sources = list(rows)
     part = r'(?:{0}|"{0}")'
-    reference = re.compile(r'(?<![\w."])' + r"\.".join(part.format(re.escape(p)) for p in source.split(".", 1))
-                           + r'(?![\w"])')
-    query, count = reference.subn(lambda _: f"({rows})", body.group(1))
-    return query if count == 1 else None
+    reference = re.compile(r'(?<![\w."])(?:' + "|".join(
+        f"(?P<s{i}>" + r"\.".join(part.format(re.escape(p)) for p in source.split(".", 1)) + ")"
+        for i, source in enumerate(sources)) + r')(?![\w"])')
+    replaced = [sources[int(m.lastgroup[1:])] for m in reference.finditer(body.group(1))]
+    if sorted(replaced) != sorted(sources):
+        return None
+    return reference.sub(lambda m: f"({rows[sources[int(m.lastgroup[1:])]]})", body.group(1))
 
 
 def qualified(table: str) -> str:

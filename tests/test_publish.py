@@ -209,6 +209,8 @@ def test_publishing_the_changed_months_keeps_the_earlier_months_of_the_published
     publish(working, published, audit_first=False)
     month = _middle_month(working)
     with duckdb.connect(str(working)) as con:
+        group_rows = con.execute("select count(*) filter (where stands_for_its_scopes) "
+                                 "from marts.fct_customer_month_stored where month_end < ?", [month]).fetchone()[0]
         earlier = con.execute(
             "update marts.fct_customer_month_stored set visits = visits + 7 where month_end < ?", [month]
         ).fetchone()[0]
@@ -216,7 +218,10 @@ def test_publishing_the_changed_months_keeps_the_earlier_months_of_the_published
     differences = _analyst_differences(working, published)
     assert earlier > 100 and differences["marts.fct_customer_month_stored"] == 2 * earlier
     assert differences["marts.fct_customer_month"] == 2 * earlier  # the view over it
-    assert sum(differences.values()) == 4 * earlier  # every other relation is the working copy's
+    # The group view reads the store rows of the vehicles seen at one store.
+    assert 0 < group_rows < earlier and differences["marts.fct_group_customer_month"] == 2 * group_rows
+    # Every other relation is the working copy's.
+    assert sum(differences.values()) == 4 * earlier + 2 * group_rows
 
 
 def test_publishing_months_over_a_file_holding_raw_publishes_whole_analyst_relations(demo_build, tmp_path):

@@ -4,6 +4,9 @@
 -- Incremental: a build replaces the customer-months whose row changed,
 -- reading their new rows from what int_customer_months_classified wrote
 -- (int_customer_months_written), not from all its rows.
+-- stands_for_its_scopes marks the rows of vehicles seen at this store only:
+-- they are also their group customer-months, which fct_group_customer_month
+-- reads from here (fct_group_customer_month_stored holds the others).
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
@@ -33,7 +36,8 @@ final as (
         stores.region,
         customer_months.vin,
         customer_months.month_end,
-        {{ customer_month_stored_columns('customer_months') }}
+        {{ customer_month_stored_columns('customer_months') }},
+        customer_months.stands_for_its_scopes
     from customer_months
     left join stores on stores.store_code = customer_months.scope_code
 )

@@ -1,10 +1,13 @@
--- The rows of fct_group_customer_month (one row per VIN x month end at group
--- level), less the columns that move with the data date, which that view
--- adds (customer_month_columns.sql says why).
+-- The group rows of the vehicles seen at several stores (one row per VIN x
+-- month end), less the columns that move with the data date, which
+-- fct_group_customer_month adds (customer_month_columns.sql says why). The
+-- group rows of a vehicle seen at one store only are its store rows
+-- (stands_for_its_scopes): that view reads them from fct_customer_month_stored,
+-- so they are stored once, not twice (docs/decisions.md, "A one-store
+-- vehicle's group customer-months are its store rows").
 -- Incremental: a build replaces the customer-months whose row changed,
 -- reading their new rows from what int_customer_months_classified wrote
--- (int_customer_months_written), not from all its rows. The group rows of a
--- vehicle seen at one store only are its store rows (stands_for_its_scopes).
+-- (int_customer_months_written), not from all its rows.
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
@@ -17,10 +20,10 @@ with
 customer_months as (
     {%- if is_incremental() and not build_is_full() %}
     select * from {{ written_customer_months() }}
-    where scope_level = 'group' or stands_for_its_scopes
+    where scope_level = 'group'
     {%- else %}
     select * from {{ ref('int_customer_months_classified') }}
-    where scope_level = 'group' or stands_for_its_scopes
+    where scope_level = 'group'
     {%- endif %}
 ),
 

@@ -12,7 +12,11 @@
 -- the churn score's outcome): so from six months before that date's month.
 -- A vehicle or owner record, and a row a re-delivery replaced (gone from
 -- raw, its date with it), change every month: from the first month of any
--- customer-month, stored or loaded. Empty on a full rebuild, which
+-- customer-month, stored or loaded. So does a changed vehicle seen at
+-- several stores: one a new row brings to a second store had its earlier
+-- months classified as a one-store vehicle's, whose store rows stand for its
+-- region and group (stands_for_its_scopes), where a full rebuild classifies
+-- them at every scope. Empty on a full rebuild, which
 -- recomputes every VIN anyway. Insurance rows change no customer-month
 -- (renewals are counted from the policies directly). Raw and the vehicle
 -- master only: the incremental staging models read this.
@@ -70,8 +74,8 @@ first_month as (
     ) as month_end
 ),
 
--- Each vehicle with the first day its change reaches; null: every day.
-changed_vins as (
+-- Each vehicle touched with the first day its change reaches; null: every day.
+touched_vins as (
     select vin, cast(opened_at as date) as changed_from_date from repair_orders
     where not (select is_full_rebuild from build_window)
         and ({{ touched_since_last_build('dms_repair_orders', ['store_code', 'ro_number']) }})
@@ -93,6 +97,26 @@ changed_vins as (
     union all
     select vin, null from repair_orders
     where (store_code, customer_id) in (select store_code, customer_id from changed_owners)
+),
+
+-- Repair orders of any status and every survey: at least what the spine
+-- counts as seen at a store, so no vehicle it holds at several is missed.
+seen_at_several_stores as (
+    select seen.vin
+    from (
+        select vin, store_code from repair_orders
+        union all
+        select vin, store_code from survey_responses
+    ) as seen
+    where seen.vin in (select vin from touched_vins)
+    group by seen.vin
+    having count(distinct seen.store_code) > 1
+),
+
+changed_vins as (
+    select vin, changed_from_date from touched_vins
+    union all
+    select vin, null from seen_at_several_stores
 ),
 
 final as (
