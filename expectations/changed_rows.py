@@ -65,17 +65,21 @@ def _view_query_over(con, view: str, rows: dict[str, str]) -> str | None:
     body = re.fullmatch(r"\s*CREATE\s+VIEW\s+.+?\s+AS\s+(.*?);?\s*", found[0], re.S | re.I) if found else None
     if body is None:
         return None
-    # Each reference as DuckDB prints it (each part bare or double-quoted),
-    # all replaced in one pass: no subquery is searched for another table.
+    query = body.group(1)
+    # Every reference in one pass, so that no subquery is searched for
+    # another table; each as DuckDB prints it (each part bare or quoted).
     sources = list(rows)
     part = r'(?:{0}|"{0}")'
     reference = re.compile(r'(?<![\w."])(?:' + "|".join(
-        f"(?P<s{i}>" + r"\.".join(part.format(re.escape(p)) for p in source.split(".", 1)) + ")"
+        f"(?P<t{i}>" + r"\.".join(part.format(re.escape(p)) for p in source.split(".", 1)) + ")"
         for i, source in enumerate(sources)) + r')(?![\w"])')
-    replaced = [sources[int(m.lastgroup[1:])] for m in reference.finditer(body.group(1))]
-    if sorted(replaced) != sorted(sources):
+
+    def source_of(match: re.Match) -> str:
+        return sources[int(match.lastgroup[1:])]
+
+    if sorted(source_of(m) for m in reference.finditer(query)) != sorted(sources):
         return None
-    return reference.sub(lambda m: f"({rows[sources[int(m.lastgroup[1:])]]})", body.group(1))
+    return reference.sub(lambda m: f"({rows[source_of(m)]})", query)
 
 
 def qualified(table: str) -> str:
