@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from expectations.suites import BUILD_WINDOW, CHANGED_ROWS, VALIDATED_THROUGH_VIEWS, WRITTEN_ROWS, rows_where
+from expectations.view_queries import view_query
 
 
 def rows_last_written(con, kinds: dict[str, str]) -> dict[str, str]:
@@ -62,10 +63,9 @@ def _view_query_over(con, view: str, rows: dict[str, str]) -> str | None:
     found = con.execute(
         "SELECT sql FROM duckdb_views() WHERE database_name = current_database() "
         "AND schema_name = ? AND view_name = ?", [schema, name]).fetchone()
-    body = re.fullmatch(r"\s*CREATE\s+VIEW\s+.+?\s+AS\s+(.*?);?\s*", found[0], re.S | re.I) if found else None
-    if body is None:
+    query = view_query(found[0]) if found else None
+    if query is None:
         return None
-    query = body.group(1)
     # Every reference in one pass, so that no subquery is searched for
     # another table; each as DuckDB prints it (each part bare or quoted).
     sources = list(rows)

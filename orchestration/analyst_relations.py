@@ -4,9 +4,9 @@ what the PostgreSQL publish sends from it (orchestration/postgres)."""
 
 from __future__ import annotations
 
-import re
-
 import duckdb
+
+from expectations.view_queries import view_query
 
 # What analysts may read (SPEC section 9): the marts (with the data-quality
 # relations marts.data_quality_* and marts.source_freshness), the validation
@@ -14,10 +14,6 @@ import duckdb
 # the industry line: the rules behind the figures, no personal data).
 ANALYST_SCHEMAS = ("marts", "ops", "seeds")
 _IN_ANALYST_SCHEMAS = "(" + ", ".join(f"'{schema}'" for schema in ANALYST_SCHEMAS) + ")"
-
-# What follows a view's name in the statement DuckDB holds for it (no column
-# list: dbt writes none).
-_VIEW_QUERY = re.compile(r"\s*CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+\S+\s+AS\s+(.*?)\s*;?\s*$", re.S | re.I)
 
 
 def analyst_tables(con: duckdb.DuckDBPyConnection, database: str) -> dict[tuple[str, str], list[tuple[str, str]]]:
@@ -44,10 +40,10 @@ def analyst_views(con: duckdb.DuckDBPyConnection, database: str) -> dict[tuple[s
         f"where database_name = ? and not internal and schema_name in {_IN_ANALYST_SCHEMAS} order by 1, 2",
         [database],
     ).fetchall():
-        query = _VIEW_QUERY.match(statement)
+        query = view_query(statement)
         if query is None:
             raise ValueError(f"cannot read the query of the view {schema}.{view}: {statement}")
-        views[(schema, view)] = query.group(1)
+        views[(schema, view)] = query
     return views
 
 

@@ -47,7 +47,10 @@
 -- depends_on: {{ ref('int_vin_months_rebuilt') }}
 with
 
-customer_months as (
+-- Read twice (the rows, and the group's last visits): each read scans the
+-- columns it needs, as DuckDB would otherwise copy every column of every
+-- customer-month into memory first.
+customer_months as {{ cte_not_materialized() }} (
     select * from {{ ref('int_customer_months_spined') }}
 ),
 
@@ -111,7 +114,12 @@ classified as (
     from attributed
 ),
 
-with_status as (
+-- Read four times (the surveys, the previous statuses, the pseudonyms and
+-- the rows): on a full build computed again for each, each from the few
+-- columns it needs, not copied whole into memory (at 100 stores the model
+-- spilled up to 9.8 GB, docs/decisions.md); an incremental build's part is
+-- small and computed once.
+with_status as {{ cte_materialized() if is_incremental() else cte_not_materialized() }} (
     select
         *,
         {{ churn_status_at('as_of_date') }} as churn_status,

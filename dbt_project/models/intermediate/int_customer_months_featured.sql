@@ -125,51 +125,12 @@ reached_surveys as (
 months as (
     select
         customer_months.*,
+        cast(last_day(customer_months.month_end - interval 12 month) as date) as year_before,
+        cast(last_day(customer_months.month_end - interval 24 month) as date) as two_years_before,
         cast(last_day(customer_months.month_end + interval 6 month) as date) as label_window_end,
         data_dates.data_as_of_date
     from customer_months
     cross join data_dates
-),
-
--- What the visits, policies and surveys said at each customer-month, looked
--- up on its keys alone and joined back to its row: an as-of join sorts its
--- left side with every column it carries, and five of them carrying the
--- whole row took twice as long (docs/decisions.md, "The churn features'
--- as-of joins carry the keys only").
-looked_up as (
-    select
-        months.scope_code,
-        months.vin,
-        months.month_end,
-        now_.visits_to_date,
-        now_.revenue_to_date,
-        now_.maintenance_visits_to_date,
-        now_.repair_bodywork_visits_to_date,
-        now_.gap_days_to_date,
-        now_.gap_days_squared_to_date,
-        year_ago.visits_to_date as visits_to_year_ago,
-        year_ago.revenue_to_date as revenue_to_year_ago,
-        two_years_ago.visits_to_date as visits_to_two_years_ago,
-        two_years_ago.revenue_to_date as revenue_to_two_years_ago,
-        policy.end_date as policy_end_date,
-        policy.sold_by_store as policy_sold_by_store,
-        survey.survey_date,
-        survey.reason_list as survey_reason_list,
-        survey.serviced_at as survey_serviced_at
-    from (
-        select
-            scope_code,
-            vin,
-            month_end,
-            cast(last_day(month_end - interval 12 month) as date) as year_before,
-            cast(last_day(month_end - interval 24 month) as date) as two_years_before
-        from customer_months
-    ) as months
-    {{ asof_join('visits_to_date', 'now_', customer, 'visit_date', 'months.month_end') }}
-    {{ asof_join('visits_to_date', 'year_ago', customer, 'visit_date', 'months.year_before', 'left') }}
-    {{ asof_join('visits_to_date', 'two_years_ago', customer, 'visit_date', 'months.two_years_before', 'left') }}
-    {{ asof_join('commercial_policies', 'policy', customer, 'start_date', 'months.month_end', 'left') }}
-    {{ asof_join('reached_surveys', 'survey', customer, 'survey_date', 'months.month_end', 'left') }}
 ),
 
 featured as (
@@ -181,25 +142,25 @@ featured as (
         months.churn_status,
         months.annual_spend,
         {{ days_between('months.month_end', 'months.last_visit_date') }} as days_since_last_visit,
-        looked_up.visits_to_date,
-        looked_up.visits_to_date - coalesce(looked_up.visits_to_year_ago, 0) as visits_last_12m,
-        looked_up.visits_to_date - coalesce(looked_up.visits_to_two_years_ago, 0) as visits_last_24m,
+        now_.visits_to_date,
+        now_.visits_to_date - coalesce(year_ago.visits_to_date, 0) as visits_last_12m,
+        now_.visits_to_date - coalesce(two_years_ago.visits_to_date, 0) as visits_last_24m,
         -- Gaps between consecutive visits up to M: their mean and sample
         -- standard deviation (regularity), from running sums.
-        case when looked_up.visits_to_date >= 2
-            then looked_up.gap_days_to_date / (looked_up.visits_to_date - 1) end as mean_visit_gap_days,
-        case when looked_up.visits_to_date >= 3
+        case when now_.visits_to_date >= 2
+            then now_.gap_days_to_date / (now_.visits_to_date - 1) end as mean_visit_gap_days,
+        case when now_.visits_to_date >= 3
             then sqrt(greatest(
-                (looked_up.gap_days_squared_to_date
-                    - looked_up.gap_days_to_date * looked_up.gap_days_to_date / (looked_up.visits_to_date - 1))
-                / (looked_up.visits_to_date - 2),
+                (now_.gap_days_squared_to_date
+                    - now_.gap_days_to_date * now_.gap_days_to_date / (now_.visits_to_date - 1))
+                / (now_.visits_to_date - 2),
                 0
             )) end as stddev_visit_gap_days,
-        cast(looked_up.revenue_to_date - coalesce(looked_up.revenue_to_year_ago, 0) as decimal(18, 2)) as spend_last_12m,
-        cast(coalesce(looked_up.revenue_to_year_ago, 0) - coalesce(looked_up.revenue_to_two_years_ago, 0) as decimal(18, 2))
+        cast(now_.revenue_to_date - coalesce(year_ago.revenue_to_date, 0) as decimal(18, 2)) as spend_last_12m,
+        cast(coalesce(year_ago.revenue_to_date, 0) - coalesce(two_years_ago.revenue_to_date, 0) as decimal(18, 2))
             as spend_previous_12m,
-        looked_up.maintenance_visits_to_date / looked_up.visits_to_date as maintenance_share,
-        looked_up.repair_bodywork_visits_to_date / looked_up.visits_to_date as repair_bodywork_share,
+        now_.maintenance_visits_to_date / now_.visits_to_date as maintenance_share,
+        now_.repair_bodywork_visits_to_date / now_.visits_to_date as repair_bodywork_share,
         -- Days past the mileage-due date (negative: days before it); NULL
         -- without a trusted daily km.
         {{ days_between('months.month_end', 'months.mileage_due_date') }} as days_past_mileage_due,
@@ -209,24 +170,24 @@ featured as (
             then {{ days_between('months.month_end', 'months.purchase_date') }} / cast(365.25 as double) end
             as vehicle_age_years,
         months.sold_by_store as vehicle_sold_by_store,
-        looked_up.policy_end_date >= months.month_end as has_policy_in_force,
-        looked_up.policy_end_date >= months.month_end
-            and looked_up.policy_end_date <= cast(months.month_end + interval {{ var('churn_score_policy_expiring_within_months') }} month as date)
+        policy.end_date >= months.month_end as has_policy_in_force,
+        policy.end_date >= months.month_end
+            and policy.end_date <= cast(months.month_end + interval {{ var('churn_score_policy_expiring_within_months') }} month as date)
             as policy_expiring_soon,
-        coalesce(looked_up.policy_end_date >= months.month_end and looked_up.policy_sold_by_store, false) as policy_bought_here,
+        coalesce(policy.end_date >= months.month_end and policy.sold_by_store, false) as policy_bought_here,
         -- The latest reached survey up to M, when it came after the last visit.
-        looked_up.survey_date > months.last_visit_date as has_survey_since_last_visit,
-        coalesce(looked_up.survey_date > months.last_visit_date
-            and {{ list_has_any_of('looked_up.survey_reason_list', ["'service_attitude'", "'repair_quality'", "'waiting_time'"]) }}, false)
+        survey.survey_date > months.last_visit_date as has_survey_since_last_visit,
+        coalesce(survey.survey_date > months.last_visit_date
+            and {{ list_has_any_of('survey.reason_list', ["'service_attitude'", "'repair_quality'", "'waiting_time'"]) }}, false)
             as survey_says_service,
-        coalesce(looked_up.survey_date > months.last_visit_date
-            and array_contains(looked_up.survey_reason_list, 'price'), false) as survey_says_price,
-        coalesce(looked_up.survey_date > months.last_visit_date
-            and array_contains(looked_up.survey_reason_list, 'distance'), false) as survey_says_distance,
-        coalesce(looked_up.survey_date > months.last_visit_date
-            and {{ list_has_any_of('looked_up.survey_reason_list', ["'vehicle_sold'", "'moved'"]) }}, false) as survey_says_sold_or_moved,
-        coalesce(looked_up.survey_date > months.last_visit_date
-            and {{ is_serviced_elsewhere('looked_up.survey_serviced_at') }}, false) as survey_says_serviced_elsewhere,
+        coalesce(survey.survey_date > months.last_visit_date
+            and array_contains(survey.reason_list, 'price'), false) as survey_says_price,
+        coalesce(survey.survey_date > months.last_visit_date
+            and array_contains(survey.reason_list, 'distance'), false) as survey_says_distance,
+        coalesce(survey.survey_date > months.last_visit_date
+            and {{ list_has_any_of('survey.reason_list', ["'vehicle_sold'", "'moved'"]) }}, false) as survey_says_sold_or_moved,
+        coalesce(survey.survey_date > months.last_visit_date
+            and {{ is_serviced_elsewhere('survey.serviced_at') }}, false) as survey_says_serviced_elsewhere,
         months.at_risk_after_months,
         months.churned_after_months,
         -- The label: a qualifying visit in (M, M + 6 months], known once the
@@ -234,10 +195,11 @@ featured as (
         months.visits_in_next_six_months as returned_within_6m,
         months.label_window_end <= months.data_as_of_date as label_complete
     from months
-    inner join looked_up
-        on looked_up.scope_code = months.scope_code
-        and looked_up.vin = months.vin
-        and looked_up.month_end = months.month_end
+    {{ asof_join('visits_to_date', 'now_', customer, 'visit_date', 'months.month_end') }}
+    {{ asof_join('visits_to_date', 'year_ago', customer, 'visit_date', 'months.year_before', 'left') }}
+    {{ asof_join('visits_to_date', 'two_years_ago', customer, 'visit_date', 'months.two_years_before', 'left') }}
+    {{ asof_join('commercial_policies', 'policy', customer, 'start_date', 'months.month_end', 'left') }}
+    {{ asof_join('reached_surveys', 'survey', customer, 'survey_date', 'months.month_end', 'left') }}
 ),
 
 trended as (
