@@ -47,9 +47,9 @@
 -- depends_on: {{ ref('int_vin_months_rebuilt') }}
 with
 
--- Read twice (the rows, and the group's last visits): each read scans the
--- columns it needs, as DuckDB would otherwise copy every column of every
--- customer-month into memory first.
+-- Read three times (the rows, the surveys and the group's last visits):
+-- each read scans the columns it needs, as DuckDB would otherwise copy every
+-- column of every customer-month into memory first.
 customer_months as {{ cte_not_materialized() }} (
     select * from {{ ref('int_customer_months_spined') }}
 ),
@@ -71,8 +71,12 @@ reached_surveys as (
     where reached
 ),
 
--- The vehicle and owner as the store of the last visit records them.
-attributed as (
+-- The vehicle as the store of the last visit records it (its owner's
+-- record is joined to the final rows only, which alone read it). This and
+-- the next two CTEs are read again by each reader of with_status: DuckDB
+-- would otherwise copy every column of them whole into memory (at 100
+-- stores 60 s of the model's 97 s went to reading that copy back).
+attributed as {{ cte_not_materialized() }} (
     select
         customer_months.*,
         vehicles.customer_id,
@@ -83,22 +87,14 @@ attributed as (
         vehicles.at_risk_after_months,
         vehicles.churned_after_months,
         vehicles.service_interval_months,
-        vehicles.service_interval_km,
-        customers.customer_type,
-        customers.occupation,
-        customers.gender,
-        customers.birth_year,
-        customers.district
+        vehicles.service_interval_km
     from customer_months
     left join vehicles
         on vehicles.store_code = customer_months.last_store_code
         and vehicles.vin = customer_months.vin
-    left join customers
-        on customers.store_code = customer_months.last_store_code
-        and customers.customer_id = vehicles.customer_id
 ),
 
-classified as (
+classified as {{ cte_not_materialized() }} (
     select
         *,
         -- Calendar month arithmetic with end-of-month clamping (Aug 31 + 6
@@ -114,11 +110,11 @@ classified as (
     from attributed
 ),
 
--- Read four times (the surveys, the previous statuses, the pseudonyms and
--- the rows): on a full build computed again for each, each from the few
--- columns it needs, not copied whole into memory (at 100 stores the model
--- spilled up to 9.8 GB, docs/decisions.md); an incremental build's part is
--- small and computed once.
+-- Read three times (the previous statuses, the pseudonyms and the rows): on
+-- a full build computed again for each, each from the few columns it needs,
+-- not copied whole into memory (at 100 stores the model spilled up to
+-- 9.8 GB, docs/decisions.md); an incremental build's part is small and
+-- computed once.
 with_status as {{ cte_materialized() if is_incremental() else cte_not_materialized() }} (
     select
         *,
@@ -156,22 +152,22 @@ scoped_surveys as (
 -- The latest reached survey after the last visit, up to the as-of date.
 latest_survey as (
     select
-        with_status.scope_level,
-        with_status.scope_code,
-        with_status.vin,
-        with_status.month_end,
+        customer_months.scope_level,
+        customer_months.scope_code,
+        customer_months.vin,
+        customer_months.month_end,
         scoped_surveys.survey_date,
         scoped_surveys.reason_list,
         scoped_surveys.serviced_at
-    from with_status
+    from customer_months
     inner join scoped_surveys
-        on scoped_surveys.scope_level = with_status.scope_level
-        and scoped_surveys.scope_code = with_status.scope_code
-        and scoped_surveys.vin = with_status.vin
-        and scoped_surveys.survey_date > with_status.last_visit_date
-        and scoped_surveys.survey_date <= with_status.as_of_date
+        on scoped_surveys.scope_level = customer_months.scope_level
+        and scoped_surveys.scope_code = customer_months.scope_code
+        and scoped_surveys.vin = customer_months.vin
+        and scoped_surveys.survey_date > customer_months.last_visit_date
+        and scoped_surveys.survey_date <= customer_months.as_of_date
     qualify row_number() over (
-        partition by with_status.scope_level, with_status.scope_code, with_status.vin, with_status.month_end
+        partition by customer_months.scope_level, customer_months.scope_code, customer_months.vin, customer_months.month_end
         order by scoped_surveys.surveyed_at desc, scoped_surveys.response_id desc
     ) = 1
 ),
@@ -268,10 +264,10 @@ final as (
         with_status.model,
         with_status.purchase_date,
         with_status.sold_by_store,
-        with_status.customer_type,
-        with_status.occupation,
-        with_status.gender,
-        with_status.district,
+        customers.customer_type,
+        customers.occupation,
+        customers.gender,
+        customers.district,
         with_status.visits,
         with_status.paid_visits,
         with_status.revenue,
@@ -326,11 +322,11 @@ final as (
         end as loss_destination,
         -- Breakdown bands (SPEC section 8; bounds in docs/metrics.md).
         case
-            when with_status.birth_year is null then 'unknown'
-            when year(with_status.as_of_date) - with_status.birth_year < 30 then 'under_30'
-            when year(with_status.as_of_date) - with_status.birth_year < 40 then '30_39'
-            when year(with_status.as_of_date) - with_status.birth_year < 50 then '40_49'
-            when year(with_status.as_of_date) - with_status.birth_year < 60 then '50_59'
+            when customers.birth_year is null then 'unknown'
+            when year(with_status.as_of_date) - customers.birth_year < 30 then 'under_30'
+            when year(with_status.as_of_date) - customers.birth_year < 40 then '30_39'
+            when year(with_status.as_of_date) - customers.birth_year < 50 then '40_49'
+            when year(with_status.as_of_date) - customers.birth_year < 60 then '50_59'
             else '60_plus'
         end as age_band,
         {{ vehicle_age_band_at('with_status.as_of_date', 'with_status.purchase_date') }} as vehicle_age_band,
@@ -351,6 +347,9 @@ final as (
         with_status.scope_level = 'store' and vins_seen_at_several_stores.vin is null
             as stands_for_its_scopes
     from with_status
+    left join customers
+        on customers.store_code = with_status.last_store_code
+        and customers.customer_id = with_status.customer_id
     left join latest_survey
         on latest_survey.scope_level = with_status.scope_level
         and latest_survey.scope_code = with_status.scope_code

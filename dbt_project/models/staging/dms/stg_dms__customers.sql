@@ -12,7 +12,7 @@
 ) }}
 with
 
-source as (
+source as {{ cte_not_materialized() }} (
     select * from {{ source('dms', 'customers') }}
     {%- if is_incremental() %}
     where {{ touched }}

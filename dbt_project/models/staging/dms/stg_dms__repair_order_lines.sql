@@ -12,7 +12,7 @@
 ) }}
 with
 
-source as (
+source as {{ cte_not_materialized() }} (
     select * from {{ source('dms', 'repair_order_lines') }}
     {%- if is_incremental() %}
     where {{ touched }}

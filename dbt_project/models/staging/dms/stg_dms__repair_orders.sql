@@ -13,7 +13,7 @@
 ) }}
 with
 
-source as (
+source as {{ cte_not_materialized() }} (
     select * from {{ source('dms', 'repair_orders') }}
     {%- if is_incremental() %}
     where {{ in_changed_vins() }}

@@ -1,6 +1,6 @@
 with
 
-source as (
+source as {{ cte_not_materialized() }} (
     select * from {{ source('reference', 'stores') }}
 ),
 

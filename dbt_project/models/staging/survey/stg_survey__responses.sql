@@ -10,7 +10,7 @@
 ) }}
 with
 
-source as (
+source as {{ cte_not_materialized() }} (
     select * from {{ source('survey', 'responses') }}
     {%- if is_incremental() %}
     where {{ touched }}
