@@ -170,7 +170,7 @@ survey_months as (
     'visit_months': ['visits', 'revenue', 'visit_state'],
     'policy_months': ['policy_state'],
     'survey_months': ['survey_state']} %}
-{%- set history_columns = ['visits', 'revenue', 'visit_state', 'policy_state', 'survey_state'] %}
+{%- set history_columns = history_columns_of.values() | sum(start=[]) %}
 months_and_history as (
     select
         scope_code as store_code,
