@@ -69,10 +69,3 @@
         inner join {{ build_relation('int_stores_scoped') }} as stores_scoped using (store_code)
     )
 {%- endmacro %}
-
-{#- A date's month counted from year 0 (year * 12 + month): consecutive
-    months are consecutive integers, so a window over "the 12 months up to
-    this one" is a range of 11 preceding. -#}
-{% macro month_index(date) -%}
-    (year({{ date }}) * 12 + month({{ date }}))
-{%- endmacro %}

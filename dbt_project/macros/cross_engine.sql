@@ -193,24 +193,6 @@
 {% macro default__cte_materialized() -%} materialized {%- endmacro %}
 {% macro spark__cte_materialized() -%} {%- endmacro %}
 
-{#- A struct of named fields: `fields` lists (name, expression) pairs. -#}
-{% macro struct_of(fields) -%}
-    {{ return(adapter.dispatch('struct_of')(fields)) }}
-{%- endmacro %}
-{% macro default__struct_of(fields) -%}
-    struct_pack({% for name, expression in fields %}{{ name }} := {{ expression }}{{ ', ' if not loop.last }}{% endfor %})
-{%- endmacro %}
-{% macro spark__struct_of(fields) -%}
-    named_struct({% for name, expression in fields %}'{{ name }}', {{ expression }}{{ ', ' if not loop.last }}{% endfor %})
-{%- endmacro %}
-
-{#- A window's last non-NULL value of `value` (followed by its OVER clause). -#}
-{% macro last_not_null(value) -%}
-    {{ return(adapter.dispatch('last_not_null')(value)) }}
-{%- endmacro %}
-{% macro default__last_not_null(value) -%} last_value({{ value }} ignore nulls) {%- endmacro %}
-{% macro spark__last_not_null(value) -%} last({{ value }}, true) {%- endmacro %}
-
 {#- Every column of the FROM clause but the named ones (select * but ...). -#}
 {% macro all_columns_except(columns) -%}
     {{ return(adapter.dispatch('all_columns_except')(columns)) }}
