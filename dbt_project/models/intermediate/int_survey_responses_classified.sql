@@ -11,6 +11,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
+    written_rows='int_survey_responses_classified_written',
     on_schema_change='fail',
     incremental_predicates=[in_reclassified_survey_responses()],
 ) }}

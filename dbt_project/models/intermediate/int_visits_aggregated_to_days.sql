@@ -5,6 +5,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_where',
+    written_rows='int_visits_aggregated_to_days_written',
     on_schema_change='fail',
     incremental_predicates=[in_changed_vins()],
 ) }}
